@@ -1,0 +1,241 @@
+"""Loading a dataset folder into typed, read-only pandas frames.
+
+``load_dataset()`` validates first (:mod:`alliances.validation`) and raises
+:class:`~alliances.validation.DatasetError` listing every problem; a valid folder becomes a
+:class:`Dataset` whose ids and types are categoricals and whose dates keep their precision.
+Loads are cached per folder and reused until a file in it changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from . import schema
+from .dates import parse_partial
+from .validation import DatasetError, RawTable, validate_tables
+
+ENV_DATA = "ALLIANCES_DATA"
+"""Environment variable naming the dataset folder to use instead of the bundled one."""
+
+
+def bundled_path() -> Path:
+    """The dataset shipped with the package (in a source checkout: the repository's ``data/``)."""
+    packaged = Path(str(resources.files("alliances"))) / "data"
+    if (packaged / "events.csv").is_file():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "data"
+
+
+def resolve_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """The folder to load: ``path``, else ``$ALLIANCES_DATA``, else the bundled dataset."""
+    if path is None or str(path) == "":
+        path = os.environ.get(ENV_DATA) or bundled_path()
+    return Path(path).expanduser().resolve()
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A loaded dataset: five typed frames plus where they came from.
+
+    Treat the frames as read-only: the same object is shared by every session that loads the
+    same folder.
+    """
+
+    actors: pd.DataFrame
+    event_types: pd.DataFrame
+    relation_types: pd.DataFrame
+    relations: pd.DataFrame
+    events: pd.DataFrame
+    path: Path | None = None
+    fingerprint: str = ""
+    origin: str = ""
+    _names: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def actor_ids(self) -> list[str]:
+        return list(self.actors["id"])
+
+    def actor_name(self, actor_id: str) -> str:
+        """Display name of an actor id (the id itself if unknown)."""
+        return self._names.get(actor_id, actor_id)
+
+    @property
+    def span(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """First and last day covered by any event or relation."""
+        starts = pd.concat([self.events["date"], self.relations["start_date"]])
+        stops = pd.concat([self.events["stop"], self.relations["start_stop"], self.relations["end_stop"]])
+        return starts.min(), stops.max() - pd.Timedelta(days=1)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "actors": len(self.actors),
+            "relations": len(self.relations),
+            "events": len(self.events),
+            "event_types": len(self.event_types),
+            "relation_types": len(self.relation_types),
+        }
+
+    def summary(self) -> str:
+        """Counts and date span, as ``alliances info`` prints them."""
+        first, last = self.span
+        c = self.counts()
+        lines = [
+            f"dataset      {self.path}",
+            f"fingerprint  {self.fingerprint}",
+            f"actors       {c['actors']}",
+            f"relations    {c['relations']}",
+            f"events       {c['events']}",
+            f"event types  {c['event_types']}",
+            f"relation types {c['relation_types']}",
+            f"date span    {first:%Y-%m-%d} to {last:%Y-%m-%d}",
+        ]
+        per_type = self.events["event_type"].value_counts()
+        lines.append("events by type:")
+        lines += [f"  {k:<22} {v}" for k, v in per_type.items() if v]
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _categorical(values: pd.Series, categories: list[str]) -> pd.Series:
+    return pd.Series(pd.Categorical(values, categories=categories), index=values.index)
+
+
+def _dates(frame: pd.DataFrame, column: str, prefix: str) -> dict[str, pd.Series]:
+    parsed = parse_partial(frame[column])
+    return {
+        column: parsed["start"],
+        f"{prefix}_stop": parsed["stop"],
+        f"{prefix}_precision": parsed["precision"],
+    }
+
+
+def _build(raws: dict[str, RawTable], path: Path | None, fingerprint: str) -> Dataset:
+    actors = raws["actors"].frame.copy()
+    event_types = raws["event_types"].frame.copy()
+    relation_types = raws["relation_types"].frame.copy()
+    relations = raws["relations"].frame.copy()
+    events = raws["events"].frame.copy()
+
+    actor_ids = list(actors["id"])
+    actors["kind"] = _categorical(actors["kind"], list(schema.ACTOR_KINDS))
+    for col in ("iso_numeric", "cow_code"):
+        actors[col] = pd.to_numeric(actors[col]).astype("Int64")
+    event_types["score"] = pd.to_numeric(event_types["score"]).astype(float)
+    relation_types["polarity"] = pd.to_numeric(relation_types["polarity"]).astype(int)
+
+    for col in ("actor_a", "actor_b"):
+        relations[col] = _categorical(relations[col], actor_ids)
+    relations["relation_type"] = _categorical(relations["relation_type"], list(relation_types["id"]))
+    relations["directed"] = relations["directed"].str.lower().isin(schema.TRUE_WORDS)
+    relations = relations.assign(
+        **_dates(relations, "start_date", "start"), **_dates(relations, "end_date", "end")
+    )
+    relations["confidence"] = _categorical(relations["confidence"], list(schema.CONFIDENCE))
+    polarity = dict(zip(relation_types["id"], relation_types["polarity"], strict=True))
+    relations["polarity"] = relations["relation_type"].map(polarity).astype(int)
+
+    for col in ("actor_1", "actor_2"):
+        events[col] = _categorical(events[col], actor_ids)
+    events["event_type"] = _categorical(events["event_type"], list(event_types["id"]))
+    events = events.assign(**_dates(events, "date", "date"), **_dates(events, "end_date", "end"))
+    # The span an event covers: from its date to the end of its end_date (or of its own date),
+    # each at its own precision, so "2023-08" covers the whole month.
+    events["stop"] = events["end_stop"].where(events["end_stop"].notna(), events["date_stop"])
+    events["magnitude"] = pd.to_numeric(events["magnitude"]).astype(float)
+    basis = events["magnitude_basis"].fillna("amount")
+    events["magnitude_basis"] = _categorical(basis, list(schema.MAGNITUDE_BASIS))
+    events["confidence"] = _categorical(events["confidence"], list(schema.CONFIDENCE))
+    events["relation_id"] = _categorical(events["relation_id"], list(relations["relation_id"]))
+    scores = dict(zip(event_types["id"], event_types["score"], strict=True))
+    events["score"] = events["event_type"].map(scores).astype(float)
+    events = events.sort_values(["date", "event_id"], kind="stable").reset_index(drop=True)
+    relations = relations.sort_values(["start_date", "relation_id"], kind="stable").reset_index(drop=True)
+
+    names = dict(zip(actors["id"], actors["name"], strict=True))
+    return Dataset(
+        actors=actors,
+        event_types=event_types,
+        relation_types=relation_types,
+        relations=relations,
+        events=events,
+        path=path,
+        fingerprint=fingerprint,
+        origin=str(path) if path else "",
+        _names=names,
+    )
+
+
+# --------------------------------------------------------------------------- loading + cache
+
+
+def _signature(directory: Path) -> tuple:
+    sig = []
+    for table in schema.TABLES.values():
+        try:
+            st = (directory / table.filename).stat()
+            sig.append((table.filename, st.st_mtime_ns, st.st_size))
+        except OSError:
+            sig.append((table.filename, None, None))
+    return tuple(sig)
+
+
+def fingerprint_files(directory: Path) -> str:
+    """A short content hash of the dataset's files: equal data, equal fingerprint."""
+    digest = hashlib.sha256()
+    for table in schema.TABLES.values():
+        digest.update(table.filename.encode())
+        p = directory / table.filename
+        if p.is_file():
+            digest.update(p.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+_CACHE: OrderedDict[tuple, Dataset] = OrderedDict()
+_CACHE_SIZE = 4
+_LOCK = threading.Lock()
+
+
+def load_dataset(path: str | os.PathLike[str] | None = None, *, cache: bool = True) -> Dataset:
+    """Load and validate a dataset folder (default: the bundled dataset).
+
+    Raises :class:`~alliances.validation.DatasetError`, listing every problem, if the folder
+    does not pass validation; ``NotADirectoryError`` if it is not a folder.
+    """
+    directory = resolve_path(path)
+    if not directory.is_dir():
+        raise NotADirectoryError(f"not a dataset folder: {directory}")
+    key = (str(directory), _signature(directory))
+    if cache:
+        with _LOCK:
+            if key in _CACHE:
+                _CACHE.move_to_end(key)
+                return _CACHE[key]
+    raws, problems = validate_tables(directory)
+    if problems:
+        raise DatasetError(directory, problems)
+    dataset = _build(raws, directory, fingerprint_files(directory))
+    if cache:
+        with _LOCK:
+            _CACHE[key] = dataset
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
+    return dataset
+
+
+def clear_cache() -> None:
+    """Forget every cached load (tests use this)."""
+    with _LOCK:
+        _CACHE.clear()
+
+
+__all__ = ["Dataset", "DatasetError", "bundled_path", "clear_cache", "load_dataset", "resolve_path"]

@@ -1,0 +1,352 @@
+"""Reading the CSV files of a dataset and reporting every problem in them at once.
+
+The rules come from :mod:`alliances.schema`, compiled into pandera schemas. Problems are
+reported as ``FILE:LINE: COLUMN: message`` with LINE counted as a text editor does (header = 1),
+even when quoted values span several lines.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import schema
+from .dates import invalid_dates, parse_partial
+from .schema import Field, Table
+
+MAX_SHOWN_VALUE = 60
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with a dataset, located as precisely as possible."""
+
+    file: str
+    line: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.column}: {self.message}"
+
+
+class DatasetError(ValueError):
+    """Raised by :func:`alliances.load_dataset` for a dataset that fails validation."""
+
+    def __init__(self, path: Path, problems: list[Problem]):
+        self.path = path
+        self.problems = problems
+        lines = "\n".join(str(p) for p in problems[:50])
+        more = f"\n... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        super().__init__(f"{len(problems)} problem(s) in dataset {path}:\n{lines}{more}")
+
+
+def show(value: object) -> str:
+    """A value quoted for a report: control characters escaped, long values shortened."""
+    text = str(value)
+    if len(text) > MAX_SHOWN_VALUE:
+        text = text[: MAX_SHOWN_VALUE - 3] + "..."
+    return repr(text)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass
+class RawTable:
+    """A table as read from disk: every cell a string or missing, plus where its rows are."""
+
+    table: Table
+    path: Path
+    frame: pd.DataFrame
+    _lines: list[int] | None = None
+
+    def line_of(self, index: int) -> int:
+        """The editor line on which data row ``index`` (0-based) starts."""
+        if self._lines is None:
+            self._lines = record_lines(self.path)
+        if 0 <= index < len(self._lines):
+            return self._lines[index]
+        return index + 2
+
+
+def record_lines(path: Path) -> list[int]:
+    """Start line of every non-blank data record, accounting for line breaks inside quotes."""
+    lines: list[int] = []
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        reader = csv.reader(fh)
+        previous = 0
+        for row in reader:
+            if row and previous:  # skip the header (first record) and blank lines
+                lines.append(previous + 1)
+            previous = reader.line_num
+    return lines
+
+
+def read_table(directory: Path, table: Table) -> tuple[RawTable | None, list[Problem]]:
+    """Read one CSV file as strings. Returns ``None`` with problems if it cannot be read."""
+    path = directory / table.filename
+    name = table.filename
+    if not path.is_file():
+        return None, [Problem(name, 1, "-", f"file not found in {directory}")]
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(name, 1, "-", f"cannot read file: {exc.strerror or exc}")]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return None, [Problem(name, line, "-", f"not valid UTF-8 (byte {data[exc.start]:#04x})")]
+    if not text.strip():
+        return None, [Problem(name, 1, "-", "file is empty: a header row is needed")]
+    header = next(csv.reader(io.StringIO(text)))
+    problems = _header_problems(name, table, [h.strip() for h in header])
+    if any(p.column == "-" for p in problems):
+        return None, problems
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            skip_blank_lines=True,
+        )
+    except (pd.errors.ParserError, ValueError, csv.Error) as exc:
+        return None, problems + _shape_problems(name, text, len(header), exc)
+    frame.columns = [c.strip() for c in frame.columns]
+    for f in table.fields:
+        if f.name not in frame.columns:
+            frame[f.name] = pd.Series(pd.NA, index=frame.index, dtype="string")
+    return RawTable(table, path, frame), problems
+
+
+def _header_problems(name: str, table: Table, header: list[str]) -> list[Problem]:
+    problems = []
+    seen: set[str] = set()
+    for column in header:
+        if column in seen:
+            problems.append(Problem(name, 1, "-", f"column {show(column)} appears twice"))
+        seen.add(column)
+    for f in table.fields:
+        if f.required and f.name not in seen:
+            problems.append(Problem(name, 1, f.name, "required column is missing"))
+    return problems
+
+
+def _shape_problems(name: str, text: str, width: int, exc: Exception) -> list[Problem]:
+    """Find the rows whose field count differs from the header's."""
+    problems = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    previous = 0
+    try:
+        for row in reader:
+            start, previous = previous + 1, reader.line_num
+            if row and start > 1 and len(row) != width:
+                msg = f"row has {len(row)} fields, the header has {width}"
+                problems.append(Problem(name, start, "-", msg))
+    except csv.Error as err:
+        problems.append(Problem(name, reader.line_num, "-", f"malformed CSV: {err}"))
+    if not problems:
+        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        problems.append(Problem(name, 1, "-", f"malformed CSV: {first}"))
+    return problems
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def _checks_for(f: Field, ids: Mapping[str, pd.Index]) -> list:
+    import pandera.pandas as pa
+
+    checks = []
+    if f.kind == "date":
+        checks.append(
+            pa.Check(
+                lambda s: ~invalid_dates(s),
+                error="not a date: use YYYY, YYYY-MM or YYYY-MM-DD (a real day, years 1800-2100)",
+            )
+        )
+    elif f.kind == "number":
+        checks.append(
+            pa.Check(lambda s: pd.to_numeric(s, errors="coerce").notna(), error="not a number")
+        )
+        if f.bounds:
+            lo, hi = f.bounds
+            checks.append(
+                pa.Check(
+                    lambda s, lo=lo, hi=hi: ~pd.to_numeric(s, errors="coerce").lt(lo)
+                    & ~pd.to_numeric(s, errors="coerce").gt(hi),
+                    error=f"out of range: must be between {lo:g} and {hi:g}",
+                )
+            )
+    elif f.kind == "bool":
+        checks.append(
+            pa.Check(
+                lambda s: s.str.lower().isin(schema.BOOL_WORDS),
+                error="not a boolean: use true or false",
+            )
+        )
+    elif f.kind == "choice":
+        checks.append(pa.Check.isin(f.choices, error=f"must be one of {', '.join(f.choices)}"))
+    elif f.kind == "url":
+        checks.append(
+            pa.Check.str_matches(
+                schema.URL_PATTERN,
+                error="not a web address: source_url must start with http:// or https://",
+            )
+        )
+    elif f.kind == "color":
+        checks.append(pa.Check.str_matches(schema.COLOR_PATTERN, error="not a colour: use #rrggbb"))
+    elif f.kind == "id":
+        checks.append(
+            pa.Check(
+                lambda s: ~s.str.contains(r"[\s;]", regex=True),
+                error="an id may not contain spaces or ';'",
+            )
+        )
+    elif f.kind in ("ref", "refs") and f.ref in ids:
+        known = ids[f.ref]
+        what = {"actors": "actor", "relations": "relation"}.get(f.ref, f.ref.rstrip("s"))
+        if f.kind == "ref":
+            checks.append(pa.Check(lambda s, k=known: s.isin(k), error=f"unknown {what} id"))
+        else:
+            checks.append(
+                pa.Check(
+                    lambda s, k=known: _list_items_known(s, k),
+                    error=f"unknown {what} id in the list",
+                )
+            )
+    if f.pattern is not None:
+        checks.append(pa.Check.str_matches(f.pattern, error=f"does not match {f.pattern.pattern}"))
+    return checks
+
+
+def _list_items_known(values: pd.Series, known: pd.Index) -> pd.Series:
+    items = values.str.split(";").explode().str.strip()
+    items = items[items != ""]
+    bad = items.index[~items.isin(known).to_numpy()]
+    return pd.Series(~values.index.isin(bad), index=values.index)
+
+
+def _row_check(rule_name: str, frame: pd.DataFrame) -> pd.Series:
+    """Evaluate a cross-column rule; True where the row passes."""
+    if rule_name == "end_after_start":
+        start_col = "start_date" if "start_date" in frame else "date"
+        start = parse_partial(frame[start_col])["start"]
+        stop = parse_partial(frame["end_date"])["stop"]
+        return ~(stop <= start).fillna(False)
+    if rule_name == "distinct_actors":
+        a, b = ("actor_a", "actor_b") if "actor_a" in frame else ("actor_1", "actor_2")
+        return ~(frame[a] == frame[b]).fillna(False)
+    if rule_name == "unit_with_magnitude":
+        return ~(frame["magnitude"].notna() & frame["unit"].isna())
+    raise KeyError(rule_name)
+
+
+def pandera_schema(table: Table, ids: Mapping[str, pd.Index] | None = None):
+    """The pandera ``DataFrameSchema`` for a table, given the ids of the tables it refers to."""
+    import pandera.pandas as pa
+
+    ids = ids or {}
+    columns = {
+        f.name: pa.Column(
+            nullable=not f.required,
+            unique=f.name == table.key,
+            report_duplicates="exclude_first",
+            checks=_checks_for(f, ids),
+            description=f.description or None,
+        )
+        for f in table.fields
+    }
+    checks = [
+        pa.Check(lambda df, n=r.name: _row_check(n, df), name=r.name, error=r.message)
+        for r in table.rules
+    ]
+    return pa.DataFrameSchema(columns, checks=checks, strict=False, coerce=False)
+
+
+def check_table(raw: RawTable, ids: Mapping[str, pd.Index]) -> list[Problem]:
+    """Every problem in one table's values."""
+    import pandera.errors
+    import pandera.pandas  # noqa: F401  (registers the pandas backend)
+
+    table = raw.table
+    try:
+        pandera_schema(table, ids).validate(raw.frame, lazy=True)
+    except pandera.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    else:
+        return []
+    rule_columns = {r.message: r.column for r in table.rules}
+    problems: dict[tuple[int, str, str], Problem] = {}
+    first_seen = _first_occurrence(raw.frame[table.key]) if table.key in raw.frame else {}
+    for case in cases.itertuples(index=False):
+        if case.index is None or pd.isna(case.index):
+            if case.check != "column_in_dataframe":  # missing columns come from the header
+                column = "-" if case.column is None else str(case.column)
+                problems.setdefault(
+                    (-1, column, str(case.check)),
+                    Problem(table.filename, 1, column, f"check failed: {case.check}"),
+                )
+            continue
+        index = int(case.index)
+        message = str(case.check)
+        value = case.failure_case
+        if message in rule_columns:
+            column = rule_columns[message]
+            value = raw.frame.at[index, column] if column in raw.frame else None
+        else:
+            column = str(case.column)
+        if message == "not_nullable":
+            message, value = "required value is empty", None
+        elif message == "field_uniqueness":
+            first = first_seen.get(value)
+            where = f" (first on line {raw.line_of(first)})" if first is not None else ""
+            message = f"duplicate id{where}"
+        if value is not None and not pd.isna(value):
+            message = f"{message}: {show(value)}"
+        key = (index, column, message)
+        problems.setdefault(key, Problem(table.filename, raw.line_of(index), column, message))
+    return sorted(problems.values())
+
+
+def _first_occurrence(keys: pd.Series) -> dict[str, int]:
+    dup = keys[keys.duplicated(keep=False) & keys.notna()]
+    return {v: int(i) for v, i in dup.groupby(dup, sort=False).apply(lambda g: g.index[0]).items()}
+
+
+def validate_tables(directory: Path) -> tuple[dict[str, RawTable], list[Problem]]:
+    """Read and check every table of a dataset folder; returns what could be read and all problems."""
+    raws: dict[str, RawTable] = {}
+    problems: list[Problem] = []
+    ids: dict[str, pd.Index] = {}
+    for table in schema.TABLES.values():
+        raw, read_problems = read_table(directory, table)
+        problems += read_problems
+        if raw is None:
+            continue
+        raws[table.name] = raw
+        problems += check_table(raw, ids)
+        ids[table.name] = pd.Index(raw.frame[table.key].dropna().unique())
+    return raws, problems
+
+
+def validate(path: str | Path | None = None) -> list[Problem]:
+    """Check a dataset folder (the bundled one by default); an empty list means it is valid."""
+    from .dataset import resolve_path
+
+    directory = resolve_path(path)
+    if not directory.is_dir():
+        return [Problem(str(directory), 0, "-", "not a dataset folder")]
+    return validate_tables(directory)[1]
+
+
+def format_report(problems: Iterable[Problem]) -> str:
+    """One problem per line."""
+    return "\n".join(str(p) for p in problems)
