@@ -22,11 +22,39 @@ _LAZY = {
     "DatasetError": "validation",
     "Problem": "validation",
     "validate": "validation",
+    "Filters": "state",
+    "select": "query",
+    "create_app": "app",
+    "dashboard": "app",
+    "Dashboard": "app",
+    "NetworkView": "views",
+    "TimelineView": "views",
+    "MetricsView": "views",
+    "KpiView": "views",
+    "TemperatureView": "views",
+    "RankingView": "views",
+    "ChangesView": "views",
+    "EventsTable": "views",
+    "EventDetail": "views",
 }
 
 if TYPE_CHECKING:
+    from .app import Dashboard, create_app, dashboard
     from .dataset import Dataset, bundled_path, load_dataset
+    from .query import select
+    from .state import Filters
     from .validation import DatasetError, Problem, validate
+    from .views import (
+        ChangesView,
+        EventDetail,
+        EventsTable,
+        KpiView,
+        MetricsView,
+        NetworkView,
+        RankingView,
+        TemperatureView,
+        TimelineView,
+    )
 
 
 def __getattr__(name: str) -> Any:
@@ -42,4 +70,25 @@ def __dir__() -> list[str]:
     return sorted([*globals(), *_LAZY])
 
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "ChangesView",
+    "Dashboard",
+    "Dataset",
+    "DatasetError",
+    "EventDetail",
+    "EventsTable",
+    "Filters",
+    "KpiView",
+    "MetricsView",
+    "NetworkView",
+    "Problem",
+    "RankingView",
+    "TemperatureView",
+    "TimelineView",
+    "bundled_path",
+    "create_app",
+    "dashboard",
+    "load_dataset",
+    "select",
+    "validate",
+]

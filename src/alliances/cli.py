@@ -19,7 +19,9 @@ def _dataset_dir(value: str) -> Path:
     if not path.exists():
         raise argparse.ArgumentTypeError(f"no such folder: {value}")
     if not path.is_dir():
-        raise argparse.ArgumentTypeError(f"not a folder: {value} (give the folder holding the CSV files)")
+        raise argparse.ArgumentTypeError(
+            f"not a folder: {value} (give the folder holding the CSV files)"
+        )
     return path
 
 
@@ -46,10 +48,66 @@ def cmd_info(args: argparse.Namespace) -> int:
         dataset = load_dataset(args.path)
     except DatasetError as exc:
         print(format_report(exc.problems))
-        print(f"{len(exc.problems)} problem(s) in {exc.path}: run `alliances validate`", file=sys.stderr)
+        print(
+            f"{len(exc.problems)} problem(s) in {exc.path}: run `alliances validate`",
+            file=sys.stderr,
+        )
         return 1
     print(dataset.summary())
     return 0
+
+
+def app_path() -> Path:
+    """The servable dashboard file: shipped in the package, or the checkout's dashboards/."""
+    packaged = Path(__file__).resolve().parent / "dashboards" / "alliances_app.py"
+    if packaged.is_file():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "dashboards" / "alliances_app.py"
+
+
+def serve_command(args: argparse.Namespace, extra: Sequence[str]) -> list[str]:
+    """The ``panel serve`` command line that ``alliances serve`` runs."""
+    origins = args.allow_websocket_origin or [f"{args.address}:{args.port}"]
+    if args.address in ("127.0.0.1", "localhost") and not args.allow_websocket_origin:
+        origins = [f"127.0.0.1:{args.port}", f"localhost:{args.port}"]
+    cmd = [sys.executable, "-m", "panel", "serve", str(app_path())]
+    cmd += ["--address", args.address, "--port", str(args.port), "--index", "alliances_app"]
+    for origin in origins:
+        cmd += ["--allow-websocket-origin", origin]
+    if args.show:
+        cmd.append("--show")
+    if args.num_procs:
+        cmd += ["--num-procs", str(args.num_procs)]
+    return cmd + list(extra)
+
+
+def cmd_serve(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
+    import os
+    import subprocess
+
+    from .dataset import resolve_path
+    from .validation import validate
+
+    directory = resolve_path(args.data)
+    problems = validate(directory)
+    if problems:
+        print(f"warning: {len(problems)} problem(s) in {directory}; the page will list them",
+              file=sys.stderr)  # fmt: skip
+    if args.address not in ("127.0.0.1", "localhost", "::1") and not args.expose:
+        print(
+            f"alliances serve: refusing to listen on {args.address} without --expose "
+            "(the dashboard has no login unless you add --basic-auth or OAuth)",
+            file=sys.stderr,
+        )
+        return USAGE_ERROR
+    env = dict(os.environ, ALLIANCES_DATA=str(directory))
+    cmd = serve_command(args, extra)
+    print(f"Serving {directory} at http://{args.address}:{args.port}/", file=sys.stderr)
+    if os.name == "posix":
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execve(sys.executable, cmd, env)  # the server keeps this process id
+    return subprocess.call(cmd, env=env)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,13 +128,34 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="print counts and the date span of a dataset")
     p.add_argument("path", nargs="?", type=_dataset_dir, help="dataset folder (default: bundled)")
     p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser(
+        "serve",
+        help="open the dashboard (runs panel serve; other options pass through to it)",
+        description="Serve the dashboard with panel serve. Options not listed here (such as "
+        "--basic-auth, --cookie-secret, --oauth-provider) are passed to panel serve.",
+    )
+    p.add_argument("--data", type=_dataset_dir, help="dataset folder (default: bundled)")
+    p.add_argument("--port", type=int, default=5006, help="port (default: 5006)")
+    p.add_argument("--address", default="127.0.0.1", help="address (default: 127.0.0.1)")
+    p.add_argument("--expose", action="store_true", help="allow an address other than loopback")
+    p.add_argument("--show", action="store_true", help="open a browser")
+    p.add_argument("--num-procs", type=int, default=0, help="worker processes (default: 1)")
+    p.add_argument(
+        "--allow-websocket-origin", action="append", help="extra allowed origin (host:port)"
+    )
+    p.set_defaults(func=cmd_serve, passthrough=True)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "passthrough", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
+        if getattr(args, "passthrough", False):
+            return int(args.func(args, extra) or 0)
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130

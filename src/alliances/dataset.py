@@ -63,6 +63,11 @@ class Dataset:
     def actor_ids(self) -> list[str]:
         return list(self.actors["id"])
 
+    @property
+    def names(self) -> dict[str, str]:
+        """Actor id -> display name."""
+        return self._names
+
     def actor_name(self, actor_id: str) -> str:
         """Display name of an actor id (the id itself if unknown)."""
         return self._names.get(actor_id, actor_id)
@@ -71,7 +76,9 @@ class Dataset:
     def span(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """First and last day covered by any event or relation."""
         starts = pd.concat([self.events["date"], self.relations["start_date"]])
-        stops = pd.concat([self.events["stop"], self.relations["start_stop"], self.relations["end_stop"]])
+        stops = pd.concat(
+            [self.events["stop"], self.relations["start_stop"], self.relations["end_stop"]]
+        )
         return starts.min(), stops.max() - pd.Timedelta(days=1)
 
     def counts(self) -> dict[str, int]:
@@ -95,7 +102,9 @@ class Dataset:
             f"events       {c['events']}",
             f"event types  {c['event_types']}",
             f"relation types {c['relation_types']}",
-            f"date span    {first:%Y-%m-%d} to {last:%Y-%m-%d}",
+            f"date span    {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+            if not pd.isna(first)
+            else "date span    none (no events or relations)",
         ]
         per_type = self.events["event_type"].value_counts()
         lines.append("events by type:")
@@ -135,7 +144,9 @@ def _build(raws: dict[str, RawTable], path: Path | None, fingerprint: str) -> Da
 
     for col in ("actor_a", "actor_b"):
         relations[col] = _categorical(relations[col], actor_ids)
-    relations["relation_type"] = _categorical(relations["relation_type"], list(relation_types["id"]))
+    relations["relation_type"] = _categorical(
+        relations["relation_type"], list(relation_types["id"])
+    )
     relations["directed"] = relations["directed"].str.lower().isin(schema.TRUE_WORDS)
     relations = relations.assign(
         **_dates(relations, "start_date", "start"), **_dates(relations, "end_date", "end")
@@ -159,7 +170,9 @@ def _build(raws: dict[str, RawTable], path: Path | None, fingerprint: str) -> Da
     scores = dict(zip(event_types["id"], event_types["score"], strict=True))
     events["score"] = events["event_type"].map(scores).astype(float)
     events = events.sort_values(["date", "event_id"], kind="stable").reset_index(drop=True)
-    relations = relations.sort_values(["start_date", "relation_id"], kind="stable").reset_index(drop=True)
+    relations = relations.sort_values(["start_date", "relation_id"], kind="stable").reset_index(
+        drop=True
+    )
 
     names = dict(zip(actors["id"], actors["name"], strict=True))
     return Dataset(

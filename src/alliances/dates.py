@@ -54,7 +54,7 @@ def invalid_dates(values: pd.Series) -> pd.Series:
 
 
 def format_partial(start: pd.Timestamp | None, precision: str | None) -> str:
-    """Format a date at its precision: ``2024``, ``2024-06`` or ``2024-06-19`` (empty if missing)."""
+    """Format a date at its precision: ``2024``, ``2024-06`` or ``2024-06-19`` (or empty)."""
     if start is None or pd.isna(start):
         return ""
     fmt = {"year": "%Y", "month": "%Y-%m"}.get(str(precision), "%Y-%m-%d")

@@ -13,7 +13,7 @@ from typing import Literal
 
 Kind = Literal["id", "ref", "refs", "text", "date", "number", "bool", "choice", "url", "color"]
 
-DATE_PATTERN = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
+DATE_PATTERN = re.compile(r"^[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?$")  # ASCII digits only
 URL_PATTERN = re.compile(r"^https?://[^\s<>\"'`]+$", re.IGNORECASE)
 COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
 CAMEO_PATTERN = re.compile(r"^\d{2,4}$")

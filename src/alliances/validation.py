@@ -64,6 +64,7 @@ class RawTable:
     table: Table
     path: Path
     frame: pd.DataFrame
+    absent: frozenset[str] = frozenset()  # columns missing from the file, added empty
     _lines: list[int] | None = None
 
     def line_of(self, index: int) -> int:
@@ -92,6 +93,8 @@ def read_table(directory: Path, table: Table) -> tuple[RawTable | None, list[Pro
     """Read one CSV file as strings. Returns ``None`` with problems if it cannot be read."""
     path = directory / table.filename
     name = table.filename
+    if path.is_dir():
+        return None, [Problem(name, 1, "-", "is a folder, not a CSV file")]
     if not path.is_file():
         return None, [Problem(name, 1, "-", f"file not found in {directory}")]
     try:
@@ -103,12 +106,20 @@ def read_table(directory: Path, table: Table) -> tuple[RawTable | None, list[Pro
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         return None, [Problem(name, line, "-", f"not valid UTF-8 (byte {data[exc.start]:#04x})")]
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        return None, [Problem(name, line, "-", "contains NUL bytes: a binary file, not CSV text")]
     if not text.strip():
         return None, [Problem(name, 1, "-", "file is empty: a header row is needed")]
     header = next(csv.reader(io.StringIO(text)))
     problems = _header_problems(name, table, [h.strip() for h in header])
     if any(p.column == "-" for p in problems):
         return None, problems
+    # pandas silently turns the first column into the index when rows are wider than the
+    # header, so rows with too many fields are found here first.
+    shape = _shape_problems(name, text, len(header))
+    if shape:
+        return None, problems + shape
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -116,14 +127,16 @@ def read_table(directory: Path, table: Table) -> tuple[RawTable | None, list[Pro
             keep_default_na=False,
             na_values=[""],
             skip_blank_lines=True,
+            index_col=False,
         )
     except (pd.errors.ParserError, ValueError, csv.Error) as exc:
-        return None, problems + _shape_problems(name, text, len(header), exc)
+        shape = _shape_problems(name, text, len(header), strict=True)
+        return None, problems + (shape or [_malformed(name, exc)])
     frame.columns = [c.strip() for c in frame.columns]
-    for f in table.fields:
-        if f.name not in frame.columns:
-            frame[f.name] = pd.Series(pd.NA, index=frame.index, dtype="string")
-    return RawTable(table, path, frame), problems
+    absent = frozenset(f.name for f in table.fields if f.name not in frame.columns)
+    for column in absent:
+        frame[column] = pd.Series(pd.NA, index=frame.index, dtype="string")
+    return RawTable(table, path, frame, absent), problems
 
 
 def _header_problems(name: str, table: Table, header: list[str]) -> list[Problem]:
@@ -139,23 +152,31 @@ def _header_problems(name: str, table: Table, header: list[str]) -> list[Problem
     return problems
 
 
-def _shape_problems(name: str, text: str, width: int, exc: Exception) -> list[Problem]:
-    """Find the rows whose field count differs from the header's."""
+def _shape_problems(name: str, text: str, width: int, strict: bool = False) -> list[Problem]:
+    """Rows with more fields than the header; with ``strict``, also quotes never closed."""
     problems = []
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=strict)
     previous = 0
+    start = 1
     try:
         for row in reader:
             start, previous = previous + 1, reader.line_num
-            if row and start > 1 and len(row) != width:
+            if row and start > 1 and len(row) > width:
                 msg = f"row has {len(row)} fields, the header has {width}"
                 problems.append(Problem(name, start, "-", msg))
     except csv.Error as err:
-        problems.append(Problem(name, reader.line_num, "-", f"malformed CSV: {err}"))
-    if not problems:
-        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        problems.append(Problem(name, 1, "-", f"malformed CSV: {first}"))
+        start = previous + 1
+        if "unexpected end of data" in str(err):
+            msg = 'malformed CSV: a quoted value starting on this line is never closed (missing ")'
+        else:
+            msg = f"malformed CSV: {err}"
+        problems.append(Problem(name, start, "-", msg))
     return problems
+
+
+def _malformed(name: str, exc: Exception) -> Problem:
+    first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    return Problem(name, 1, "-", f"malformed CSV: {first}")
 
 
 # --------------------------------------------------------------------------- checking
@@ -174,14 +195,20 @@ def _checks_for(f: Field, ids: Mapping[str, pd.Index]) -> list:
         )
     elif f.kind == "number":
         checks.append(
-            pa.Check(lambda s: pd.to_numeric(s, errors="coerce").notna(), error="not a number")
+            # abs() < inf: a finite number ("inf" and "nan" parse, but are no data)
+            pa.Check(
+                lambda s: pd.to_numeric(s, errors="coerce").abs().lt(float("inf")),
+                error="not a number",
+            )
         )
         if f.bounds:
             lo, hi = f.bounds
             checks.append(
                 pa.Check(
-                    lambda s, lo=lo, hi=hi: ~pd.to_numeric(s, errors="coerce").lt(lo)
-                    & ~pd.to_numeric(s, errors="coerce").gt(hi),
+                    lambda s, lo=lo, hi=hi: (
+                        ~pd.to_numeric(s, errors="coerce").lt(lo)
+                        & ~pd.to_numeric(s, errors="coerce").gt(hi)
+                    ),
                     error=f"out of range: must be between {lo:g} and {hi:g}",
                 )
             )
@@ -274,7 +301,7 @@ def pandera_schema(table: Table, ids: Mapping[str, pd.Index] | None = None):
 def check_table(raw: RawTable, ids: Mapping[str, pd.Index]) -> list[Problem]:
     """Every problem in one table's values."""
     import pandera.errors
-    import pandera.pandas  # noqa: F401  (registers the pandas backend)
+    import pandera.pandas
 
     table = raw.table
     try:
@@ -295,6 +322,8 @@ def check_table(raw: RawTable, ids: Mapping[str, pd.Index]) -> list[Problem]:
                     Problem(table.filename, 1, column, f"check failed: {case.check}"),
                 )
             continue
+        if case.column in raw.absent:
+            continue  # reported once, on the header line
         index = int(case.index)
         message = str(case.check)
         value = case.failure_case
@@ -322,7 +351,7 @@ def _first_occurrence(keys: pd.Series) -> dict[str, int]:
 
 
 def validate_tables(directory: Path) -> tuple[dict[str, RawTable], list[Problem]]:
-    """Read and check every table of a dataset folder; returns what could be read and all problems."""
+    """Read and check every table of a folder; returns what could be read, and every problem."""
     raws: dict[str, RawTable] = {}
     problems: list[Problem] = []
     ids: dict[str, pd.Index] = {}
@@ -333,7 +362,8 @@ def validate_tables(directory: Path) -> tuple[dict[str, RawTable], list[Problem]
             continue
         raws[table.name] = raw
         problems += check_table(raw, ids)
-        ids[table.name] = pd.Index(raw.frame[table.key].dropna().unique())
+        if table.key not in raw.absent:  # else every reference to it would be "unknown"
+            ids[table.name] = pd.Index(raw.frame[table.key].dropna().unique())
     return raws, problems
 
 

@@ -1,0 +1,209 @@
+"""The dashboard: every view on one Filters object, in a template, synced with the URL.
+
+``create_app()`` is what ``panel serve`` runs per browser session; ``dashboard()`` is the same
+dashboard without the page template, for notebooks.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import sys
+import urllib.parse
+
+import panel as pn
+import param
+
+from . import state
+from .dataset import Dataset, load_dataset
+from .state import Filters
+from .validation import DatasetError
+from .views import (
+    AboutPanel,
+    ChangesView,
+    EventDetail,
+    EventsTable,
+    FilterPanel,
+    KpiView,
+    NetworkView,
+    RankingView,
+    TemperatureView,
+    TimelineView,
+)
+
+log = logging.getLogger("alliances")
+
+TITLE = "Alliances"
+APP_CSS = """
+:host { --alliances-accent: #1f3b57; }
+.notice { font-size: 0.9em; }
+"""
+
+
+class Dashboard(pn.viewable.Viewer):
+    """All views of one dataset, linked through one :class:`Filters` object."""
+
+    filters = param.ClassSelector(class_=Filters)
+    dataset = param.ClassSelector(class_=Dataset)
+
+    def __init__(self, **params):
+        if params.get("filters") is None:
+            params["filters"] = Filters()
+        if params.get("dataset") is None:
+            params["dataset"] = load_dataset()
+        super().__init__(**params)
+        shared = {"filters": self.filters, "dataset": self.dataset}
+        self.controls = FilterPanel(**shared)
+        self.network = NetworkView(**shared)
+        self.timeline = TimelineView(**shared)
+        self.kpis = KpiView(**shared)
+        self.temperature = TemperatureView(**shared)
+        self.ranking = RankingView(**shared)
+        self.changes = ChangesView(**shared)
+        self.table = EventsTable(**shared)
+        self.detail = EventDetail(**shared)
+        self.notices = pn.pane.Alert(
+            "",
+            alert_type="warning",
+            visible=False,
+            sizing_mode="stretch_width",
+            css_classes=["al-notices"],
+        )
+        overview = pn.Column(
+            self.kpis,
+            pn.Row(
+                pn.Column(self.network, sizing_mode="stretch_width"),
+                pn.Column(
+                    pn.pane.HTML("<h4>Event detail</h4>", margin=(0, 10)),
+                    self.detail,
+                    width=340,
+                    max_height=560,
+                    scroll=True,
+                ),
+                sizing_mode="stretch_width",
+            ),
+            self.timeline,
+            pn.Row(self.temperature, self.ranking, sizing_mode="stretch_width"),
+            self.changes,
+            sizing_mode="stretch_width",
+        )
+        self.tabs = pn.Tabs(
+            ("Overview", overview),
+            ("Events", self.table),
+            ("About", AboutPanel(self.dataset)),
+            sizing_mode="stretch_width",
+            dynamic=False,
+        )
+        self.main = pn.Column(self.notices, self.tabs, sizing_mode="stretch_width")
+
+    def notify(self, messages: list[str]) -> None:
+        """Show notices (ignored link parameters, unknown ids) above the views, escaped."""
+        if messages:
+            items = "".join(f"<li>{html.escape(m)}</li>" for m in messages[:10])
+            self.notices.object = f"<ul class='notice'>{items}</ul>"
+        self.notices.visible = bool(messages)
+
+    def __panel__(self):
+        return pn.Row(pn.Column(self.controls, width=300), self.main, sizing_mode="stretch_width")
+
+
+def dashboard(
+    data: str | os.PathLike[str] | Dataset | None = None, filters: Filters | None = None
+) -> Dashboard:
+    """The whole dashboard for a notebook cell (or any Panel layout)."""
+    dataset = data if isinstance(data, Dataset) else load_dataset(data)
+    return Dashboard(dataset=dataset, filters=filters)
+
+
+def _session_query() -> dict[str, str]:
+    """The page's query string, decoded leniently (garbage in, a notice out)."""
+    args = getattr(pn.state, "session_args", None) or {}
+    query = {}
+    for key, values in args.items():
+        if not values:
+            continue
+        raw = values[-1]
+        query[str(key)] = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    return query
+
+
+def _sync_url(board: Dashboard) -> None:
+    """Apply the link's filters once, then keep the link in step with the filters."""
+    ds = board.dataset
+    updates, notices = state.from_query(
+        _session_query(),
+        actors=ds.actor_ids,
+        event_types=list(ds.event_types["id"]),
+        relation_types=list(ds.relation_types["id"]),
+        regions=ds.actors["region"].dropna().unique().tolist(),
+    )
+    if updates:
+        board.filters.param.update(**updates)
+    board.notify(notices)
+    location = pn.state.location
+    if location is None:
+        return
+
+    def write(*_):
+        query = state.to_query(board.filters)
+        location.search = "?" + urllib.parse.urlencode(query) if query else ""
+
+    board.filters.param.watch(write, list(Filters._filter_params()))
+    write()
+
+
+def error_page(exc: DatasetError) -> pn.template.BaseTemplate:
+    """What the browser shows for a dataset that fails validation: the report, not a traceback."""
+    log.error("%s", exc)
+    report = "\n".join(str(p) for p in exc.problems)
+    body = pn.Column(
+        pn.pane.Alert(
+            f"<b>The dataset in <code>{html.escape(str(exc.path))}</code> did not pass "
+            f"validation</b>: {len(exc.problems)} problem(s). Fix them and reload this page; "
+            "<code>alliances validate</code> prints the same report.",
+            alert_type="danger",
+        ),
+        pn.pane.HTML(
+            f"<pre class='validation-report'>{html.escape(report)}</pre>",
+            sizing_mode="stretch_width",
+        ),
+        sizing_mode="stretch_width",
+    )
+    return pn.template.BootstrapTemplate(title=f"{TITLE}: invalid dataset", main=[body])
+
+
+def data_from_argv(argv: list[str] | None = None) -> str | None:
+    """``--data FOLDER`` from ``panel serve APP --args --data FOLDER`` (else ``None``)."""
+    argv = sys.argv[1:] if argv is None else argv
+    for i, arg in enumerate(argv):
+        if arg == "--data" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--data="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def create_app(data: str | os.PathLike[str] | None = None) -> pn.template.BaseTemplate:
+    """One browser session's dashboard (``panel serve`` calls this per session)."""
+    pn.extension("plotly", "tabulator", notifications=False)
+    try:
+        dataset = load_dataset(data)
+    except DatasetError as exc:
+        return error_page(exc)
+    except OSError as exc:
+        log.error("cannot load dataset: %s", exc)
+        body = pn.pane.Alert(
+            f"Cannot load the dataset: {html.escape(str(exc))}", alert_type="danger"
+        )
+        return pn.template.BootstrapTemplate(title=f"{TITLE}: no dataset", main=[body])
+    board = Dashboard(dataset=dataset)
+    _sync_url(board)
+    template = pn.template.BootstrapTemplate(
+        title=TITLE,
+        sidebar=[board.controls],
+        main=[board.main],
+        sidebar_width=300,
+        header_background="#1f3b57",
+    )
+    return template

@@ -1,0 +1,85 @@
+"""Shared look and text helpers for the figure builders."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from ..dates import format_partial
+
+FONT = "Liberation Sans, Helvetica, Arial, sans-serif"
+SYMBOLS = (
+    "circle", "square", "diamond", "triangle-up", "star", "cross", "x", "pentagon",
+    "hexagon", "triangle-down", "hourglass", "bowtie", "star-diamond", "circle-x",
+    "square-x", "diamond-x", "triangle-left", "triangle-right",
+)  # fmt: skip
+MAX_HOVER_TEXT = 240
+
+
+def esc(value: object, limit: int = MAX_HOVER_TEXT) -> str:
+    """Dataset text made safe for plotly labels: escaped, shortened, empty for missing."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    text = str(value)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return html.escape(text, quote=True)
+
+
+def date_label(start: pd.Timestamp, precision: object) -> str:
+    return format_partial(start, None if pd.isna(precision) else str(precision))
+
+
+def span_label(start, start_precision, stop_start=None, stop_precision=None) -> str:
+    """``2024-06-13 – 2024-06-15``, or one date, each at its own precision."""
+    first = date_label(start, start_precision)
+    if stop_start is None or pd.isna(stop_start):
+        return first
+    return f"{first} – {date_label(stop_start, stop_precision)}"
+
+
+def epoch_ms(values: pd.Series | np.ndarray) -> np.ndarray:
+    """Datetimes as float milliseconds since 1970: compact and fast to send to plotly.js."""
+    arr = np.asarray(values, dtype="datetime64[ns]").view("int64").astype("float64") / 1e6
+    arr[np.asarray(pd.isna(values))] = np.nan
+    return arr
+
+
+def base_layout(
+    fig: go.Figure, *, height: int | None = None, title: str | None = None
+) -> go.Figure:
+    fig.update_layout(
+        template="plotly_white",
+        font={"family": FONT, "size": 12},
+        margin={"l": 10, "r": 10, "t": 36 if title else 10, "b": 10},
+        hoverlabel={"font": {"family": FONT, "size": 12}, "align": "left"},
+        legend={"font": {"size": 11}},
+        title={"text": esc(title), "x": 0.01, "font": {"size": 14}} if title else None,
+        height=height,
+        autosize=True,
+    )
+    return fig
+
+
+def empty_figure(message: str, *, height: int | None = None) -> go.Figure:
+    """A blank figure that says why it is blank."""
+    fig = go.Figure()
+    fig.add_annotation(
+        text=esc(message), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+        font={"size": 14, "color": "#666"},
+    )  # fmt: skip
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return base_layout(fig, height=height)
+
+
+def lookup(frame: pd.DataFrame, key: str, value: str) -> dict[str, str]:
+    return dict(zip(frame[key].astype(str), frame[value].astype(str), strict=True))
+
+
+def join_lines(parts: Iterable[str]) -> str:
+    return "<br>".join(p for p in parts if p)

@@ -1,0 +1,255 @@
+"""The event timeline: one lane per event type or per pair of actors.
+
+Single days are points. Events with a date range, or known only to the month or year, are
+drawn as spans over that range, never as a false exact day. When a window holds more events
+than can usefully be drawn one by one, lanes are binned into counts over time (a heatmap), and
+single events come back once the window is narrow enough.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from ..query import pair_key
+from .common import (
+    SYMBOLS,
+    base_layout,
+    empty_figure,
+    epoch_ms,
+    esc,
+    join_lines,
+    lookup,
+    span_label,
+)
+
+MAX_POINTS = 2500
+MAX_LANES = 30
+MAX_BINS = 240
+OTHER = "other pairs"
+_BIN_SIZES = (  # (name, numpy unit, step)
+    ("day", "D", 1),
+    ("week", "W", 1),
+    ("month", "M", 1),
+    ("quarter", "M", 3),
+    ("year", "Y", 1),
+    ("5 years", "Y", 5),
+)
+
+
+def lane_labels(
+    events: pd.DataFrame, lanes: str, type_labels: Mapping[str, str]
+) -> tuple[pd.Series, list[str]]:
+    """The lane each event goes in (its type's label, or its pair ``PRK–RUS``), and lane order.
+
+    Type lanes follow the vocabulary's order; pair lanes the busiest first, at most
+    ``MAX_LANES`` of them, the rest in one "other pairs" lane at the bottom.
+    """
+    if lanes == "pair":
+        one = events["actor_1"].astype(str)
+        has_two = events["actor_2"].notna()
+        pair = pair_key(events["actor_1"], events["actor_2"].astype(object).where(has_two, one))
+        out = pair.where(has_two, one)
+        top = list(out.value_counts().index[:MAX_LANES])
+        out = out.where(out.isin(top), OTHER)
+        return out, top + ([OTHER] if (out == OTHER).any() else [])
+    types = events["event_type"].astype(str)
+    out = types.map(type_labels).fillna(types)
+    present = set(out)
+    order = [label for label in type_labels.values() if label in present]
+    return out, order + sorted(present - set(order))
+
+
+def _bin_edges(start: pd.Timestamp, stop: pd.Timestamp) -> tuple[str, np.ndarray]:
+    for name, unit, step in _BIN_SIZES:
+        first = np.datetime64(start, unit)
+        last = np.datetime64(stop, unit) + np.timedelta64(1, unit)
+        n = int((last - first) / np.timedelta64(step, unit)) + 1
+        if n <= MAX_BINS or name == _BIN_SIZES[-1][0]:
+            edges = first + np.arange(n + 1) * np.timedelta64(step, unit)
+            return name, edges.astype("datetime64[ns]")
+    raise AssertionError("unreachable")
+
+
+def binned_counts(
+    events: pd.DataFrame,
+    lane: pd.Series,
+    start: pd.Timestamp,
+    stop: pd.Timestamp,
+    order: list[str] | None = None,
+) -> tuple[str, np.ndarray, list[str], np.ndarray]:
+    """Count events per lane and time bin with one ``numpy.bincount``.
+
+    Returns the bin size name, the bin edges, the lane names and a (lanes x bins) count matrix.
+    """
+    name, edges = _bin_edges(start, stop)
+    lanes = pd.Index(order if order is not None else sorted(set(lane)))
+    codes = lanes.get_indexer(lane)
+    when = events["date"].to_numpy("datetime64[ns]")
+    idx = np.searchsorted(edges, when, side="right") - 1
+    idx = np.clip(idx, 0, len(edges) - 2)
+    nbins = len(edges) - 1
+    flat = np.bincount(codes * nbins + idx, minlength=len(lanes) * nbins)
+    return name, edges, [str(x) for x in lanes], flat.reshape(len(lanes), nbins)
+
+
+def _hover(
+    events: pd.DataFrame, names: Mapping[str, str], type_labels: Mapping[str, str]
+) -> list[str]:
+    out = []
+    for row in events.itertuples(index=False):
+        a1, a2 = str(row.actor_1), row.actor_2
+        actors = esc(names.get(a1, a1))
+        if pd.notna(a2):
+            actors += " → " + esc(names.get(str(a2), str(a2)))
+        magnitude = ""
+        if pd.notna(row.magnitude):
+            basis = " (cumulative)" if row.magnitude_basis == "cumulative" else ""
+            magnitude = f"{row.magnitude:,.0f} {esc(row.unit)}{basis}"
+        out.append(
+            join_lines(
+                [
+                    f"<b>{esc(row.title)}</b>",
+                    f"{span_label(row.date, row.date_precision, row.end_date, row.end_precision)}"
+                    f" · {esc(type_labels.get(str(row.event_type), row.event_type))}",
+                    actors,
+                    magnitude,
+                    f"Source: {esc(row.source_name, 120)}",
+                ]
+            )
+        )
+    return out
+
+
+def timeline_figure(
+    events: pd.DataFrame,
+    event_types: pd.DataFrame,
+    *,
+    names: Mapping[str, str],
+    lanes: str = "type",
+    start: pd.Timestamp | None = None,
+    stop: pd.Timestamp | None = None,
+    selected: str | None = None,
+    max_points: int = MAX_POINTS,
+    height: int | None = None,
+    title: str | None = None,
+) -> go.Figure:
+    """Events on a time axis. ``start``/``stop`` fix the x range (default: the events' span).
+
+    Each point carries its event id as ``customdata`` for click handling.
+    """
+    if events.empty:
+        return empty_figure("No events for these filters", height=height)
+    start = pd.Timestamp(start) if start is not None else events["date"].min()
+    stop = pd.Timestamp(stop) if stop is not None else events["stop"].max()
+    type_labels = lookup(event_types, "id", "label")
+    colors = lookup(event_types, "id", "color")
+    lane, ordered = lane_labels(events, lanes, type_labels)
+    fig = go.Figure()
+    if len(events) > max_points:
+        _add_heatmap(fig, events, lane, ordered, start, stop)
+    else:
+        _add_points(fig, events, lane, event_types, colors, type_labels, names, selected)
+    ordered = [esc(x) for x in ordered]
+    lane_count = len(ordered)
+    base_layout(fig, height=height or max(260, 90 + 26 * lane_count), title=title)
+    fig.update_xaxes(
+        type="date", range=[epoch_ms(np.array([start]))[0], epoch_ms(np.array([stop]))[0]],
+        showgrid=True, gridcolor="#eef1f4", rangeslider={"visible": False},
+    )  # fmt: skip
+    fig.update_yaxes(
+        type="category", categoryorder="array", categoryarray=ordered[::-1],
+        tickfont={"size": 11}, automargin=True, showgrid=True, gridcolor="#f3f4f6",
+    )  # fmt: skip
+    fig.update_layout(
+        hovermode="closest",
+        clickmode="event",
+        uirevision=f"timeline-{lanes}",
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
+    )
+    return fig
+
+
+def _add_heatmap(fig, events, lane, order, start, stop) -> None:
+    bin_name, edges, lanes, counts = binned_counts(events, lane, start, stop, order)
+    centers = epoch_ms(edges[:-1] + (edges[1:] - edges[:-1]) // 2)
+    z = np.where(counts > 0, counts, np.nan)
+    fig.add_trace(
+        go.Heatmap(
+            x=centers,
+            y=[esc(x) for x in lanes],
+            z=z,
+            colorscale="Blues",
+            hoverongaps=False,
+            colorbar={"title": {"text": f"events per {bin_name}"}, "thickness": 10},
+            hovertemplate="%{y}<br>%{x|%Y-%m-%d}: %{z:,} events<extra></extra>",
+            name="events",
+        )
+    )
+    fig.add_annotation(
+        text=f"{len(events):,} events binned per {bin_name}; narrow the window to see each event",
+        xref="paper", yref="paper", x=0, y=-0.12, showarrow=False,
+        font={"size": 11, "color": "#555"},
+    )  # fmt: skip
+
+
+def _add_points(fig, events, lane, event_types, colors, type_labels, names, selected) -> None:
+    order = list(event_types["id"].astype(str))
+    symbol = {t: SYMBOLS[i % len(SYMBOLS)] for i, t in enumerate(order)}
+    is_span = (events["date_precision"].astype(str) != "day") | events["end_date"].notna()
+    start_ms = epoch_ms(events["date"])
+    stop_ms = epoch_ms(events["stop"])
+    # a point at the middle of its span (for a single day: that day's noon)
+    mid_ms = (start_ms + stop_ms) / 2
+    hover = np.array(_hover(events, names, type_labels), dtype=object)
+    lanes_esc = lane.map(esc).to_numpy(object)
+    ids = events["event_id"].astype(str).to_numpy(object)
+    types = events["event_type"].astype(str).to_numpy(object)
+    span_mask = is_span.to_numpy(bool)
+    scatter = go.Scattergl if len(events) > 1000 else go.Scatter
+    for t in order:
+        m = types == t
+        if not m.any():
+            continue
+        color = colors.get(t, "#888")
+        label = esc(type_labels.get(t, t))
+        sm = m & span_mask
+        if sm.any():
+            xs = np.column_stack([start_ms[sm], stop_ms[sm], np.full(sm.sum(), np.nan)]).ravel()
+            ys = np.column_stack([lanes_esc[sm], lanes_esc[sm], np.full(sm.sum(), None)]).ravel()
+            fig.add_trace(
+                scatter(
+                    x=xs,
+                    y=ys,
+                    mode="lines",
+                    line={"color": color, "width": 7},
+                    opacity=0.45,
+                    hoverinfo="skip",
+                    legendgroup=t,
+                    showlegend=False,
+                    name=label,
+                    connectgaps=False,
+                )
+            )
+        sel = ids[m] == selected if selected else np.zeros(m.sum(), bool)
+        fig.add_trace(
+            scatter(
+                x=mid_ms[m],
+                y=lanes_esc[m],
+                mode="markers",
+                marker={
+                    "symbol": symbol[t],
+                    "color": color,
+                    "size": np.where(sel, 16, 10),
+                    "line": {"color": np.where(sel, "#111", "#fff").tolist(), "width": 1},
+                },
+                customdata=ids[m],
+                text=hover[m],
+                hovertemplate="%{text}<extra></extra>",
+                name=label,
+                legendgroup=t,
+            )
+        )

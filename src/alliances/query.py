@@ -1,0 +1,431 @@
+"""Pure functions from (Dataset, Filters) to DataFrames: what every view shows.
+
+Nothing here imports Panel or plotly. Masks are computed on categorical codes and int64 dates,
+so a filter change over a million events stays in the tens of milliseconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import TypeVar
+
+import numpy as np
+import pandas as pd
+
+from .dataset import Dataset
+from .state import Filters
+
+T = TypeVar("T")
+DAY = pd.Timedelta(days=1)
+
+
+def per_dataset(func: Callable[..., T] | None = None, *, maxsize: int = 8):
+    """Cache ``func(dataset, *args)`` while the dataset lives, the last ``maxsize`` args each.
+
+    The one caching decorator of the data layer. Results are shared: treat them as read-only.
+    The dataset is held weakly, so a replaced dataset and its cached results are freed.
+    """
+
+    def decorate(func: Callable[..., T]) -> Callable[..., T]:
+        caches: weakref.WeakKeyDictionary[Dataset, OrderedDict] = weakref.WeakKeyDictionary()
+        lock = threading.Lock()
+
+        @wraps(func)
+        def wrapper(dataset: Dataset, *args):
+            with lock:
+                cache = caches.setdefault(dataset, OrderedDict())
+                if args in cache:
+                    cache.move_to_end(args)
+                    return cache[args]
+            value = func(dataset, *args)
+            with lock:
+                cache[args] = value
+                while len(cache) > maxsize:
+                    cache.popitem(last=False)
+            return value
+
+        wrapper.cache = caches  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate(func) if func is not None else decorate
+
+
+@dataclass(frozen=True)
+class Arrays:
+    """Numpy views of the columns the filters test, computed once per dataset."""
+
+    ev_date: np.ndarray  # int64 ns
+    ev_stop: np.ndarray
+    ev_a1: np.ndarray  # actor codes, -1 = missing
+    ev_a2: np.ndarray
+    ev_type: np.ndarray
+    ev_has_participants: np.ndarray
+    rel_start: np.ndarray
+    rel_stop: np.ndarray  # int64 ns, max int64 when still in force
+    rel_a: np.ndarray
+    rel_b: np.ndarray
+    rel_type: np.ndarray
+    rel_polarity: np.ndarray
+    actor_index: dict[str, int]
+    region_of: np.ndarray  # region name per actor code
+
+
+@per_dataset(maxsize=1)
+def arrays(dataset: Dataset) -> Arrays:
+    ev, rel = dataset.events, dataset.relations
+    far = np.iinfo("int64").max
+    return Arrays(
+        ev_date=ev["date"].to_numpy("datetime64[ns]").view("int64"),
+        ev_stop=ev["stop"].to_numpy("datetime64[ns]").view("int64"),
+        ev_a1=ev["actor_1"].cat.codes.to_numpy(),
+        ev_a2=ev["actor_2"].cat.codes.to_numpy(),
+        ev_type=ev["event_type"].cat.codes.to_numpy(),
+        ev_has_participants=ev["participants"].notna().to_numpy(),
+        rel_start=rel["start_date"].to_numpy("datetime64[ns]").view("int64"),
+        rel_stop=np.where(
+            rel["end_stop"].isna(), far, rel["end_stop"].to_numpy("datetime64[ns]").view("int64")
+        ),
+        rel_a=rel["actor_a"].cat.codes.to_numpy(),
+        rel_b=rel["actor_b"].cat.codes.to_numpy(),
+        rel_type=rel["relation_type"].cat.codes.to_numpy(),
+        rel_polarity=rel["polarity"].to_numpy(),
+        actor_index={a: i for i, a in enumerate(dataset.actors["id"])},
+        region_of=dataset.actors["region"].to_numpy(object),
+    )
+
+
+def _ns(value: dt.date | pd.Timestamp) -> int:
+    return pd.Timestamp(value).value
+
+
+def _lookup(size: int, codes: Iterable[int]) -> np.ndarray:
+    table = np.zeros(size + 1, bool)  # last slot: code -1 (missing) stays False
+    idx = np.fromiter(codes, int)
+    if idx.size:
+        table[idx] = True
+    return table
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """The filter values that decide a selection, frozen so selections can be cached."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    actors: tuple[str, ...] = ()
+    include_partners: bool = False
+    event_types: tuple[str, ...] = ()
+    relation_types: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    search: str = ""
+    as_of: dt.date | None = None
+
+    @classmethod
+    def of(cls, filters: Filters | Criteria) -> Criteria:
+        if isinstance(filters, Criteria):
+            return filters
+        return cls(
+            start=filters.start,
+            end=filters.end,
+            actors=tuple(filters.actors),
+            include_partners=bool(filters.include_partners),
+            event_types=tuple(filters.event_types),
+            relation_types=tuple(filters.relation_types),
+            regions=tuple(filters.regions),
+            search=filters.search or "",
+            as_of=filters.as_of,
+        )
+
+
+Spec = Filters | Criteria
+"""Anything the query functions accept as filters."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """The inclusive day window [start, end] the analyst chose, resolved against the data."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+    @property
+    def stop(self) -> pd.Timestamp:
+        """Exclusive end."""
+        return self.end + DAY
+
+
+def window(dataset: Dataset, filters: Spec) -> Window:
+    first, last = dataset.span
+    start = pd.Timestamp(filters.start) if filters.start else first.normalize()
+    end = pd.Timestamp(filters.end) if filters.end else last.normalize()
+    if end < start:
+        start, end = end, start
+    return Window(start, end)
+
+
+def as_of(dataset: Dataset, filters: Spec) -> pd.Timestamp:
+    """The network view's date: the chosen one, else the window's end."""
+    return pd.Timestamp(filters.as_of) if filters.as_of else window(dataset, filters).end
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the filters select: the rows every view draws from."""
+
+    events: pd.DataFrame
+    relations: pd.DataFrame
+    window: Window
+    focus: tuple[str, ...] = ()
+    notices: tuple[str, ...] = field(default=())
+
+
+def _known(values: Iterable[str], known: Iterable[str], what: str, notices: list[str]) -> list[str]:
+    known = set(known)
+    good = [v for v in values if v in known]
+    bad = [v for v in values if v not in known]
+    if bad:
+        notices.append(f"unknown {what} ignored: {', '.join(map(str, bad[:5]))}")
+    return good
+
+
+def relation_mask(dataset: Dataset, filters: Spec, start: int, stop: int) -> np.ndarray:
+    """Relations of the chosen types that are in force at some point in [start, stop)."""
+    a = arrays(dataset)
+    mask = (a.rel_start < stop) & (a.rel_stop > start)
+    if filters.relation_types:
+        types = list(dataset.relation_types["id"])
+        codes = [types.index(t) for t in filters.relation_types if t in types]
+        mask &= _lookup(len(types), codes)[a.rel_type]
+    return mask
+
+
+def partners(dataset: Dataset, filters: Spec, actors: Iterable[str]) -> set[str]:
+    """Actors aligned (polarity +1) with any of ``actors`` by a relation in force in the window."""
+    a = arrays(dataset)
+    w = window(dataset, filters)
+    mask = relation_mask(dataset, filters, _ns(w.start), _ns(w.stop)) & (a.rel_polarity > 0)
+    codes = _lookup(len(a.actor_index), (a.actor_index[x] for x in actors if x in a.actor_index))
+    ids = dataset.actors["id"].to_numpy(object)
+    touching_a, touching_b = mask & codes[a.rel_a], mask & codes[a.rel_b]
+    return set(ids[a.rel_b[touching_a]]) | set(ids[a.rel_a[touching_b]])
+
+
+def focus(dataset: Dataset, filters: Spec, notices: list[str] | None = None) -> list[str]:
+    """The focused actors: the chosen ones, plus their partners if asked."""
+    notices = [] if notices is None else notices
+    chosen = _known(filters.actors, dataset.actor_ids, "actor ids", notices)
+    if chosen and filters.include_partners:
+        extra = partners(dataset, filters, chosen) - set(chosen)
+        chosen = chosen + sorted(extra)
+    return chosen
+
+
+def _actor_allowed(dataset: Dataset, filters: Spec, focused: list[str]) -> np.ndarray | None:
+    """Per actor code: may rows touching this actor be shown? ``None`` = no restriction."""
+    a = arrays(dataset)
+    n = len(a.actor_index)
+    allowed = None
+    if focused:
+        allowed = _lookup(n, (a.actor_index[x] for x in focused))
+    if filters.regions:
+        in_region = np.append(np.isin(a.region_of, list(filters.regions)), False)
+        allowed = in_region if allowed is None else allowed & in_region
+    return allowed
+
+
+def select(dataset: Dataset, filters: Spec) -> Selection:
+    """Apply every filter; the single entry point the views, briefing and notebook share.
+
+    Cached per dataset for the last few distinct filter values, so views that ask for the same
+    selection in one update compute it once.
+    """
+    return _select(dataset, Criteria.of(filters))
+
+
+@per_dataset(maxsize=16)
+def _select(dataset: Dataset, filters: Criteria) -> Selection:
+    notices: list[str] = []
+    a = arrays(dataset)
+    w = window(dataset, filters)
+    start, stop = _ns(w.start), _ns(w.stop)
+    focused = focus(dataset, filters, notices)
+    allowed = _actor_allowed(dataset, filters, focused)
+
+    ev_mask = (a.ev_date < stop) & (a.ev_stop > start)
+    if filters.event_types:
+        types = list(dataset.event_types["id"])
+        good = _known(filters.event_types, types, "event types", notices)
+        ev_mask &= _lookup(len(types), (types.index(t) for t in good))[a.ev_type]
+    if allowed is not None:
+        touching = allowed[a.ev_a1] | allowed[a.ev_a2]
+        if focused and a.ev_has_participants.any():
+            touching |= _participants_touch(dataset, focused, ev_mask & ~touching)
+        ev_mask &= touching
+    if filters.relation_types:
+        _known(filters.relation_types, dataset.relation_types["id"], "relation types", notices)
+    rel_mask = relation_mask(dataset, filters, start, stop)
+    if allowed is not None:
+        if focused:
+            rel_mask &= allowed[a.rel_a] | allowed[a.rel_b]
+        else:
+            rel_mask &= allowed[a.rel_a] & allowed[a.rel_b]
+
+    events = dataset.events[ev_mask]
+    if filters.search.strip():
+        events = events[text_match(events, filters.search)]
+    relations = dataset.relations[rel_mask]
+    return Selection(events, relations, w, tuple(focused), tuple(notices))
+
+
+def _participants_touch(dataset: Dataset, focused: list[str], candidates: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(candidates), bool)
+    idx = np.flatnonzero(candidates & arrays(dataset).ev_has_participants)
+    if idx.size:
+        lists = dataset.events["participants"].iloc[idx].str.split(";")
+        wanted = set(focused)
+        out[idx] = [bool(wanted.intersection(p.strip() for p in parts)) for parts in lists]
+    return out
+
+
+def text_match(events: pd.DataFrame, text: str) -> np.ndarray:
+    """Rows whose title or description contains ``text`` (case-insensitive, literal)."""
+    needle = text.strip()
+    hit = events["title"].str.contains(needle, case=False, regex=False, na=False)
+    hit |= events["description"].str.contains(needle, case=False, regex=False, na=False)
+    return hit.to_numpy(bool)
+
+
+# --------------------------------------------------------------------------- derived tables
+
+
+def relations_in_force(
+    dataset: Dataset, filters: Spec, when: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """Relations in force on one day (default: the network's as-of date) that the filters show."""
+    when = as_of(dataset, filters) if when is None else pd.Timestamp(when)
+    a = arrays(dataset)
+    day = _ns(when.normalize())
+    mask = relation_mask(dataset, filters, day, day + DAY.value)
+    focused = focus(dataset, filters)
+    allowed = _actor_allowed(dataset, filters, focused)
+    if allowed is not None:
+        if focused:
+            mask &= allowed[a.rel_a] | allowed[a.rel_b]
+        else:
+            mask &= allowed[a.rel_a] & allowed[a.rel_b]
+    return dataset.relations[mask]
+
+
+def pair_key(a: pd.Series, b: pd.Series) -> pd.Series:
+    """An order-free pair label, ``"PRK–RUS"``, for two id columns."""
+    a, b = a.astype(str), b.astype(str)
+    lo = a.where(a <= b, b)
+    hi = b.where(a <= b, a)
+    return lo + "–" + hi
+
+
+def pair_event_counts(events: pd.DataFrame) -> pd.Series:
+    """Number of events between each unordered pair of actors (events with two actors)."""
+    two = events[events["actor_2"].notna()]
+    if two.empty:
+        return pd.Series(dtype="int64")
+    return pair_key(two["actor_1"], two["actor_2"]).value_counts()
+
+
+def kpis(events: pd.DataFrame) -> dict[str, object]:
+    """Counts per event type and magnitude totals per unit.
+
+    Totals add ``amount`` rows, and for ``cumulative`` estimates take only the latest figure of
+    each series (same type, actors and unit), so running totals are not added up.
+    """
+    counts = events["event_type"].value_counts()
+    counts = counts[counts > 0]
+    with_mag = events[events["magnitude"].notna()]
+    amounts = with_mag[with_mag["magnitude_basis"] == "amount"]
+    totals = amounts.groupby("unit", observed=True)["magnitude"].sum()
+    cumulative = with_mag[with_mag["magnitude_basis"] == "cumulative"]
+    if not cumulative.empty:
+        latest = (
+            cumulative.sort_values("date")
+            .groupby(["event_type", "actor_1", "actor_2", "unit"], observed=True, dropna=False)
+            .tail(1)
+        )
+        totals = totals.add(latest.groupby("unit", observed=True)["magnitude"].sum(), fill_value=0)
+    return {
+        "events": len(events),
+        "by_type": counts,
+        "totals": totals.sort_values(ascending=False),
+    }
+
+
+def temperature(
+    events: pd.DataFrame, pairs: Iterable[str] | None = None, *, top: int = 5
+) -> pd.DataFrame:
+    """Sum of event scores per quarter for each pair: the relationship "temperature".
+
+    ``pairs`` are pair labels from :func:`pair_key`; by default the ``top`` busiest pairs.
+    Returns columns ``pair``, ``quarter`` (start of quarter), ``score``, ``events``.
+    """
+    two = events[events["actor_2"].notna()]
+    cols = ["pair", "quarter", "score", "events"]
+    if two.empty:
+        return pd.DataFrame(columns=cols)
+    keys = pair_key(two["actor_1"], two["actor_2"])
+    chosen = list(pairs) if pairs is not None else list(keys.value_counts().index[:top])
+    keep = keys.isin(chosen).to_numpy()
+    if not keep.any():
+        return pd.DataFrame(columns=cols)
+    frame = pd.DataFrame(
+        {
+            "pair": keys[keep].to_numpy(),
+            "quarter": two["date"][keep].dt.to_period("Q").dt.start_time.to_numpy(),
+            "score": two["score"][keep].to_numpy(),
+        }
+    )
+    out = frame.groupby(["pair", "quarter"], sort=True).agg(
+        score=("score", "sum"), events=("score", "size")
+    )
+    return out.reset_index()
+
+
+def focused_pairs(focused: Iterable[str], events: pd.DataFrame, top: int = 5) -> list[str]:
+    """Pairs to chart: among the focused actors if there are two or more, else the busiest."""
+    focused = list(focused)
+    counts = pair_event_counts(events)
+    if len(focused) >= 2:
+        wanted = set(focused)
+        among = [p for p in counts.index if set(p.split("–")) <= wanted]
+        if among:
+            return among[:top]
+    if len(focused) == 1:
+        touching = [p for p in counts.index if focused[0] in p.split("–")]
+        return touching[:top]
+    return list(counts.index[:top])
+
+
+def changes(relations: pd.DataFrame, w: Window) -> pd.DataFrame:
+    """Relations that began or ended inside the window, oldest first, with a ``change`` column."""
+    begun = relations[(relations["start_date"] >= w.start) & (relations["start_date"] < w.stop)]
+    ended = relations[
+        relations["end_date"].notna()
+        & (relations["end_date"] >= w.start)
+        & (relations["end_date"] < w.stop)
+    ]
+    out = pd.concat(
+        [
+            begun.assign(
+                change="began", when=begun["start_date"], when_precision=begun["start_precision"]
+            ),
+            ended.assign(
+                change="ended", when=ended["end_date"], when_precision=ended["end_precision"]
+            ),
+        ],
+        ignore_index=True,
+    )
+    return out.sort_values("when", kind="stable").reset_index(drop=True)

@@ -1,0 +1,180 @@
+"""The user's selections: one param object per session (or notebook), no Panel import.
+
+Every view reads the same :class:`Filters`; the dashboard mirrors it in the URL's query string
+with :func:`to_query` / :func:`from_query`, which never fail: a value that does not parse is
+skipped with a notice, and the rest of the link still applies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+
+import param
+
+CENTRALITIES = ("degree", "betweenness", "eigenvector")
+LANES = ("type", "pair")
+MAX_QUERY_VALUE = 2000
+MAX_LIST_ITEMS = 300
+_ID = re.compile(r"^[^\s;,<>\"'`]{1,80}$")
+
+
+class Filters(param.Parameterized):
+    """What the analyst is looking at. Empty lists mean "no restriction"."""
+
+    start = param.CalendarDate(default=None, allow_None=True, doc="First day of the window.")
+    end = param.CalendarDate(default=None, allow_None=True, doc="Last day of the window.")
+    actors = param.List(default=[], item_type=str, doc="Actor ids to focus on.")
+    include_partners = param.Boolean(
+        default=False, doc="Also show the actors aligned with the focused ones in the window."
+    )
+    event_types = param.List(default=[], item_type=str, doc="Event type ids to show.")
+    relation_types = param.List(default=[], item_type=str, doc="Relation type ids to show.")
+    regions = param.List(default=[], item_type=str, doc="Regions whose actors to show.")
+    search = param.String(default="", doc="Text searched in titles and descriptions.")
+    as_of = param.CalendarDate(
+        default=None, allow_None=True, doc="Date of the network view (default: window end)."
+    )
+    centrality = param.Selector(default="degree", objects=list(CENTRALITIES), doc="Node size.")
+    lanes = param.Selector(default="type", objects=list(LANES), doc="Timeline lanes.")
+    event = param.String(default="", doc="Id of the event shown in the detail card.")
+
+    def reset(self) -> None:
+        """Back to the defaults (everything shown)."""
+        self.param.update(**{name: p.default for name, p in self._filter_params().items()})
+
+    @classmethod
+    def _filter_params(cls) -> dict[str, param.Parameter]:
+        return {k: v for k, v in cls.param.objects("existing").items() if k != "name"}
+
+
+# --------------------------------------------------------------------------- URL codec
+
+# query key -> parameter name; short keys keep shared links readable
+QUERY_KEYS: dict[str, str] = {
+    "from": "start",
+    "to": "end",
+    "actors": "actors",
+    "partners": "include_partners",
+    "types": "event_types",
+    "relations": "relation_types",
+    "regions": "regions",
+    "q": "search",
+    "asof": "as_of",
+    "size": "centrality",
+    "lanes": "lanes",
+    "event": "event",
+}
+_PARAM_KEYS = {v: k for k, v in QUERY_KEYS.items()}
+
+
+def _encode(value: object) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def to_query(filters: Filters) -> dict[str, str]:
+    """The non-default filter values as query-string parameters."""
+    out: dict[str, str] = {}
+    for name, p in Filters._filter_params().items():
+        value = getattr(filters, name)
+        if value != p.default and value not in (None, "", []):
+            out[_PARAM_KEYS[name]] = _encode(value)
+    return out
+
+
+def _parse_list(
+    raw: str, known: Iterable[str] | None, what: str, notices: list[str]
+) -> list[str] | None:
+    items = [v.strip() for v in raw.split(",") if v.strip()]
+    if len(items) > MAX_LIST_ITEMS:
+        notices.append(f"ignored {what}: more than {MAX_LIST_ITEMS} values")
+        return None
+    bad = [v for v in items if not _ID.match(v)]
+    known_set = set(known) if known is not None else None
+    unknown = [v for v in items if known_set is not None and v not in known_set and v not in bad]
+    if bad or unknown:
+        shown = ", ".join((bad + unknown)[:5])
+        notices.append(f"ignored unknown {what}: {shown}")
+    return [v for v in items if v not in bad and v not in unknown]
+
+
+def from_query(
+    query: Mapping[str, str],
+    *,
+    actors: Iterable[str] | None = None,
+    event_types: Iterable[str] | None = None,
+    relation_types: Iterable[str] | None = None,
+    regions: Iterable[str] | None = None,
+) -> tuple[dict[str, object], list[str]]:
+    """Parse a query string into filter updates, skipping what does not parse.
+
+    Returns the updates (ready for ``filters.param.update``) and human-readable notices for
+    every key or value that was ignored. The known ids, when given, restrict list values.
+    """
+    updates: dict[str, object] = {}
+    notices: list[str] = []
+    known = {"actors": actors, "event_types": event_types, "relation_types": relation_types}
+    known["regions"] = regions
+    labels = {
+        "actors": "actor ids",
+        "event_types": "event types",
+        "relation_types": "relation types",
+        "regions": "regions",
+    }
+    for key, raw in query.items():
+        name = QUERY_KEYS.get(key)
+        if name is None:
+            notices.append(f"ignored unknown link parameter {key[:40]!r}")
+            continue
+        if not isinstance(raw, str) or len(raw) > MAX_QUERY_VALUE:
+            notices.append(f"ignored {key!r}: value too long")
+            continue
+        raw = raw.strip()
+        if name in ("start", "end", "as_of"):
+            try:
+                updates[name] = dt.date.fromisoformat(raw[:10]) if raw else None
+            except ValueError:
+                notices.append(f"ignored {key!r}: {raw[:40]!r} is not a date (YYYY-MM-DD)")
+        elif name in labels:
+            if name == "regions":
+                values = [v.strip() for v in raw.split(",") if v.strip()][:MAX_LIST_ITEMS]
+                region_set = set(regions) if regions is not None else None
+                good = [v for v in values if region_set is None or v in region_set]
+                if len(good) != len(values):
+                    notices.append(f"ignored unknown regions in {key!r}")
+                updates[name] = good
+                continue
+            parsed = _parse_list(raw, known[name], labels[name], notices)
+            if parsed is not None:
+                updates[name] = parsed
+        elif name == "include_partners":
+            if raw.lower() in ("1", "true", "yes", "0", "false", "no"):
+                updates[name] = raw.lower() in ("1", "true", "yes")
+            else:
+                notices.append(f"ignored {key!r}: use 1 or 0")
+        elif name in ("centrality", "lanes"):
+            allowed = CENTRALITIES if name == "centrality" else LANES
+            if raw in allowed:
+                updates[name] = raw
+            else:
+                notices.append(f"ignored {key!r}: use one of {', '.join(allowed)}")
+        elif name == "event":
+            if _ID.match(raw):
+                updates[name] = raw
+            else:
+                notices.append(f"ignored {key!r}: not an event id")
+        else:  # search text
+            updates[name] = raw[:200]
+    start, end = updates.get("start"), updates.get("end")
+    if isinstance(start, dt.date) and isinstance(end, dt.date) and start > end:
+        notices.append("ignored the date window: 'from' is after 'to'")
+        updates.pop("start")
+        updates.pop("end")
+    return updates, notices

@@ -1,0 +1,23 @@
+"""Thin Panel views over the query and figure layers. Importing this imports Panel."""
+
+from .about import AboutPanel
+from .controls import FilterPanel
+from .detail import EventDetail
+from .metrics import ChangesView, KpiView, MetricsView, RankingView, TemperatureView
+from .network import NetworkView
+from .table import EventsTable
+from .timeline import TimelineView
+
+__all__ = [
+    "AboutPanel",
+    "ChangesView",
+    "EventDetail",
+    "EventsTable",
+    "FilterPanel",
+    "KpiView",
+    "MetricsView",
+    "NetworkView",
+    "RankingView",
+    "TemperatureView",
+    "TimelineView",
+]

@@ -1,0 +1,99 @@
+"""What every Panel view shares: the dataset, one Filters object, and in-place updates."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+import pandas as pd
+import panel as pn
+import param
+
+from .. import query
+from ..dataset import Dataset, load_dataset
+from ..state import Filters
+
+log = logging.getLogger("alliances")
+
+PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
+
+
+def link(url: object, text: object) -> str:
+    """An escaped ``<a>`` for an http(s) URL; just the escaped text for anything else."""
+    label = html.escape("" if text is None or pd.isna(text) else str(text))
+    if isinstance(url, str) and url.lower().startswith(("http://", "https://")):
+        href = html.escape(url, quote=True)
+        return f'<a href="{href}" target="_blank" rel="noopener noreferrer">{label or href}</a>'
+    return label
+
+
+class DatasetView(pn.viewable.Viewer):
+    """A view of one dataset through one :class:`Filters` object.
+
+    Subclasses build their panes once in ``_build`` and refresh them in ``_refresh``; they
+    react only to the filter parameters listed in ``_watches``.
+    """
+
+    filters = param.ClassSelector(class_=Filters, doc="The shared filter state.")
+    dataset = param.ClassSelector(class_=Dataset, doc="The dataset shown (default: bundled).")
+
+    _watches: tuple[str, ...] = (
+        "start",
+        "end",
+        "actors",
+        "include_partners",
+        "event_types",
+        "relation_types",
+        "regions",
+        "search",
+    )
+
+    def __init__(self, **params):
+        if params.get("filters") is None:
+            params["filters"] = Filters()
+        if params.get("dataset") is None:
+            params["dataset"] = load_dataset()
+        super().__init__(**params)
+        self._layout = self._build()
+        self.filters.param.watch(self._on_change, list(self._watches))
+        self._refresh()
+
+    # -- data a notebook user can take further
+    @property
+    def selection(self) -> query.Selection:
+        return query.select(self.dataset, self.filters)
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """The events the filters select (a read-only frame)."""
+        return self.selection.events
+
+    @property
+    def relations(self) -> pd.DataFrame:
+        """The relations the filters select."""
+        return self.selection.relations
+
+    # -- subclass hooks
+    def _build(self) -> pn.viewable.Viewable:
+        raise NotImplementedError
+
+    def _refresh(self) -> None:
+        raise NotImplementedError
+
+    def _on_change(self, *events: param.parameterized.Event) -> None:
+        try:
+            self._refresh()
+        except Exception:  # a view must never take the page down
+            log.exception("%s failed to update", type(self).__name__)
+            self._show_error()
+
+    def _show_error(self) -> None:
+        pass
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self._layout

@@ -1,0 +1,108 @@
+"""The filter panel: widgets made from the Filters parameters, with the dataset's options."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import panel as pn
+import param
+
+from ..dataset import Dataset
+from ..state import Filters
+
+
+def actor_options(dataset: Dataset) -> dict[str, str]:
+    """Picker label -> id. Labels hold the name, id and aliases, so any of them finds the actor."""
+    options = {}
+    for row in dataset.actors.itertuples(index=False):
+        aliases = [] if not isinstance(row.aliases, str) else row.aliases.split(";")
+        extra = ", ".join(a.strip() for a in aliases if a.strip())
+        label = f"{row.name} ({row.id})" + (f" · {extra}" if extra else "")
+        options[label] = row.id
+    return dict(sorted(options.items(), key=lambda kv: kv[0].lower()))
+
+
+class FilterPanel(pn.viewable.Viewer):
+    """Every filter in one column, bound two-way to one :class:`Filters` object."""
+
+    filters = param.ClassSelector(class_=Filters)
+    dataset = param.ClassSelector(class_=Dataset)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        ds, f = self.dataset, self.filters
+        first, last = ds.span
+        bounds = {"start": first.date(), "end": max(last.date(), dt.date.today())}
+        self.start = pn.widgets.DatePicker.from_param(
+            f.param.start,
+            name="From",
+            **bounds,
+            sizing_mode="stretch_width",
+            css_classes=["al-start"],
+        )
+        self.end = pn.widgets.DatePicker.from_param(
+            f.param.end, name="To", **bounds, sizing_mode="stretch_width", css_classes=["al-end"]
+        )
+        self.actors = pn.widgets.MultiChoice.from_param(
+            f.param.actors,
+            name="Actors",
+            options=actor_options(ds),
+            placeholder="Search by name, code or alias",
+            search_option_limit=12,
+            sizing_mode="stretch_width",
+            css_classes=["al-actors"],
+        )
+        self.partners = pn.widgets.Checkbox.from_param(
+            f.param.include_partners,
+            name="Include their direct partners",
+            css_classes=["al-partners"],
+        )
+        self.event_types = pn.widgets.MultiChoice.from_param(
+            f.param.event_types,
+            name="Event types",
+            options=dict(zip(ds.event_types["label"], ds.event_types["id"], strict=True)),
+            placeholder="All event types",
+            sizing_mode="stretch_width",
+            css_classes=["al-event-types"],
+        )
+        self.relation_types = pn.widgets.MultiChoice.from_param(
+            f.param.relation_types,
+            name="Relation types",
+            options=dict(zip(ds.relation_types["label"], ds.relation_types["id"], strict=True)),
+            placeholder="All relation types",
+            sizing_mode="stretch_width",
+            css_classes=["al-relation-types"],
+        )
+        self.regions = pn.widgets.MultiChoice.from_param(
+            f.param.regions,
+            name="Regions",
+            options=sorted(ds.actors["region"].dropna().unique().tolist()),
+            placeholder="All regions",
+            sizing_mode="stretch_width",
+            css_classes=["al-regions"],
+        )
+        self.search = pn.widgets.TextInput.from_param(
+            f.param.search,
+            name="Search titles and descriptions",
+            placeholder="e.g. munitions",
+            sizing_mode="stretch_width",
+            css_classes=["al-search"],
+        )
+        self.reset = pn.widgets.Button(
+            name="Reset filters", button_type="light", css_classes=["al-reset"]
+        )
+        self.reset.on_click(lambda _: f.reset())
+        self._layout = pn.Column(
+            pn.Row(self.start, self.end, sizing_mode="stretch_width"),
+            self.actors,
+            self.partners,
+            self.event_types,
+            self.relation_types,
+            self.regions,
+            self.search,
+            self.reset,
+            sizing_mode="stretch_width",
+        )
+
+    def __panel__(self):
+        return self._layout
