@@ -45,10 +45,10 @@ def centrality(graph: nx.MultiGraph, kind: str = "degree") -> dict[str, float]:
     if kind == "eigenvector":
         if simple.number_of_edges() == 0:
             return dict.fromkeys(simple, 0.0)
-        try:
-            return nx.eigenvector_centrality_numpy(simple)
-        except (nx.NetworkXException, ArithmeticError, ValueError):
-            return nx.eigenvector_centrality(simple, max_iter=1000, tol=1e-6)
+        try:  # power iteration: no SciPy needed
+            return nx.eigenvector_centrality(simple, max_iter=2000, tol=1e-8)
+        except nx.PowerIterationFailedConvergence:
+            return dict.fromkeys(simple, 0.0)
     raise ValueError(f"unknown centrality {kind!r}; use one of {', '.join(CENTRALITY_LABELS)}")
 
 
@@ -58,6 +58,13 @@ def ranking(relations: pd.DataFrame, kind: str, names: dict[str, str]) -> pd.Dat
     frame = pd.DataFrame({"actor": list(values), "value": list(values.values())})
     frame["name"] = frame["actor"].map(lambda a: names.get(a, a))
     return frame.sort_values(["value", "actor"], ascending=[False, True]).reset_index(drop=True)
+
+
+def _positions(graph: nx.Graph) -> dict:
+    """ForceAtlas2 (pure numpy, seeded): hubs spread out, their satellites stay close."""
+    if graph.number_of_nodes() == 0:
+        return {}
+    return nx.forceatlas2_layout(graph, seed=7, max_iter=300, scaling_ratio=2.0, gravity=1.0)
 
 
 @per_dataset(maxsize=1)
@@ -70,14 +77,11 @@ def layout(dataset: Dataset) -> pd.DataFrame:
     graph = nx.Graph(relation_graph(dataset.relations, dataset.actor_ids))
     isolated = sorted(nx.isolates(graph))
     graph.remove_nodes_from(isolated)
-    n = max(graph.number_of_nodes(), 1)
-    # Weight aligned ties more, so blocs sit together and rivals apart.
-    for _, _, data in graph.edges(data=True):
-        data["weight"] = 2.0 if data.get("polarity", 0) > 0 else 0.5
-    pos = nx.spring_layout(graph, k=1.6 / np.sqrt(n), iterations=200, seed=7, weight="weight")
+    pos = _positions(graph)
     frame = pd.DataFrame.from_dict(pos, orient="index", columns=["x", "y"])
-    if isolated:  # actors with no relation at all: a row under the network, not far away
-        bottom = (frame["y"].min() if len(frame) else 0.0) - 0.25
-        xs = np.linspace(-1, 1, len(isolated)) if len(isolated) > 1 else np.zeros(1)
+    if isolated:  # actors with no relation at all: a row along the bottom edge, inside the frame
+        lo, hi = (frame["x"].min(), frame["x"].max()) if len(frame) else (-1.0, 1.0)
+        bottom = frame["y"].min() if len(frame) else 0.0
+        xs = np.linspace(lo, hi, len(isolated)) if len(isolated) > 1 else np.array([lo])
         frame = pd.concat([frame, pd.DataFrame({"x": xs, "y": bottom}, index=isolated)])
     return frame.reindex(dataset.actor_ids)

@@ -342,7 +342,8 @@ def kpis(events: pd.DataFrame) -> dict[str, object]:
     """Counts per event type and magnitude totals per unit.
 
     Totals add ``amount`` rows, and for ``cumulative`` estimates take only the latest figure of
-    each series (same type, actors and unit), so running totals are not added up.
+    each series (same type, actors and unit), so running totals are not added up; ``part``
+    rows (a share of a quantity recorded elsewhere) are left out.
     """
     counts = events["event_type"].value_counts()
     counts = counts[counts > 0]
@@ -365,12 +366,19 @@ def kpis(events: pd.DataFrame) -> dict[str, object]:
 
 
 def temperature(
-    events: pd.DataFrame, pairs: Iterable[str] | None = None, *, top: int = 5
+    events: pd.DataFrame,
+    pairs: Iterable[str] | None = None,
+    *,
+    top: int = 5,
+    fill: bool = True,
+    max_quarters: int = 400,
 ) -> pd.DataFrame:
     """Sum of event scores per quarter for each pair: the relationship "temperature".
 
     ``pairs`` are pair labels from :func:`pair_key`; by default the ``top`` busiest pairs.
-    Returns columns ``pair``, ``quarter`` (start of quarter), ``score``, ``events``.
+    Returns columns ``pair``, ``quarter`` (start of quarter), ``score``, ``events``; with
+    ``fill``, quarters without events between the first and last are included with 0
+    (when they are at most ``max_quarters``).
     """
     two = events[events["actor_2"].notna()]
     cols = ["pair", "quarter", "score", "events"]
@@ -391,6 +399,15 @@ def temperature(
     out = frame.groupby(["pair", "quarter"], sort=True).agg(
         score=("score", "sum"), events=("score", "size")
     )
+    span = frame["quarter"].max().to_period("Q") - frame["quarter"].min().to_period("Q")
+    if (
+        fill and span.n < max_quarters
+    ):  # quarters without events are 0, not a line drawn across the gap
+        quarters = pd.period_range(frame["quarter"].min(), frame["quarter"].max(), freq="Q")
+        full = pd.MultiIndex.from_product(
+            [sorted(set(frame["pair"])), quarters.start_time], names=["pair", "quarter"]
+        )
+        out = out.reindex(full, fill_value=0)
     return out.reset_index()
 
 

@@ -21,7 +21,7 @@ MIN_YEAR, MAX_YEAR = 1800, 2100
 
 ACTOR_KINDS = ("state", "organization", "bloc", "non_state")
 CONFIDENCE = ("confirmed", "reported", "estimated", "disputed")
-MAGNITUDE_BASIS = ("amount", "cumulative")
+MAGNITUDE_BASIS = ("amount", "cumulative", "part")
 POLARITY = ("-1", "0", "1")
 TRUE_WORDS = frozenset({"true", "yes", "1"})
 BOOL_WORDS = TRUE_WORDS | {"false", "no", "0"}

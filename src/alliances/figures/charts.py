@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
@@ -35,8 +36,8 @@ def temperature_figure(
                 y=rows["score"].to_numpy(float),
                 customdata=rows["events"].to_numpy(int),
                 mode="lines+markers",
-                line={"shape": "hv", "color": palette[i % len(palette)], "width": 2},
-                marker={"size": 6},
+                line={"color": palette[i % len(palette)], "width": 1.5},
+                marker={"size": np.where(rows["events"].to_numpy(int) > 0, 6, 0)},
                 name=label,
                 hovertemplate=(
                     f"<b>{label}</b><br>quarter from %{{x|%Y-%m-%d}}<br>"

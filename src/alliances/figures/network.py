@@ -189,7 +189,7 @@ def network_figure(
     fig.update_xaxes(visible=False, range=[xr[0] - pad_x, xr[1] + pad_x])
     fig.update_yaxes(visible=False, range=[yr[0] - pad_y, yr[1] + pad_y])
     fig.update_layout(
-        legend={"orientation": "h", "y": -0.02, "yanchor": "top", "x": 0},
+        legend={"orientation": "v", "x": 1.0, "xanchor": "left", "y": 1.0, "font": {"size": 10}},
         hovermode="closest",
         dragmode="pan",
         uirevision="network",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 
 import pandas as pd
@@ -11,6 +10,7 @@ import param
 
 from .. import query
 from ..dataset import Dataset, load_dataset
+from ..fragments import link  # noqa: F401  (re-exported for the views)
 from ..state import Filters
 
 log = logging.getLogger("alliances")
@@ -21,15 +21,6 @@ PLOTLY_CONFIG = {
     "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
     "toImageButtonOptions": {"format": "png", "scale": 2},
 }
-
-
-def link(url: object, text: object) -> str:
-    """An escaped ``<a>`` for an http(s) URL; just the escaped text for anything else."""
-    label = html.escape("" if text is None or pd.isna(text) else str(text))
-    if isinstance(url, str) and url.lower().startswith(("http://", "https://")):
-        href = html.escape(url, quote=True)
-        return f'<a href="{href}" target="_blank" rel="noopener noreferrer">{label or href}</a>'
-    return label
 
 
 class DatasetView(pn.viewable.Viewer):

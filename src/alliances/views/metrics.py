@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 import panel as pn
 import param
@@ -11,58 +9,10 @@ import param
 from .. import metrics, query
 from ..dataset import Dataset, load_dataset
 from ..figures import ranking_figure, temperature_figure
-from ..figures.common import lookup, span_label
+from ..figures.common import lookup
+from ..fragments import CSS, changes_html, kpis_html
 from ..state import Filters
 from .base import PLOTLY_CONFIG, DatasetView
-
-MAX_TYPES_SHOWN = 8
-
-
-def _number(value: float) -> str:
-    for size, suffix in ((1e12, " tn"), (1e9, " bn"), (1e6, " m")):
-        if abs(value) >= size:
-            return f"{value / size:,.1f}{suffix}"
-    return f"{value:,.0f}"
-
-
-def kpi_html(kpis: dict, type_labels: dict[str, str], relations: int) -> str:
-    """KPI cards as escaped HTML."""
-    cards = [("Events", f"{kpis['events']:,}"), ("Relations", f"{relations:,}")]
-    for type_id, count in list(kpis["by_type"].items())[:MAX_TYPES_SHOWN]:
-        cards.append((type_labels.get(str(type_id), str(type_id)), f"{count:,}"))
-    for unit, total in kpis["totals"].items():
-        cards.append((f"Total {unit}", _number(float(total))))
-    body = "".join(
-        f'<div class="kpi"><div class="kpi-value">{html.escape(v)}</div>'
-        f'<div class="kpi-label">{html.escape(k)}</div></div>'
-        for k, v in cards
-    )
-    return f'<div class="kpis">{body}</div>'
-
-
-KPI_CSS = """
-.kpis {display: flex; flex-wrap: wrap; gap: 8px;}
-.kpi {background: #f4f6f9; border-radius: 6px; padding: 6px 12px; min-width: 96px;}
-.kpi-value {font-size: 1.35em; font-weight: 600; color: #1f3b57;}
-.kpi-label {font-size: 0.8em; color: #555; max-width: 180px;}
-"""
-
-
-def changes_html(changes: pd.DataFrame, names: dict[str, str], labels: dict[str, str]) -> str:
-    """What began and ended in the window, as an escaped list."""
-    if changes.empty:
-        return "<p><i>No relation began or ended in this window.</i></p>"
-    items = []
-    for row in changes.itertuples(index=False):
-        a, b = str(row.actor_a), str(row.actor_b)
-        when = span_label(row.when, row.when_precision)
-        items.append(
-            f"<li><b>{html.escape(when)}</b> {html.escape(row.change)}: "
-            f"{html.escape(labels.get(str(row.relation_type), str(row.relation_type)))}, "
-            f"{html.escape(names.get(a, a))} – {html.escape(names.get(b, b))} "
-            f"<span class='muted'>({html.escape(str(row.title))})</span></li>"
-        )
-    return f"<ul class='changes'>{''.join(items)}</ul>"
 
 
 class KpiView(DatasetView):
@@ -70,7 +20,7 @@ class KpiView(DatasetView):
 
     def _build(self):
         self._html = pn.pane.HTML(
-            "", stylesheets=[KPI_CSS], sizing_mode="stretch_width", css_classes=["al-kpis"]
+            "", stylesheets=[CSS], sizing_mode="stretch_width", css_classes=["al-kpis"]
         )
         return self._html
 
@@ -80,7 +30,7 @@ class KpiView(DatasetView):
 
     def _refresh(self) -> None:
         labels = lookup(self.dataset.event_types, "id", "label")
-        self._html.object = kpi_html(self.kpis, labels, len(self.selection.relations))
+        self._html.object = kpis_html(self.kpis, labels, len(self.selection.relations))
 
 
 class TemperatureView(DatasetView):
@@ -158,9 +108,7 @@ class ChangesView(DatasetView):
         return query.changes(sel.relations, sel.window)
 
     def _refresh(self) -> None:
-        ds = self.dataset
-        labels = lookup(ds.relation_types, "id", "label")
-        self._html.object = changes_html(self.changes, ds.names, labels)
+        self._html.object = changes_html(self.changes, self.dataset)
 
 
 class MetricsView(pn.viewable.Viewer):
