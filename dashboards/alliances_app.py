@@ -1,8 +1,8 @@
 """The alliance dashboard.
 
-    panel serve dashboards/alliances_app.py                      # the bundled dataset
-    panel serve dashboards/alliances_app.py --args --data FOLDER  # your own
-    alliances serve [--data FOLDER]                               # the same, with defaults
+panel serve dashboards/alliances_app.py                      # the bundled dataset
+panel serve dashboards/alliances_app.py --args --data FOLDER  # your own
+alliances serve [--data FOLDER]                               # the same, with defaults
 """
 
 from alliances.app import create_app, data_from_argv

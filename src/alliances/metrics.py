@@ -79,9 +79,10 @@ def layout(dataset: Dataset) -> pd.DataFrame:
     graph.remove_nodes_from(isolated)
     pos = _positions(graph)
     frame = pd.DataFrame.from_dict(pos, orient="index", columns=["x", "y"])
-    if isolated:  # actors with no relation at all: a row along the bottom edge, inside the frame
+    if isolated:  # actors with no relation at all: a row under the network
         lo, hi = (frame["x"].min(), frame["x"].max()) if len(frame) else (-1.0, 1.0)
-        bottom = frame["y"].min() if len(frame) else 0.0
+        y_lo, y_hi = (frame["y"].min(), frame["y"].max()) if len(frame) else (0.0, 1.0)
+        bottom = y_lo - 0.12 * max(y_hi - y_lo, 1e-9)
         xs = np.linspace(lo, hi, len(isolated)) if len(isolated) > 1 else np.array([lo])
         frame = pd.concat([frame, pd.DataFrame({"x": xs, "y": bottom}, index=isolated)])
     return frame.reindex(dataset.actor_ids)

@@ -161,12 +161,24 @@ class Window:
 
 
 def window(dataset: Dataset, filters: Spec) -> Window:
+    """The chosen window; a missing bound is the data's (or today, for a dataset with no dates).
+
+    Bounds given the wrong way round are swapped; a single bound beyond the data gives an
+    empty window at that bound rather than a window reaching back into the data.
+    """
     first, last = dataset.span
-    start = pd.Timestamp(filters.start) if filters.start else first.normalize()
-    end = pd.Timestamp(filters.end) if filters.end else last.normalize()
-    if end < start:
-        start, end = end, start
-    return Window(start, end)
+    today = pd.Timestamp.today().normalize()
+    first = today if pd.isna(first) else first.normalize()
+    last = today if pd.isna(last) else last.normalize()
+    start = pd.Timestamp(filters.start) if filters.start else None
+    end = pd.Timestamp(filters.end) if filters.end else None
+    if start is not None and end is not None:
+        return Window(*sorted((start, end)))
+    if start is not None:
+        return Window(start, max(start, last))
+    if end is not None:
+        return Window(min(end, first), end)
+    return Window(first, last)
 
 
 def as_of(dataset: Dataset, filters: Spec) -> pd.Timestamp:
@@ -186,6 +198,7 @@ class Selection:
 
 
 def _known(values: Iterable[str], known: Iterable[str], what: str, notices: list[str]) -> list[str]:
+    """The known values; unknown ones are dropped with a notice (all unknown: no restriction)."""
     known = set(known)
     good = [v for v in values if v in known]
     bad = [v for v in values if v not in known]
@@ -198,9 +211,9 @@ def relation_mask(dataset: Dataset, filters: Spec, start: int, stop: int) -> np.
     """Relations of the chosen types that are in force at some point in [start, stop)."""
     a = arrays(dataset)
     mask = (a.rel_start < stop) & (a.rel_stop > start)
-    if filters.relation_types:
-        types = list(dataset.relation_types["id"])
-        codes = [types.index(t) for t in filters.relation_types if t in types]
+    types = list(dataset.relation_types["id"])
+    codes = [types.index(t) for t in filters.relation_types if t in types]
+    if codes:
         mask &= _lookup(len(types), codes)[a.rel_type]
     return mask
 
@@ -233,8 +246,9 @@ def _actor_allowed(dataset: Dataset, filters: Spec, focused: list[str]) -> np.nd
     allowed = None
     if focused:
         allowed = _lookup(n, (a.actor_index[x] for x in focused))
-    if filters.regions:
-        in_region = np.append(np.isin(a.region_of, list(filters.regions)), False)
+    regions = [r for r in filters.regions if r in set(a.region_of)]
+    if regions:
+        in_region = np.append(np.isin(a.region_of, regions), False)
         allowed = in_region if allowed is None else allowed & in_region
     return allowed
 
@@ -258,17 +272,17 @@ def _select(dataset: Dataset, filters: Criteria) -> Selection:
     allowed = _actor_allowed(dataset, filters, focused)
 
     ev_mask = (a.ev_date < stop) & (a.ev_stop > start)
-    if filters.event_types:
-        types = list(dataset.event_types["id"])
-        good = _known(filters.event_types, types, "event types", notices)
+    types = list(dataset.event_types["id"])
+    good = _known(filters.event_types, types, "event types", notices)
+    if good:
         ev_mask &= _lookup(len(types), (types.index(t) for t in good))[a.ev_type]
     if allowed is not None:
         touching = allowed[a.ev_a1] | allowed[a.ev_a2]
         if focused and a.ev_has_participants.any():
             touching |= _participants_touch(dataset, focused, ev_mask & ~touching)
         ev_mask &= touching
-    if filters.relation_types:
-        _known(filters.relation_types, dataset.relation_types["id"], "relation types", notices)
+    _known(filters.relation_types, dataset.relation_types["id"], "relation types", notices)
+    _known(filters.regions, set(a.region_of), "regions", notices)
     rel_mask = relation_mask(dataset, filters, start, stop)
     if allowed is not None:
         if focused:

@@ -18,6 +18,8 @@ LANES = ("type", "pair")
 MAX_QUERY_VALUE = 2000
 MAX_LIST_ITEMS = 300
 _ID = re.compile(r"^[^\s;,<>\"'`]{1,80}$")
+_REGION = re.compile(r"^[^;,<>\"'`]{1,80}$")  # region names have spaces ("East Asia")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class Filters(param.Parameterized):
@@ -90,13 +92,17 @@ def to_query(filters: Filters) -> dict[str, str]:
 
 
 def _parse_list(
-    raw: str, known: Iterable[str] | None, what: str, notices: list[str]
+    raw: str,
+    known: Iterable[str] | None,
+    what: str,
+    notices: list[str],
+    pattern: re.Pattern[str] = _ID,
 ) -> list[str] | None:
     items = [v.strip() for v in raw.split(",") if v.strip()]
     if len(items) > MAX_LIST_ITEMS:
         notices.append(f"ignored {what}: more than {MAX_LIST_ITEMS} values")
         return None
-    bad = [v for v in items if not _ID.match(v)]
+    bad = [v for v in items if not pattern.match(v)]
     known_set = set(known) if known is not None else None
     unknown = [v for v in items if known_set is not None and v not in known_set and v not in bad]
     if bad or unknown:
@@ -139,19 +145,14 @@ def from_query(
         raw = raw.strip()
         if name in ("start", "end", "as_of"):
             try:
-                updates[name] = dt.date.fromisoformat(raw[:10]) if raw else None
+                if raw and not _DAY.match(raw):
+                    raise ValueError(raw)
+                updates[name] = dt.date.fromisoformat(raw) if raw else None
             except ValueError:
                 notices.append(f"ignored {key!r}: {raw[:40]!r} is not a date (YYYY-MM-DD)")
         elif name in labels:
-            if name == "regions":
-                values = [v.strip() for v in raw.split(",") if v.strip()][:MAX_LIST_ITEMS]
-                region_set = set(regions) if regions is not None else None
-                good = [v for v in values if region_set is None or v in region_set]
-                if len(good) != len(values):
-                    notices.append(f"ignored unknown regions in {key!r}")
-                updates[name] = good
-                continue
-            parsed = _parse_list(raw, known[name], labels[name], notices)
+            pattern = _REGION if name == "regions" else _ID
+            parsed = _parse_list(raw, known[name], labels[name], notices, pattern)
             if parsed is not None:
                 updates[name] = parsed
         elif name == "include_partners":

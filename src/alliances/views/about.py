@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import panel as pn
 
 from ..dataset import Dataset, bundled_path
@@ -23,8 +24,8 @@ def about_html(dataset: Dataset) -> str:
             path=str(dataset.path),
             fingerprint=dataset.fingerprint,
             counts=dataset.counts(),
-            first=f"{first:%Y-%m-%d}",
-            last=f"{last:%Y-%m-%d}",
+            first="no dates" if pd.isna(first) else f"{first:%Y-%m-%d}",
+            last="no dates" if pd.isna(last) else f"{last:%Y-%m-%d}",
             event_types=records(dataset.event_types),
             relation_types=records(dataset.relation_types),
         )

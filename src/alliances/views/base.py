@@ -10,11 +10,13 @@ import param
 
 from .. import query
 from ..dataset import Dataset, load_dataset
+from ..figures.common import empty_figure
 from ..fragments import link  # noqa: F401  (re-exported for the views)
 from ..state import Filters
 
 log = logging.getLogger("alliances")
 
+ERROR_TEXT = "This view could not be drawn; see the server log."
 PLOTLY_CONFIG = {
     "displaylogo": False,
     "responsive": True,
@@ -84,7 +86,16 @@ class DatasetView(pn.viewable.Viewer):
             self._show_error()
 
     def _show_error(self) -> None:
-        pass
+        """Replace what the view shows by a message, so stale content never passes for current."""
+        for pane in (getattr(self, "_pane", None), getattr(self, "_html", None)):
+            if isinstance(pane, pn.pane.Plotly):
+                pane.object = empty_figure(ERROR_TEXT)
+            elif isinstance(pane, pn.pane.HTML):
+                pane.object = f"<p class='al-error'>{ERROR_TEXT}</p>"
+        table = getattr(self, "_table", None)
+        if table is not None:
+            table.value = pd.DataFrame()
+            self._count.object = f"<span class='al-error'>{ERROR_TEXT}</span>"
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._layout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import panel as pn
 import param
 
@@ -32,20 +33,24 @@ class FilterPanel(pn.viewable.Viewer):
         super().__init__(**params)
         ds, f = self.dataset, self.filters
         first, last = ds.span
-        bounds = {"start": first.date(), "end": max(last.date(), dt.date.today())}
+        today = dt.date.today()
+        bounds = {
+            "start": today if pd.isna(first) else first.date(),
+            "end": today if pd.isna(last) else max(last.date(), today),
+        }
         self.start = pn.widgets.DatePicker.from_param(
             f.param.start,
-            name="From",
+            label="From",
             **bounds,
             sizing_mode="stretch_width",
             css_classes=["al-start"],
         )
         self.end = pn.widgets.DatePicker.from_param(
-            f.param.end, name="To", **bounds, sizing_mode="stretch_width", css_classes=["al-end"]
+            f.param.end, label="To", **bounds, sizing_mode="stretch_width", css_classes=["al-end"]
         )
         self.actors = pn.widgets.MultiChoice.from_param(
             f.param.actors,
-            name="Actors",
+            label="Actors",
             options=actor_options(ds),
             placeholder="Search by name, code or alias",
             search_option_limit=12,
@@ -54,12 +59,12 @@ class FilterPanel(pn.viewable.Viewer):
         )
         self.partners = pn.widgets.Checkbox.from_param(
             f.param.include_partners,
-            name="Include their direct partners",
+            label="Include their direct partners",
             css_classes=["al-partners"],
         )
         self.event_types = pn.widgets.MultiChoice.from_param(
             f.param.event_types,
-            name="Event types",
+            label="Event types",
             options=dict(zip(ds.event_types["label"], ds.event_types["id"], strict=True)),
             placeholder="All event types",
             sizing_mode="stretch_width",
@@ -67,7 +72,7 @@ class FilterPanel(pn.viewable.Viewer):
         )
         self.relation_types = pn.widgets.MultiChoice.from_param(
             f.param.relation_types,
-            name="Relation types",
+            label="Relation types",
             options=dict(zip(ds.relation_types["label"], ds.relation_types["id"], strict=True)),
             placeholder="All relation types",
             sizing_mode="stretch_width",
@@ -75,7 +80,7 @@ class FilterPanel(pn.viewable.Viewer):
         )
         self.regions = pn.widgets.MultiChoice.from_param(
             f.param.regions,
-            name="Regions",
+            label="Regions",
             options=sorted(ds.actors["region"].dropna().unique().tolist()),
             placeholder="All regions",
             sizing_mode="stretch_width",
@@ -83,13 +88,13 @@ class FilterPanel(pn.viewable.Viewer):
         )
         self.search = pn.widgets.TextInput.from_param(
             f.param.search,
-            name="Search titles and descriptions",
+            label="Search titles and descriptions",
             placeholder="e.g. munitions",
             sizing_mode="stretch_width",
             css_classes=["al-search"],
         )
         self.reset = pn.widgets.Button(
-            name="Reset filters", button_type="light", css_classes=["al-reset"]
+            label="Reset filters", color="light", css_classes=["al-reset"]
         )
         self.reset.on_click(lambda _: f.reset())
         self._layout = pn.Column(

@@ -9,7 +9,6 @@ import plotly.graph_objects as go
 
 from .. import metrics, query
 from ..figures import network_figure
-from ..figures.common import empty_figure
 from .base import PLOTLY_CONFIG, DatasetView
 
 
@@ -27,10 +26,10 @@ class NetworkView(DatasetView):
         )
         self._pane.param.watch(self._on_click, "click_data")
         self._size = pn.widgets.Select.from_param(
-            self.filters.param.centrality, name="Node size", width=150, margin=(5, 10)
+            self.filters.param.centrality, label="Node size", width=150, margin=(5, 10)
         )
         self._player = pn.widgets.DiscretePlayer(
-            name="As of (year)", options=[0], value=0, interval=1200, loop_policy="once",
+            label="As of (year)", options=[0], value=0, interval=1200, loop_policy="once",
             show_loop_controls=False, show_value=True, width=320, margin=(5, 10),
             visible_buttons=["previous", "play", "pause", "next"],
         )  # fmt: skip
@@ -89,6 +88,3 @@ class NetworkView(DatasetView):
         actor = points[0].get("customdata") if points else None
         if isinstance(actor, str) and actor in self.dataset.names:
             self.filters.param.update(actors=[actor], event="")
-
-    def _show_error(self) -> None:
-        self._pane.object = empty_figure("This view could not be drawn; see the server log.")

@@ -61,7 +61,7 @@ class EventsTable(DatasetView):
             callback=self._csv,
             filename="alliances-events.csv",
             label="Download these events (CSV)",
-            button_type="primary",
+            color="primary",
             width=260,
             css_classes=["al-download"],
         )

@@ -7,7 +7,6 @@ import panel as pn
 import plotly.graph_objects as go
 
 from ..figures import timeline_figure
-from ..figures.common import empty_figure
 from ..figures.timeline import MAX_POINTS
 from .base import PLOTLY_CONFIG, DatasetView
 
@@ -28,7 +27,7 @@ class TimelineView(DatasetView):
         self._pane.param.watch(self._on_click, "click_data")
         self._pane.param.watch(self._on_relayout, "relayout_data")
         lanes = pn.widgets.RadioButtonGroup.from_param(
-            self.filters.param.lanes, name="Lanes", button_type="light", margin=(5, 10)
+            self.filters.param.lanes, color="light", margin=(5, 10)
         )
         lanes_label = pn.pane.HTML("<b>Lanes:</b>", margin=(12, 0, 0, 10))
         return pn.Column(pn.Row(lanes_label, lanes), self._pane, sizing_mode="stretch_width")
@@ -81,6 +80,3 @@ class TimelineView(DatasetView):
         self._zoom = zoom
         if len(self.selection.events) > MAX_POINTS:  # only binned timelines change with zoom
             self._on_change()
-
-    def _show_error(self) -> None:
-        self._pane.object = empty_figure("This view could not be drawn; see the server log.")

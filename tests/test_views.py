@@ -1,0 +1,615 @@
+"""Panel views at model level (no server, no browser): build, render, change filters, check.
+
+Each test renders a view with ``pn.panel(view).get_root(Document())``, changes the shared
+:class:`Filters` (or a pane, as a click would), and checks the same Bokeh model or pane.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import html
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import panel as pn
+import pytest
+from bokeh.document import Document
+from panel.models.plotly import PlotlyPlot
+from panel.models.tabulator import DataTabulator
+
+from alliances import dataset as dataset_module
+from alliances.app import Dashboard, dashboard
+from alliances.dataset import Dataset
+from alliances.state import Filters
+from alliances.views import (
+    AboutPanel,
+    ChangesView,
+    EventDetail,
+    EventsTable,
+    FilterPanel,
+    KpiView,
+    MetricsView,
+    NetworkView,
+    RankingView,
+    TemperatureView,
+    TimelineView,
+)
+from alliances.views.base import link
+from unit_helpers import (
+    HOSTILE,
+    SMALL,
+    actor,
+    build,
+    clear_query_caches,
+    event,
+    hostile_dataset,
+    small,
+)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state():
+    """No server, cache, dataset or selection left over from an earlier test."""
+    pn.state.kill_all_servers()
+    pn.state.cache.clear()
+    dataset_module.clear_cache()
+    clear_query_caches()
+    yield
+    pn.state.kill_all_servers()
+    pn.state.cache.clear()
+    dataset_module.clear_cache()
+    clear_query_caches()
+
+
+@pytest.fixture(scope="module")
+def ds() -> Dataset:
+    return small()
+
+
+@pytest.fixture
+def filters() -> Filters:
+    return Filters()
+
+
+def render(view):
+    """The view's layout and its Bokeh root model, as a browser session would get them."""
+    layout = pn.panel(view)
+    return layout, layout.get_root(Document())
+
+
+def plotly_model(root) -> PlotlyPlot:
+    (model,) = root.select({"type": PlotlyPlot})
+    return model
+
+
+def trace_values(model: PlotlyPlot, key: str, name: str | None = None) -> list:
+    """Every value of ``key`` over the model's traces (arrays travel in ``data_sources``).
+
+    Panel keeps surplus sources when a figure loses traces; the browser pairs them by index.
+    """
+    out = []
+    for trace, source in zip(model.data, model.data_sources[: len(model.data)], strict=True):
+        if name is not None and trace.get("name") != name:
+            continue
+        if key in source.data:
+            out += [v for arr in source.data[key] for v in arr]
+        elif trace.get(key) is not None:
+            out += list(trace[key])
+    return out
+
+
+def page_html(root) -> str:
+    """The HTML a pane's model carries (Panel sends it escaped)."""
+    return html.unescape(root.text)
+
+
+class _Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+        self._classes: list[str] = []
+        self.by_class: dict[str, list[str]] = {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.append((tag, attrs))
+        self._classes.append(attrs.get("class") or "")
+
+    def handle_endtag(self, tag):
+        if self._classes:
+            self._classes.pop()
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self._classes and self._classes[-1]:
+            self.by_class.setdefault(self._classes[-1], []).append(data)
+
+
+def parse(markup: str) -> _Page:
+    page = _Page()
+    page.feed(markup)
+    page.close()
+    return page
+
+
+def visible_text(markup: str) -> str:
+    return " ".join("".join(parse(markup).text).split())
+
+
+def assert_harmless(markup: str) -> None:
+    """What a browser would build from ``markup`` holds no element or link that runs script."""
+    page = parse(markup)
+    for tag, attrs in page.tags:
+        assert tag not in ("img", "svg", "script", "iframe"), (tag, attrs)
+        assert not any(name.startswith("on") for name in attrs), (tag, attrs)
+        href = (attrs.get("href") or "").strip().lower()
+        assert not href.startswith("javascript:"), (tag, attrs)
+
+
+def kpi_cards(root) -> dict[str, str]:
+    page = parse(page_html(root))
+    return dict(zip(page.by_class["kpi-label"], page.by_class["kpi-value"], strict=True))
+
+
+# --------------------------------------------------------------------------- network
+
+
+def test_network_nodes_follow_the_actor_filter(ds, filters):
+    layout, root = render(NetworkView(filters=filters, dataset=ds))
+    model = plotly_model(root)
+    assert sorted(trace_values(model, "customdata", "actors")) == [
+        "KOR", "PRK", "RUS", "UKR", "USA",
+    ]  # fmt: skip
+    filters.actors = ["USA"]
+    assert sorted(trace_values(model, "customdata", "actors")) == ["KOR", "RUS", "USA"]
+    (pane,) = layout.select(pn.pane.Plotly)
+    assert sorted(pane.object.data[-1].customdata) == ["KOR", "RUS", "USA"]
+
+
+def test_network_is_drawn_as_of_the_chosen_date(ds, filters):
+    _, root = render(NetworkView(filters=filters, dataset=ds))
+    model = plotly_model(root)
+    assert model.layout["title"]["text"] == "Relations in force on 2024-06-19"
+    filters.as_of = dt.date(1970, 1, 1)
+    assert model.layout["title"]["text"] == "Relations in force on 1970-01-01"
+    assert sorted(trace_values(model, "customdata", "actors")) == ["KOR", "PRK", "RUS", "USA"]
+
+
+def test_network_year_player_sets_the_as_of_date(ds, filters):
+    filters.param.update(start=dt.date(2020, 3, 1), end=dt.date(2024, 6, 19))
+    layout, _ = render(NetworkView(filters=filters, dataset=ds))
+    (player,) = layout.select(pn.widgets.DiscretePlayer)
+    assert player.options == [2020, 2021, 2022, 2023, 2024]
+    assert player.value == 2024
+    player.value = 2022
+    assert filters.as_of == dt.date(2022, 12, 31)
+    player.value = 2024  # the last year ends with the window
+    assert filters.as_of == dt.date(2024, 6, 19)
+
+
+def test_a_click_on_a_node_focuses_on_that_actor(ds, filters):
+    layout, root = render(NetworkView(filters=filters, dataset=ds))
+    filters.event = "e1"
+    (pane,) = layout.select(pn.pane.Plotly)
+    pane.click_data = {"points": [{"curveNumber": 6, "pointNumber": 0, "customdata": "USA"}]}
+    assert filters.actors == ["USA"]
+    assert filters.event == ""
+    assert sorted(trace_values(plotly_model(root), "customdata", "actors")) == [
+        "KOR", "RUS", "USA",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "click",
+    [
+        {"points": [{"customdata": "ATLANTIS"}]},
+        {"points": [{"x": 0.1, "y": 0.2}]},
+        {"points": []},
+        {},
+    ],
+)
+def test_a_click_elsewhere_changes_nothing(ds, filters, click):
+    layout, _ = render(NetworkView(filters=filters, dataset=ds))
+    (pane,) = layout.select(pn.pane.Plotly)
+    pane.click_data = click
+    assert filters.actors == []
+
+
+# --------------------------------------------------------------------------- timeline
+
+
+def test_timeline_points_follow_the_filters(ds, filters):
+    _, root = render(TimelineView(filters=filters, dataset=ds))
+    model = plotly_model(root)
+    assert sorted(trace_values(model, "customdata")) == ["e1", "e2", "e3", "e4", "e5", "e6"]
+    filters.actors = ["USA"]
+    assert trace_values(model, "customdata") == ["e6"]
+    filters.param.update(actors=[], start=dt.date(2024, 3, 1), end=dt.date(2024, 3, 31))
+    assert sorted(trace_values(model, "customdata")) == ["e3", "e4"]
+
+
+def test_timeline_lanes_switch_to_pairs(ds, filters):
+    _, root = render(TimelineView(filters=filters, dataset=ds))
+    model = plotly_model(root)
+    assert "Leader summit" in trace_values(model, "y")
+    filters.lanes = "pair"
+    lanes = {y for y in trace_values(model, "y") if y is not None}
+    assert lanes == {"PRK–RUS", "UKR–USA"}
+
+
+def test_a_click_on_the_timeline_opens_the_event(ds, filters):
+    layout, root = render(TimelineView(filters=filters, dataset=ds))
+    (pane,) = layout.select(pn.pane.Plotly)
+    pane.click_data = {"points": [{"customdata": "e3", "x": "2024-03-18"}]}
+    assert filters.event == "e3"
+    # the selected event is drawn larger in the same model
+    model = plotly_model(root)
+    sizes = dict(
+        zip(trace_values(model, "customdata"), trace_values(model, "marker.size"), strict=True)
+    )
+    assert sizes["e3"] > sizes["e4"]
+
+
+def test_a_timeline_click_without_an_event_changes_nothing(ds, filters):
+    layout, _ = render(TimelineView(filters=filters, dataset=ds))
+    (pane,) = layout.select(pn.pane.Plotly)
+    pane.click_data = {"points": [{"x": "2024-03-18"}]}
+    assert filters.event == ""
+
+
+@pytest.fixture
+def busy(tmp_path: Path) -> Dataset:
+    """3,000 single-day events, one a day from 2015: more than the timeline draws one by one."""
+    days = pd.date_range("2015-01-01", periods=3000, freq="D")
+    return build(
+        tmp_path,
+        actors=[actor("A"), actor("B")],
+        events=[event(f"b{i}", f"{d:%Y-%m-%d}", "visit", "A", "B") for i, d in enumerate(days)],
+    )
+
+
+def test_zooming_a_binned_timeline_brings_events_back(busy, filters):
+    layout, root = render(TimelineView(filters=filters, dataset=busy))
+    model = plotly_model(root)
+    assert [t["type"] for t in model.data] == ["heatmap"]
+    (pane,) = layout.select(pn.pane.Plotly)
+    pane.relayout_data = {
+        "xaxis.range[0]": "2016-01-01 00:00:00",
+        "xaxis.range[1]": "2016-02-01 00:00:00",
+    }
+    ids = trace_values(model, "customdata")
+    assert len(ids) == 31
+    assert "b365" in ids  # 2016-01-01
+    pane.relayout_data = {"xaxis.autorange": True}
+    assert [t["type"] for t in model.data] == ["heatmap"]
+
+
+# --------------------------------------------------------------------------- table and detail
+
+
+def table_model(root) -> DataTabulator:
+    (model,) = root.select({"type": DataTabulator})
+    return model
+
+
+def test_table_rows_follow_the_filters(ds, filters):
+    layout, root = render(EventsTable(filters=filters, dataset=ds))
+    model = table_model(root)
+    assert sorted(model.source.data["id"]) == ["e1", "e2", "e3", "e4", "e5", "e6"]
+    filters.actors = ["USA"]
+    assert list(model.source.data["id"]) == ["e6"]
+    assert list(model.source.data["date"]) == ["2024-06-13 – 2024-06-15"]
+    assert list(model.source.data["title"]) == ["ERA loans"]
+    counts = [p for p in layout.select(pn.pane.HTML) if "events match" in str(p.object)]
+    assert [visible_text(p.object) for p in counts] == ["1 events match the filters"]
+
+
+def test_table_writes_dates_at_their_precision(ds, filters):
+    _, root = render(EventsTable(filters=filters, dataset=ds))
+    data = table_model(root).source.data
+    dates = dict(zip(data["id"], data["date"], strict=True))
+    assert dates["e5"] == "2023-08"
+    assert dates["e3"] == "2024-03-18"
+
+
+def test_selecting_a_table_row_opens_the_event(ds, filters):
+    layout, _ = render(EventsTable(filters=filters, dataset=ds))
+    (table,) = layout.select(pn.widgets.Tabulator)
+    row = list(table.value["id"]).index("e4")
+    table.selection = [row]
+    assert filters.event == "e4"
+
+
+def test_table_download_is_the_filtered_events_in_the_public_format(ds, filters):
+    filters.actors = ["PRK"]
+    layout, _ = render(EventsTable(filters=filters, dataset=ds))
+    (download,) = layout.select(pn.widgets.FileDownload)
+    text = download.callback().getvalue()
+    lines = text.splitlines()
+    assert lines[0].startswith("event_id,date,end_date,event_type")
+    assert [line.split(",")[0] for line in lines[1:] if line.startswith("e")] == [
+        "e5", "e3", "e4", "e1", "e2",
+    ]  # fmt: skip
+    assert ",2023-08,," in text
+
+
+def test_table_shows_titles_as_plain_text_and_sources_as_safe_links(tmp_path: Path, filters):
+    ds = hostile_dataset(tmp_path / "hostile")
+    unsafe = dataclasses.replace(
+        ds, events=ds.events.assign(source_url=["javascript:alert(1)", "https://ok.example/", None])
+    )
+    _, root = render(EventsTable(filters=filters, dataset=unsafe))
+    model = table_model(root)
+    columns = {c["field"]: c for c in model.configuration["columns"]}
+    # only the source column is rendered as HTML; titles are plain text cells
+    html_columns = [f for f, c in columns.items() if c.get("formatter") in ("html", "htmlTemplate")]
+    assert html_columns == ["source"]
+    assert set(model.source.data["title"]) == {HOSTILE}
+    sources = list(model.source.data["source"])
+    for cell in sources:
+        assert_harmless(cell)
+    assert "&lt;img" in sources[0]
+    assert "href" not in sources[0]  # the javascript: URL is not a link
+    assert 'href="https://ok.example/"' in sources[1]
+
+
+def test_detail_card_shows_the_chosen_event(ds, filters):
+    _, root = render(EventDetail(filters=filters, dataset=ds))
+    assert "Click an event" in visible_text(page_html(root))
+    filters.event = "e6"
+    text = visible_text(page_html(root))
+    assert "ERA loans" in text
+    assert "2024-06-13 – 2024-06-15" in text
+    assert "United States (USA)" in text
+    assert "Ukraine (UKR)" in text
+    assert "50,000,000,000 USD" in text
+    filters.event = "e2"
+    text = visible_text(page_html(root))
+    assert "Treaty signed" in text
+    assert "Treaty on Comprehensive Strategic Partnership" in text
+    assert 'href="https://example.org/a"' in page_html(root)
+
+
+def test_detail_card_of_an_unknown_event_says_so(ds, filters):
+    _, root = render(EventDetail(filters=filters, dataset=ds))
+    filters.event = "nope<b>"
+    assert "No event with id nope<b>." in visible_text(page_html(root))
+    assert_harmless(page_html(root))
+
+
+def test_detail_card_escapes_hostile_text(tmp_path: Path, filters):
+    ds = hostile_dataset(tmp_path / "hostile")
+    unsafe = dataclasses.replace(ds, events=ds.events.assign(source_url="javascript:alert(1)"))
+    _, root = render(EventDetail(filters=filters, dataset=unsafe))
+    for event_id in ("h1", "h2", "h3"):
+        filters.event = event_id
+        markup = page_html(root)
+        assert_harmless(markup)
+        assert "&lt;img src=x onerror=alert(1)&gt;" in markup
+        assert HOSTILE in visible_text(markup)  # shown as text, as written
+
+
+def test_link_makes_anchors_only_for_http_urls():
+    assert link("javascript:alert(1)", "<b>Source</b>") == "&lt;b&gt;Source&lt;/b&gt;"
+    assert link("JavaScript:alert(1)", "x") == "x"
+    assert link("data:text/html,<script>", "x") == "x"
+    assert link(None, None) == ""
+    assert link(float("nan"), "AFP") == "AFP"
+    anchor = link("https://example.org/a?b=1&c=2", "A & B")
+    assert anchor.startswith('<a href="https://example.org/a?b=1&amp;c=2"')
+    assert ">A &amp; B</a>" in anchor
+    assert 'rel="noopener noreferrer"' in anchor
+
+
+# --------------------------------------------------------------------------- metrics views
+
+
+def test_kpi_cards_follow_the_filters(ds, filters):
+    _, root = render(KpiView(filters=filters, dataset=ds))
+    cards = kpi_cards(root)
+    assert cards["Events"] == "6"
+    assert cards["Relations"] == "5"
+    assert cards["Arms or munitions transfer"] == "2"
+    assert cards["Total USD"] == "50.0 bn"
+    assert cards["Total containers"] == "7,000"
+    filters.actors = ["USA"]
+    cards = kpi_cards(root)
+    assert cards["Events"] == "1"
+    assert cards["Relations"] == "2"
+    assert "Total containers" not in cards
+
+
+def test_kpi_cards_escape_units(tmp_path: Path, filters):
+    _, root = render(KpiView(filters=filters, dataset=hostile_dataset(tmp_path / "h")))
+    assert_harmless(page_html(root))
+    assert kpi_cards(root)[f"Total {HOSTILE}"] == "12"
+
+
+def test_temperature_view_follows_the_focus(ds, filters):
+    _, root = render(TemperatureView(filters=filters, dataset=ds))
+    model = plotly_model(root)
+    assert [t["name"] for t in model.data] == ["North Korea – Russia", "Ukraine – United States"]
+    filters.actors = ["UKR"]
+    assert [t["name"] for t in model.data] == ["Ukraine – United States"]
+    filters.actors = ["KOR"]  # no event touches South Korea: nothing to chart
+    assert model.data == []
+    assert [a["text"] for a in model.layout["annotations"]] == [
+        "No events between two actors for these filters"
+    ]
+
+
+def test_ranking_view_follows_centrality_and_window(ds, filters):
+    _, root = render(RankingView(filters=filters, dataset=ds))
+    model = plotly_model(root)
+    assert trace_values(model, "customdata")[-1] == "RUS"  # most central, drawn on top
+    assert model.layout["title"]["text"] == "Degree centrality on 2024-06-19"
+    filters.centrality = "betweenness"
+    assert model.layout["title"]["text"] == "Betweenness centrality on 2024-06-19"
+    filters.end = dt.date(1970, 1, 1)
+    assert sorted(trace_values(model, "customdata")) == ["KOR", "PRK", "RUS", "USA"]
+
+
+def test_changes_view_lists_what_began_and_ended(ds, filters):
+    layout, _ = render(ChangesView(filters=filters, dataset=ds))
+    panes = [p for p in layout.select(pn.pane.HTML) if "al-changes" in p.css_classes]
+    (pane,) = panes
+    filters.param.update(start=dt.date(1990, 1, 1), end=dt.date(1999, 12, 31))
+    text = visible_text(pane.object)
+    assert text == "1995 ended: Defence pact, Russia – North Korea (Soviet-DPRK treaty)"
+    filters.param.update(start=dt.date(2000, 1, 1), end=dt.date(2020, 12, 31))
+    assert "No relation began or ended" in visible_text(pane.object)
+
+
+def test_changes_view_escapes_hostile_text(tmp_path: Path, filters):
+    layout, _ = render(ChangesView(filters=filters, dataset=hostile_dataset(tmp_path / "h")))
+    (pane,) = [p for p in layout.select(pn.pane.HTML) if "al-changes" in p.css_classes]
+    filters.param.update(start=dt.date(1999, 1, 1), end=dt.date(2002, 12, 31))
+    assert_harmless(pane.object)
+    text = visible_text(pane.object)
+    assert text.startswith(f"2000-01-01 began: {HOSTILE}, {HOSTILE} – Bravo ({HOSTILE})")
+
+
+def test_metrics_view_builds_its_four_views(ds, filters):
+    view = MetricsView(filters=filters, dataset=ds)
+    _, root = render(view)
+    assert len(list(root.select({"type": PlotlyPlot}))) == 2
+    filters.actors = ["USA"]
+    assert kpi_cards(pn.panel(view.kpis).get_root(Document()))["Events"] == "1"
+
+
+@pytest.mark.parametrize("view_class", [NetworkView, TimelineView, TemperatureView, RankingView])
+def test_a_view_that_fails_to_update_says_so_instead_of_breaking(
+    ds, filters, monkeypatch, view_class
+):
+    view = view_class(filters=filters, dataset=ds)
+    _, root = render(view)
+
+    def broken():
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(view, "figure", broken)
+    filters.actors = ["USA"]  # must not raise into the caller (a widget, the URL sync)
+    model = plotly_model(root)
+    assert model.data == []
+    assert [a["text"] for a in model.layout["annotations"]] == [
+        "This view could not be drawn; see the server log."
+    ]
+
+
+# --------------------------------------------------------------------------- shared state
+
+
+def test_two_views_sharing_one_filters_both_update(ds, filters):
+    _, net_root = render(NetworkView(filters=filters, dataset=ds))
+    _, time_root = render(TimelineView(filters=filters, dataset=ds))
+    filters.actors = ["UKR"]
+    assert sorted(trace_values(plotly_model(net_root), "customdata", "actors")) == [
+        "RUS", "UKR",
+    ]  # fmt: skip
+    assert trace_values(plotly_model(time_root), "customdata") == ["e6"]
+
+
+def test_a_node_click_in_one_view_updates_the_other(ds, filters):
+    net_layout, _ = render(NetworkView(filters=filters, dataset=ds))
+    _, table_root = render(EventsTable(filters=filters, dataset=ds))
+    (pane,) = net_layout.select(pn.pane.Plotly)
+    pane.click_data = {"points": [{"customdata": "CHN"}]}
+    assert list(table_model(table_root).source.data["id"]) == ["e4"]
+
+
+def test_views_of_separate_filters_are_independent(ds):
+    one, two = Filters(), Filters()
+    _, root_one = render(TimelineView(filters=one, dataset=ds))
+    _, root_two = render(TimelineView(filters=two, dataset=ds))
+    one.actors = ["USA"]
+    assert trace_values(plotly_model(root_one), "customdata") == ["e6"]
+    assert len(trace_values(plotly_model(root_two), "customdata")) == 6
+
+
+# --------------------------------------------------------------------------- controls, about
+
+
+def test_filter_panel_is_bound_both_ways(ds, filters):
+    panel = FilterPanel(filters=filters, dataset=ds)
+    render(panel)
+    assert panel.actors.options["Russia (RUS) · Russian Federation, USSR"] == "RUS"
+    filters.actors = ["USA"]
+    assert panel.actors.value == ["USA"]
+    panel.event_types.value = ["aid"]
+    assert filters.event_types == ["aid"]
+    panel.search.value = "loans"
+    assert filters.search == "loans"
+    panel.reset.clicks += 1
+    assert (filters.actors, filters.event_types, filters.search) == ([], [], "")
+    assert panel.actors.value == []
+
+
+def test_about_panel_describes_the_dataset(ds):
+    _, root = render(AboutPanel(ds))
+    text = visible_text(page_html(root))
+    assert "7 actors, 5 relations, 6 events" in text
+    assert "From 1953-10-01 to 2024-06-19" in text
+    assert "Leader summit" in text
+
+
+def test_about_panel_escapes_vocabulary_labels(tmp_path: Path):
+    _, root = render(AboutPanel(hostile_dataset(tmp_path / "h")))
+    markup = page_html(root)
+    assert_harmless(markup)
+    assert HOSTILE in visible_text(markup)
+
+
+# --------------------------------------------------------------------------- dashboard
+
+
+def test_dashboard_builds_with_a_filters_object(ds):
+    filters = Filters(actors=["USA"], lanes="pair")
+    board = Dashboard(dataset=ds, filters=filters)
+    _, root = render(board)
+    assert board.network.filters is board.timeline.filters is board.table.filters is filters
+    models = list(root.select({"type": PlotlyPlot}))
+    assert len(models) == 4  # network, timeline, temperature, ranking
+    filters.event = "e6"
+    assert "ERA loans" in visible_text(page_html(pn.panel(board.detail).get_root(Document())))
+
+
+def test_dashboard_views_update_together(ds):
+    board = Dashboard(dataset=ds)
+    _, root = render(board)
+    board.filters.actors = ["CHN"]
+    tables = list(root.select({"type": DataTabulator}))
+    assert [list(t.source.data["id"]) for t in tables] == [["e4"]]
+    assert board.kpis.kpis["events"] == 1
+
+
+def test_dashboard_notices_are_escaped(ds):
+    board = Dashboard(dataset=ds)
+    board.notify(["ignored unknown actor ids: <script>alert(1)</script>"])
+    assert board.notices.visible
+    assert_harmless(board.notices.object)
+    assert "<script>alert(1)</script>" in visible_text(board.notices.object)
+    board.notify([])
+    assert not board.notices.visible
+
+
+def test_dashboard_function_returns_something_panel_renders(ds):
+    board = dashboard(ds, Filters(actors=["PRK"]))
+    _, root = render(board)
+    assert len(list(root.select({"type": PlotlyPlot}))) == 4
+    assert board.table.events["event_id"].tolist() == ["e5", "e3", "e4", "e1", "e2"]
+
+
+def test_dashboard_function_loads_a_folder():
+    board = dashboard(SMALL)
+    render(board)
+    assert board.dataset.counts()["events"] == 6
+
+
+def test_dashboard_of_a_dataset_without_events_or_relations(tmp_path: Path):
+    """A folder with actors only passes validation; the dashboard must still open."""
+    ds = build(tmp_path, actors=[actor("A"), actor("B")])
+    _, root = render(Dashboard(dataset=ds))
+    assert len(list(root.select({"type": PlotlyPlot}))) == 4
