@@ -36,10 +36,13 @@ _LAZY = {
     "ChangesView": "views",
     "EventsTable": "views",
     "EventDetail": "views",
+    "export_briefing": "briefing",
+    "render_briefing": "briefing",
 }
 
 if TYPE_CHECKING:
     from .app import Dashboard, create_app, dashboard
+    from .briefing import export_briefing, render_briefing
     from .dataset import Dataset, bundled_path, load_dataset
     from .query import select
     from .state import Filters
@@ -88,7 +91,9 @@ __all__ = [
     "bundled_path",
     "create_app",
     "dashboard",
+    "export_briefing",
     "load_dataset",
+    "render_briefing",
     "select",
     "validate",
 ]

@@ -21,6 +21,7 @@ from .state import Filters
 from .validation import DatasetError
 from .views import (
     AboutPanel,
+    BriefingExport,
     ChangesView,
     EventDetail,
     EventsTable,
@@ -63,6 +64,7 @@ class Dashboard(pn.viewable.Viewer):
         self.changes = ChangesView(**shared)
         self.table = EventsTable(**shared)
         self.detail = EventDetail(**shared)
+        self.export = BriefingExport(**shared)
         self.notices = pn.pane.Alert(
             "",
             alert_type="warning",
@@ -105,7 +107,11 @@ class Dashboard(pn.viewable.Viewer):
         self.notices.visible = bool(messages)
 
     def __panel__(self):
-        return pn.Row(pn.Column(self.controls, width=300), self.main, sizing_mode="stretch_width")
+        return pn.Row(
+            pn.Column(self.controls, self.export, width=300),
+            self.main,
+            sizing_mode="stretch_width",
+        )
 
 
 def dashboard(
@@ -201,7 +207,7 @@ def create_app(data: str | os.PathLike[str] | None = None) -> pn.template.BaseTe
     _sync_url(board)
     template = pn.template.BootstrapTemplate(
         title=TITLE,
-        sidebar=[board.controls],
+        sidebar=[board.controls, board.export],
         main=[board.main],
         sidebar_width=300,
         header_background="#1f3b57",

@@ -110,6 +110,50 @@ def cmd_serve(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
     return subprocess.call(cmd, env=env)
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from .briefing import export_briefing, filters_from_options
+    from .dataset import load_dataset
+    from .validation import DatasetError, format_report
+
+    try:
+        dataset = load_dataset(args.data)
+    except DatasetError as exc:
+        print(format_report(exc.problems))
+        print(f"{len(exc.problems)} problem(s) in {exc.path}", file=sys.stderr)
+        return 1
+    options = {
+        key: value
+        for key, value in {
+            "actors": args.actors,
+            "from": args.start,
+            "to": args.end,
+            "types": args.types,
+            "relations": args.relations,
+            "regions": args.regions,
+            "q": args.search,
+            "partners": "1" if args.partners else None,
+            "size": args.size,
+            "lanes": args.lanes,
+        }.items()
+        if value is not None
+    }
+    filters, problems = filters_from_options(dataset, options)
+    if problems:
+        for problem in problems:
+            print(f"alliances export: {problem.removeprefix('ignored ')}", file=sys.stderr)
+        return USAGE_ERROR
+    notes = ""
+    if args.notes:
+        try:
+            notes = Path(args.notes).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"alliances export: cannot read notes {args.notes}: {exc}", file=sys.stderr)
+            return USAGE_ERROR
+    out = export_briefing(filters, args.output, dataset=dataset, title=args.title, notes=notes)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="alliances",
@@ -145,6 +189,28 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-websocket-origin", action="append", help="extra allowed origin (host:port)"
     )
     p.set_defaults(func=cmd_serve, passthrough=True)
+
+    p = sub.add_parser(
+        "export",
+        help="write an offline HTML briefing for some filters",
+        description="Write one self-contained HTML file (charts, tables, sources) that opens "
+        "offline. Lists are comma-separated ids; dates are YYYY-MM-DD.",
+    )
+    p.add_argument("-o", "--output", default="briefing.html", help="file to write")
+    p.add_argument("--data", type=_dataset_dir, help="dataset folder (default: bundled)")
+    p.add_argument("--title", default="Alliance briefing", help="title of the briefing")
+    p.add_argument("--notes", help="a Markdown file with the analyst's notes")
+    p.add_argument("--actors", help="actor ids, e.g. RUS,PRK")
+    p.add_argument("--partners", action="store_true", help="include the actors' partners")
+    p.add_argument("--from", dest="start", metavar="DATE", help="first day of the window")
+    p.add_argument("--to", dest="end", metavar="DATE", help="last day of the window")
+    p.add_argument("--types", help="event type ids, e.g. summit,treaty")
+    p.add_argument("--relations", help="relation type ids, e.g. defense_pact")
+    p.add_argument("--regions", help="regions, e.g. 'East Asia'")
+    p.add_argument("--search", help="text to search in titles and descriptions")
+    p.add_argument("--size", choices=["degree", "betweenness", "eigenvector"], help="centrality")
+    p.add_argument("--lanes", choices=["type", "pair"], help="timeline lanes")
+    p.set_defaults(func=cmd_export)
     return parser
 
 

@@ -3,6 +3,7 @@
 from .about import AboutPanel
 from .controls import FilterPanel
 from .detail import EventDetail
+from .export import BriefingExport
 from .metrics import ChangesView, KpiView, MetricsView, RankingView, TemperatureView
 from .network import NetworkView
 from .table import EventsTable
@@ -10,6 +11,7 @@ from .timeline import TimelineView
 
 __all__ = [
     "AboutPanel",
+    "BriefingExport",
     "ChangesView",
     "EventDetail",
     "EventsTable",
