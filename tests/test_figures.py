@@ -74,10 +74,10 @@ def node_trace(fig):
 
 
 def curves(trace) -> list[np.ndarray]:
-    """The separate curves of a lines trace (segments between ``None``)."""
+    """The separate curves of a lines trace (segments between gaps: ``None`` or NaN)."""
     out, current = [], []
     for x, y in zip(trace.x, trace.y, strict=True):
-        if x is None:
+        if x is None or np.isnan(x):
             out.append(np.array(current, float))
             current = []
         else:

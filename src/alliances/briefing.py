@@ -151,7 +151,7 @@ def render_briefing(
                     names=dataset.names,
                     sizes=dict(zip(ranking["actor"], ranking["value"], strict=True)),
                     size_label=label,
-                    pair_counts=query.pair_event_counts(sel.events),
+                    pair_counts=sel.pair_counts,
                     focus=sel.focus,
                 ),
                 "network",
@@ -179,7 +179,7 @@ def render_briefing(
             "caption": "Sum of event scores per quarter: above zero cooperation, below conflict.",
             "html": _figure_html(
                 temperature_figure(
-                    query.temperature(sel.events, query.focused_pairs(sel.focus, sel.events)),
+                    sel.temperature,
                     names=dataset.names,
                     title=None,
                 ),

@@ -13,9 +13,11 @@ import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import schema
@@ -72,7 +74,7 @@ class Dataset:
         """Display name of an actor id (the id itself if unknown)."""
         return self._names.get(actor_id, actor_id)
 
-    @property
+    @cached_property
     def span(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """First and last day covered by any event or relation."""
         starts = pd.concat([self.events["date"], self.relations["start_date"]])
@@ -116,7 +118,20 @@ class Dataset:
 
 
 def _categorical(values: pd.Series, categories: list[str]) -> pd.Series:
+    """Values as a categorical with exactly these categories (in this order)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.set_categories(categories)
     return pd.Series(pd.Categorical(values, categories=categories), index=values.index)
+
+
+def _numbers(values: pd.Series) -> pd.Series:
+    """Numeric values of a (categorical) text column, converted once per distinct value."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        numbers = pd.to_numeric(pd.Series(values.cat.categories.astype(object)))
+        return pd.Series(
+            numbers.reindex(values.cat.codes.to_numpy()).to_numpy(float), index=values.index
+        )
+    return pd.to_numeric(values).astype(float)
 
 
 def _dates(frame: pd.DataFrame, column: str, prefix: str) -> dict[str, pd.Series]:
@@ -126,6 +141,13 @@ def _dates(frame: pd.DataFrame, column: str, prefix: str) -> dict[str, pd.Series
         f"{prefix}_stop": parsed["stop"],
         f"{prefix}_precision": parsed["precision"],
     }
+
+
+def _by_date(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    when = frame[column].to_numpy("datetime64[ns]").view("int64")
+    if len(when) < 2 or bool(np.all(when[1:] >= when[:-1])):
+        return frame.reset_index(drop=True)  # already in order: no copy of a million rows
+    return frame.take(np.argsort(when, kind="stable")).reset_index(drop=True)
 
 
 def _build(raws: dict[str, RawTable], path: Path | None, fingerprint: str) -> Dataset:
@@ -138,16 +160,18 @@ def _build(raws: dict[str, RawTable], path: Path | None, fingerprint: str) -> Da
     actor_ids = list(actors["id"])
     actors["kind"] = _categorical(actors["kind"], list(schema.ACTOR_KINDS))
     for col in ("iso_numeric", "cow_code"):
-        actors[col] = pd.to_numeric(actors[col]).astype("Int64")
-    event_types["score"] = pd.to_numeric(event_types["score"]).astype(float)
-    relation_types["polarity"] = pd.to_numeric(relation_types["polarity"]).astype(int)
+        actors[col] = _numbers(actors[col]).astype("Int64")
+    event_types["score"] = _numbers(event_types["score"])
+    relation_types["polarity"] = _numbers(relation_types["polarity"]).astype(int)
 
     for col in ("actor_a", "actor_b"):
         relations[col] = _categorical(relations[col], actor_ids)
     relations["relation_type"] = _categorical(
         relations["relation_type"], list(relation_types["id"])
     )
-    relations["directed"] = relations["directed"].str.lower().isin(schema.TRUE_WORDS)
+    relations["directed"] = (
+        relations["directed"].astype(object).str.lower().isin(schema.TRUE_WORDS).astype(bool)
+    )
     relations = relations.assign(
         **_dates(relations, "start_date", "start"), **_dates(relations, "end_date", "end")
     )
@@ -162,17 +186,16 @@ def _build(raws: dict[str, RawTable], path: Path | None, fingerprint: str) -> Da
     # The span an event covers: from its date to the end of its end_date (or of its own date),
     # each at its own precision, so "2023-08" covers the whole month.
     events["stop"] = events["end_stop"].where(events["end_stop"].notna(), events["date_stop"])
-    events["magnitude"] = pd.to_numeric(events["magnitude"]).astype(float)
-    basis = events["magnitude_basis"].fillna("amount")
-    events["magnitude_basis"] = _categorical(basis, list(schema.MAGNITUDE_BASIS))
+    events["magnitude"] = _numbers(events["magnitude"])
+    basis = _categorical(events["magnitude_basis"], list(schema.MAGNITUDE_BASIS))
+    events["magnitude_basis"] = basis.fillna("amount")
     events["confidence"] = _categorical(events["confidence"], list(schema.CONFIDENCE))
     events["relation_id"] = _categorical(events["relation_id"], list(relations["relation_id"]))
     scores = dict(zip(event_types["id"], event_types["score"], strict=True))
     events["score"] = events["event_type"].map(scores).astype(float)
-    events = events.sort_values(["date", "event_id"], kind="stable").reset_index(drop=True)
-    relations = relations.sort_values(["start_date", "relation_id"], kind="stable").reset_index(
-        drop=True
-    )
+    # chronological, ties in file order (a stable sort on int64 dates: fast at a million rows)
+    events = _by_date(events, "date")
+    relations = _by_date(relations, "start_date")
 
     names = dict(zip(actors["id"], actors["name"], strict=True))
     return Dataset(

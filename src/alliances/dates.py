@@ -19,8 +19,17 @@ def parse_partial(values: pd.Series) -> pd.DataFrame:
     """Parse partial dates; returns ``start``, ``stop`` (exclusive) and ``precision`` columns.
 
     Empty, malformed or impossible dates (``2023-02-30``) give ``NaT`` and a missing precision;
-    :func:`invalid_dates` says which non-empty values failed.
+    :func:`invalid_dates` says which non-empty values failed. A categorical column is parsed
+    once per distinct date.
     """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        parsed = _parse(pd.Series(values.cat.categories.astype(object), dtype=object))
+        out = parsed.reindex(values.cat.codes.to_numpy())  # code -1 (missing): NaT
+        return out.set_axis(values.index)
+    return _parse(values)
+
+
+def _parse(values: pd.Series) -> pd.DataFrame:
     text = values.astype("string")
     lengths = text.str.len().fillna(0).to_numpy("int64")
     n = len(text)

@@ -12,7 +12,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import wraps
+from functools import cached_property, wraps
 from typing import TypeVar
 
 import numpy as np
@@ -196,6 +196,18 @@ class Selection:
     focus: tuple[str, ...] = ()
     notices: tuple[str, ...] = field(default=())
 
+    # Derived tables several views need, computed once per (cached) selection.
+    @cached_property
+    def pair_counts(self) -> pd.Series:
+        """Events per unordered pair, busiest first (see :func:`pair_event_counts`)."""
+        return pair_event_counts(self.events)
+
+    @cached_property
+    def temperature(self) -> pd.DataFrame:
+        """Quarterly temperature of the focused pairs (see :func:`temperature`)."""
+        pairs = focused_pairs(self.focus, self.events, counts=self.pair_counts)
+        return temperature(self.events, pairs)
+
 
 def _known(values: Iterable[str], known: Iterable[str], what: str, notices: list[str]) -> list[str]:
     """The known values; unknown ones are dropped with a notice (all unknown: no restriction)."""
@@ -344,12 +356,40 @@ def pair_key(a: pd.Series, b: pd.Series) -> pd.Series:
     return lo + "–" + hi
 
 
+def pair_label(a: str, b: str) -> str:
+    """The order-free label of one pair: ``pair_label("RUS", "PRK") == "PRK–RUS"``."""
+    return "–".join(sorted((a, b)))
+
+
+def pair_codes(events: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
+    """An int64 code per event for its unordered actor pair (-1 without actor_2), and the ids.
+
+    Computed on the categorical codes, so a million events take milliseconds; code
+    ``lo * n + hi`` for actor codes ``lo <= hi`` among ``n`` actors.
+    """
+    ids = events["actor_1"].cat.categories
+    c1 = events["actor_1"].cat.codes.to_numpy().astype(np.int64)
+    c2 = events["actor_2"].cat.codes.to_numpy().astype(np.int64)
+    n = len(ids)
+    codes = np.minimum(c1, c2) * n + np.maximum(c1, c2)
+    codes[(c2 < 0) | (c1 < 0)] = -1
+    return codes, ids
+
+
+def _labels(codes: np.ndarray, ids: pd.Index) -> list[str]:
+    n = len(ids)
+    return [pair_label(str(ids[c // n]), str(ids[c % n])) for c in codes]
+
+
 def pair_event_counts(events: pd.DataFrame) -> pd.Series:
-    """Number of events between each unordered pair of actors (events with two actors)."""
-    two = events[events["actor_2"].notna()]
-    if two.empty:
+    """Number of events between each unordered pair of actors, busiest first."""
+    codes, ids = pair_codes(events)
+    codes = codes[codes >= 0]
+    if not len(codes):
         return pd.Series(dtype="int64")
-    return pair_key(two["actor_1"], two["actor_2"]).value_counts()
+    counts = pd.Series(codes).value_counts(sort=False)
+    counts = counts.iloc[np.lexsort((counts.index.to_numpy(), -counts.to_numpy()))]
+    return pd.Series(counts.to_numpy(), index=_labels(counts.index.to_numpy(), ids), name="count")
 
 
 def kpis(events: pd.DataFrame) -> dict[str, object]:
@@ -389,34 +429,38 @@ def temperature(
 ) -> pd.DataFrame:
     """Sum of event scores per quarter for each pair: the relationship "temperature".
 
-    ``pairs`` are pair labels from :func:`pair_key`; by default the ``top`` busiest pairs.
+    ``pairs`` are pair labels (``"PRK–RUS"``); by default the ``top`` busiest pairs.
     Returns columns ``pair``, ``quarter`` (start of quarter), ``score``, ``events``; with
     ``fill``, quarters without events between the first and last are included with 0
     (when they are at most ``max_quarters``).
     """
-    two = events[events["actor_2"].notna()]
     cols = ["pair", "quarter", "score", "events"]
-    if two.empty:
-        return pd.DataFrame(columns=cols)
-    keys = pair_key(two["actor_1"], two["actor_2"])
-    chosen = list(pairs) if pairs is not None else list(keys.value_counts().index[:top])
-    keep = keys.isin(chosen).to_numpy()
+    codes, ids = pair_codes(events)
+    chosen = list(pair_event_counts(events).index[:top]) if pairs is None else list(pairs)
+    index = {a: i for i, a in enumerate(ids)}
+    wanted: dict[int, str] = {}
+    for label in chosen:
+        a, _, b = label.partition("–")
+        if a in index and b in index:
+            lo, hi = sorted((index[a], index[b]))
+            wanted[lo * len(ids) + hi] = label
+    keep = np.isin(codes, list(wanted)) if wanted else np.zeros(len(codes), bool)
     if not keep.any():
         return pd.DataFrame(columns=cols)
+    months = events["date"].to_numpy("datetime64[ns]")[keep].astype("datetime64[M]").astype(int)
+    quarters = (months - months % 3).astype("datetime64[M]").astype("datetime64[ns]")
     frame = pd.DataFrame(
         {
-            "pair": keys[keep].to_numpy(),
-            "quarter": two["date"][keep].dt.to_period("Q").dt.start_time.to_numpy(),
-            "score": two["score"][keep].to_numpy(),
+            "pair": [wanted[c] for c in codes[keep]],
+            "quarter": quarters,
+            "score": events["score"].to_numpy()[keep],
         }
     )
     out = frame.groupby(["pair", "quarter"], sort=True).agg(
         score=("score", "sum"), events=("score", "size")
     )
     span = frame["quarter"].max().to_period("Q") - frame["quarter"].min().to_period("Q")
-    if (
-        fill and span.n < max_quarters
-    ):  # quarters without events are 0, not a line drawn across the gap
+    if fill and span.n < max_quarters:  # quarters without events are 0, not a line across
         quarters = pd.period_range(frame["quarter"].min(), frame["quarter"].max(), freq="Q")
         full = pd.MultiIndex.from_product(
             [sorted(set(frame["pair"])), quarters.start_time], names=["pair", "quarter"]
@@ -425,10 +469,16 @@ def temperature(
     return out.reset_index()
 
 
-def focused_pairs(focused: Iterable[str], events: pd.DataFrame, top: int = 5) -> list[str]:
+def focused_pairs(
+    focused: Iterable[str],
+    events: pd.DataFrame,
+    top: int = 5,
+    *,
+    counts: pd.Series | None = None,
+) -> list[str]:
     """Pairs to chart: among the focused actors if there are two or more, else the busiest."""
     focused = list(focused)
-    counts = pair_event_counts(events)
+    counts = pair_event_counts(events) if counts is None else counts
     if len(focused) >= 2:
         wanted = set(focused)
         among = [p for p in counts.index if set(p.split("–")) <= wanted]

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import schema
@@ -69,6 +70,8 @@ class RawTable:
 
     def line_of(self, index: int) -> int:
         """The editor line on which data row ``index`` (0-based) starts."""
+        if self.path.suffix == ".parquet":  # no text lines: row number, as if under a header
+            return index + 2
         if self._lines is None:
             self._lines = record_lines(self.path)
         if 0 <= index < len(self._lines):
@@ -93,6 +96,9 @@ def read_table(directory: Path, table: Table) -> tuple[RawTable | None, list[Pro
     """Read one CSV file as strings. Returns ``None`` with problems if it cannot be read."""
     path = directory / table.filename
     name = table.filename
+    parquet = directory / f"{table.name}.parquet"
+    if not path.exists() and parquet.is_file():
+        return _read_parquet(parquet, table)
     if path.is_dir():
         return None, [Problem(name, 1, "-", "is a folder, not a CSV file")]
     if not path.is_file():
@@ -109,12 +115,16 @@ def read_table(directory: Path, table: Table) -> tuple[RawTable | None, list[Pro
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         return None, [Problem(name, line, "-", "contains NUL bytes: a binary file, not CSV text")]
-    if not text.strip():
+    if not text or text.isspace():
         return None, [Problem(name, 1, "-", "file is empty: a header row is needed")]
     header = next(csv.reader(io.StringIO(text)))
     problems = _header_problems(name, table, [h.strip() for h in header])
     if any(p.column == "-" for p in problems):
         return None, problems
+    if not problems:
+        fast = _read_fast(data, table, [h.strip() for h in header])
+        if fast is not None:
+            return _raw(table, path, fast), problems
     # pandas silently turns the first column into the index when rows are wider than the
     # header, so rows with too many fields are found here first.
     shape = _shape_problems(name, text, len(header))
@@ -133,10 +143,103 @@ def read_table(directory: Path, table: Table) -> tuple[RawTable | None, list[Pro
         shape = _shape_problems(name, text, len(header), strict=True)
         return None, problems + (shape or [_malformed(name, exc)])
     frame.columns = [c.strip() for c in frame.columns]
+    for f in table.fields:
+        if f.kind in CATEGORICAL_KINDS and f.name in frame.columns:
+            frame[f.name] = frame[f.name].astype("category")
+    return _raw(table, path, frame), problems
+
+
+# Columns with few distinct values (ids of other tables, dates, numbers, vocabularies) are read
+# as categoricals: checks and parsing then run once per distinct value, not once per row.
+CATEGORICAL_KINDS = frozenset({"ref", "refs", "date", "number", "bool", "choice", "url", "color"})
+
+
+def _raw(table: Table, path: Path, frame: pd.DataFrame) -> RawTable:
     absent = frozenset(f.name for f in table.fields if f.name not in frame.columns)
-    for column in absent:
-        frame[column] = pd.Series(pd.NA, index=frame.index, dtype="string")
-    return RawTable(table, path, frame, absent), problems
+    for f in table.fields:
+        if f.name in absent:
+            dtype = "category" if f.kind in CATEGORICAL_KINDS else "string"
+            frame[f.name] = pd.Series(pd.NA, index=frame.index, dtype="string").astype(dtype)
+    return RawTable(table, path, frame, absent)
+
+
+def _read_parquet(path: Path, table: Table) -> tuple[RawTable | None, list[Problem]]:
+    """A table stored as Parquet: the same columns as the CSV, as strings (or dictionaries)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    name = path.name
+    try:
+        arrow = pq.read_table(path)
+    except (OSError, pa.ArrowException) as exc:
+        return None, [Problem(name, 1, "-", f"cannot read Parquet file: {exc}")]
+    header = [str(c) for c in arrow.column_names]
+    problems = _header_problems(name, table, header)
+    if problems:
+        return None, problems
+    kinds = {f.name: f.kind for f in table.fields}
+    columns = []
+    for column in header:
+        target = pa.string()
+        if kinds.get(column) in CATEGORICAL_KINDS:
+            target = pa.dictionary(pa.int32(), pa.string())
+        values = arrow.column(column)
+        try:
+            if pa.types.is_dictionary(values.type) and target == pa.string():
+                values = values.cast(pa.string())
+            elif not pa.types.is_dictionary(values.type):
+                values = values.cast(pa.string())
+                if target != pa.string():
+                    values = values.dictionary_encode()
+            elif values.type.value_type != pa.string():
+                values = values.cast(pa.dictionary(pa.int32(), pa.string()))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            return None, [Problem(name, 1, column, f"column cannot be read as text: {exc}")]
+        columns.append(values)
+    arrow = pa.table(dict(zip(header, columns, strict=True)))
+    string = pd.StringDtype("pyarrow", na_value=float("nan"))
+    frame = arrow.to_pandas(types_mapper={pa.string(): string}.get)
+    for column in header:  # empty strings are missing values, as in the CSV
+        if isinstance(frame[column].dtype, pd.CategoricalDtype):
+            if "" in frame[column].cat.categories:
+                frame[column] = frame[column].cat.remove_categories([""])
+        else:
+            frame[column] = frame[column].replace("", np.nan)
+    return _raw(table, path, frame), []
+
+
+def _read_fast(data: bytes, table: Table, header: list[str]) -> pd.DataFrame | None:
+    """Read a well-formed CSV with pyarrow (multi-threaded); ``None`` if anything looks off.
+
+    Anything pyarrow rejects (ragged rows, unclosed quotes, invalid UTF-8) goes to the slower
+    pandas/csv path, which reports exactly where the problem is.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    kinds = {f.name: f.kind for f in table.fields}
+    types = {
+        column: pa.dictionary(pa.int32(), pa.string())
+        if kinds.get(column) in CATEGORICAL_KINDS
+        else pa.string()
+        for column in header
+    }
+    try:
+        arrow = pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types,
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError, ValueError):
+        return None
+    string = pd.StringDtype("pyarrow", na_value=float("nan"))
+    return arrow.to_pandas(types_mapper={pa.string(): string}.get)
 
 
 def _header_problems(name: str, table: Table, header: list[str]) -> list[Problem]:
@@ -182,80 +285,95 @@ def _malformed(name: str, exc: Exception) -> Problem:
 # --------------------------------------------------------------------------- checking
 
 
+def per_value(test: Callable[[pd.Series], pd.Series]) -> Callable[[pd.Series], pd.Series]:
+    """Run a vectorised test once per distinct value of a categorical column, then per row."""
+
+    def check(values: pd.Series) -> pd.Series:
+        if not isinstance(values.dtype, pd.CategoricalDtype):
+            return test(values)
+        categories = pd.Series(values.cat.categories.astype(object), dtype=object)
+        ok = np.asarray(test(categories), dtype=bool) if len(categories) else np.ones(0, bool)
+        codes = values.cat.codes.to_numpy()
+        return pd.Series(np.where(codes >= 0, ok[codes], True), index=values.index)
+
+    return check
+
+
+def _finite(s: pd.Series) -> pd.Series:
+    # abs() < inf: a finite number ("inf" and "nan" parse, but are no data)
+    return pd.to_numeric(s, errors="coerce").abs().lt(float("inf"))
+
+
+def _matches(pattern) -> Callable[[pd.Series], pd.Series]:
+    return lambda s: s.astype(str).str.match(pattern).fillna(False)
+
+
 def _checks_for(f: Field, ids: Mapping[str, pd.Index]) -> list:
     import pandera.pandas as pa
+
+    def check(test, error: str):
+        return pa.Check(per_value(test), error=error)
 
     checks = []
     if f.kind == "date":
         checks.append(
-            pa.Check(
+            check(
                 lambda s: ~invalid_dates(s),
-                error="not a date: use YYYY, YYYY-MM or YYYY-MM-DD (a real day, years 1800-2100)",
+                "not a date: use YYYY, YYYY-MM or YYYY-MM-DD (a real day, years 1800-2100)",
             )
         )
     elif f.kind == "number":
-        checks.append(
-            # abs() < inf: a finite number ("inf" and "nan" parse, but are no data)
-            pa.Check(
-                lambda s: pd.to_numeric(s, errors="coerce").abs().lt(float("inf")),
-                error="not a number",
-            )
-        )
+        checks.append(check(_finite, "not a number"))
         if f.bounds:
             lo, hi = f.bounds
-            checks.append(
-                pa.Check(
-                    lambda s, lo=lo, hi=hi: (
-                        ~pd.to_numeric(s, errors="coerce").lt(lo)
-                        & ~pd.to_numeric(s, errors="coerce").gt(hi)
-                    ),
-                    error=f"out of range: must be between {lo:g} and {hi:g}",
-                )
-            )
+
+            def within(s, lo=lo, hi=hi):
+                n = pd.to_numeric(s, errors="coerce")
+                return ~n.lt(lo) & ~n.gt(hi)
+
+            checks.append(check(within, f"out of range: must be between {lo:g} and {hi:g}"))
     elif f.kind == "bool":
         checks.append(
-            pa.Check(
-                lambda s: s.str.lower().isin(schema.BOOL_WORDS),
-                error="not a boolean: use true or false",
+            check(
+                lambda s: s.astype(str).str.lower().isin(schema.BOOL_WORDS),
+                "not a boolean: use true or false",
             )
         )
     elif f.kind == "choice":
-        checks.append(pa.Check.isin(f.choices, error=f"must be one of {', '.join(f.choices)}"))
+        checks.append(check(lambda s: s.isin(f.choices), f"must be one of {', '.join(f.choices)}"))
     elif f.kind == "url":
         checks.append(
-            pa.Check.str_matches(
-                schema.URL_PATTERN,
-                error="not a web address: source_url must start with http:// or https://",
+            check(
+                _matches(schema.URL_PATTERN),
+                "not a web address: source_url must start with http:// or https://",
             )
         )
     elif f.kind == "color":
-        checks.append(pa.Check.str_matches(schema.COLOR_PATTERN, error="not a colour: use #rrggbb"))
+        checks.append(check(_matches(schema.COLOR_PATTERN), "not a colour: use #rrggbb"))
     elif f.kind == "id":
         checks.append(
-            pa.Check(
-                lambda s: ~s.str.contains(r"[\s;]", regex=True),
-                error="an id may not contain spaces or ';'",
+            check(
+                # an explicit class: pandas runs it in pyarrow, while \s falls back to Python
+                lambda s: ~s.str.contains(r"[ \t\n\r\f\v;]", regex=True),
+                "an id may not contain spaces or ';'",
             )
         )
     elif f.kind in ("ref", "refs") and f.ref in ids:
         known = ids[f.ref]
         what = {"actors": "actor", "relations": "relation"}.get(f.ref, f.ref.rstrip("s"))
         if f.kind == "ref":
-            checks.append(pa.Check(lambda s, k=known: s.isin(k), error=f"unknown {what} id"))
+            checks.append(check(lambda s, k=known: s.isin(k), f"unknown {what} id"))
         else:
             checks.append(
-                pa.Check(
-                    lambda s, k=known: _list_items_known(s, k),
-                    error=f"unknown {what} id in the list",
-                )
+                check(lambda s, k=known: _list_items_known(s, k), f"unknown {what} id in the list")
             )
     if f.pattern is not None:
-        checks.append(pa.Check.str_matches(f.pattern, error=f"does not match {f.pattern.pattern}"))
+        checks.append(check(_matches(f.pattern), f"does not match {f.pattern.pattern}"))
     return checks
 
 
 def _list_items_known(values: pd.Series, known: pd.Index) -> pd.Series:
-    items = values.str.split(";").explode().str.strip()
+    items = values.astype(str).str.split(";").explode().str.strip()
     items = items[items != ""]
     bad = items.index[~items.isin(known).to_numpy()]
     return pd.Series(~values.index.isin(bad), index=values.index)
@@ -270,7 +388,8 @@ def _row_check(rule_name: str, frame: pd.DataFrame) -> pd.Series:
         return ~(stop <= start).fillna(False)
     if rule_name == "distinct_actors":
         a, b = ("actor_a", "actor_b") if "actor_a" in frame else ("actor_1", "actor_2")
-        return ~(frame[a] == frame[b]).fillna(False)
+        same = frame[a].astype(object) == frame[b].astype(object)
+        return ~same.fillna(False).astype(bool)
     if rule_name == "unit_with_magnitude":
         return ~(frame["magnitude"].notna() & frame["unit"].isna())
     raise KeyError(rule_name)
@@ -350,6 +469,9 @@ def _first_occurrence(keys: pd.Series) -> dict[str, int]:
     return {v: int(i) for v, i in dup.groupby(dup, sort=False).apply(lambda g: g.index[0]).items()}
 
 
+REFERENCED = frozenset(f.ref for t in schema.TABLES.values() for f in t.fields if f.ref)
+
+
 def validate_tables(directory: Path) -> tuple[dict[str, RawTable], list[Problem]]:
     """Read and check every table of a folder; returns what could be read, and every problem."""
     raws: dict[str, RawTable] = {}
@@ -362,7 +484,8 @@ def validate_tables(directory: Path) -> tuple[dict[str, RawTable], list[Problem]
             continue
         raws[table.name] = raw
         problems += check_table(raw, ids)
-        if table.key not in raw.absent:  # else every reference to it would be "unknown"
+        referenced = table.name in REFERENCED
+        if referenced and table.key not in raw.absent:  # else every reference would be "unknown"
             ids[table.name] = pd.Index(raw.frame[table.key].dropna().unique())
     return raws, problems
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 
 from ..dates import format_partial
 
@@ -49,32 +50,74 @@ def epoch_ms(values: pd.Series | np.ndarray) -> np.ndarray:
     return arr
 
 
-def base_layout(
-    fig: go.Figure, *, height: int | None = None, title: str | None = None
+_AXIS = {
+    "gridcolor": "#eef1f4",
+    "linecolor": "#d0d5dc",
+    "zerolinecolor": "#d0d5dc",
+    "ticks": "",
+    "automargin": True,
+}
+LOOK = {
+    # No plotly template: applying one deep-copies it into every figure (5-16 ms each), so
+    # the few things we want from "plotly_white" are set here once.
+    "template": "none",
+    "paper_bgcolor": "#ffffff",
+    "plot_bgcolor": "#ffffff",
+    "colorway": list(qualitative.Plotly),
+    "font": {"family": FONT, "size": 12},
+    "hoverlabel": {"font": {"family": FONT, "size": 12}, "align": "left"},
+    "legend": {"font": {"size": 11}},
+    "autosize": True,
+}
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def make_figure(
+    traces: list[dict],
+    layout: dict | None = None,
+    *,
+    height: int | None = None,
+    title: str | None = None,
 ) -> go.Figure:
-    fig.update_layout(
-        template="plotly_white",
-        font={"family": FONT, "size": 12},
-        margin={"l": 10, "r": 10, "t": 36 if title else 10, "b": 10},
-        hoverlabel={"font": {"family": FONT, "size": 12}, "align": "left"},
-        legend={"font": {"size": 11}},
-        title={"text": esc(title), "x": 0.01, "font": {"size": 14}} if title else None,
-        height=height,
-        autosize=True,
-    )
-    return fig
+    """One figure from trace dicts and layout overrides, validated by plotly in a single pass.
+
+    Building the spec as plain dicts and constructing the figure once is several times faster
+    than ``add_trace``/``update_layout`` calls, each of which re-validates.
+    """
+    spec = {
+        **LOOK,
+        "xaxis": dict(_AXIS),
+        "yaxis": dict(_AXIS),
+        "margin": {"l": 10, "r": 10, "t": 36 if title else 10, "b": 10},
+        "height": height,
+    }
+    if title:
+        spec["title"] = {"text": esc(title), "x": 0.01, "font": {"size": 14}}
+    return go.Figure(data=traces, layout=_merge(spec, layout or {}))
 
 
 def empty_figure(message: str, *, height: int | None = None) -> go.Figure:
     """A blank figure that says why it is blank."""
-    fig = go.Figure()
-    fig.add_annotation(
-        text=esc(message), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
-        font={"size": 14, "color": "#666"},
-    )  # fmt: skip
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return base_layout(fig, height=height)
+    note = {
+        "text": esc(message),
+        "showarrow": False,
+        "x": 0.5,
+        "y": 0.5,
+        "xref": "paper",
+        "yref": "paper",
+        "font": {"size": 14, "color": "#666"},
+    }
+    hidden = {"visible": False}
+    return make_figure([], {"annotations": [note], "xaxis": hidden, "yaxis": hidden}, height=height)
 
 
 def lookup(frame: pd.DataFrame, key: str, value: str) -> dict[str, str]:

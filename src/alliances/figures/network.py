@@ -8,45 +8,58 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .common import base_layout, empty_figure, esc, join_lines, lookup, span_label
+from ..formats import partial_dates
+from .common import empty_figure, esc, join_lines, lookup, make_figure
 
 WIDTHS = ((0, 1.2), (1, 2.5), (3, 4.0), (10, 6.0))  # (events between the pair at least, px)
 NODE_MIN, NODE_MAX = 18, 46
 CURVE_POINTS = 9
 
 
-def _width(count: int) -> float:
-    width = WIDTHS[0][1]
-    for threshold, px in WIDTHS:
-        if count >= threshold:
-            width = px
-    return width
+def _widths(counts: np.ndarray) -> np.ndarray:
+    """Edge width in px for each pair's event count (see ``WIDTHS``)."""
+    thresholds = np.array([t for t, _ in WIDTHS])
+    px = np.array([w for _, w in WIDTHS])
+    return px[np.searchsorted(thresholds, counts, side="right") - 1]
 
 
-def _curve(p0: np.ndarray, p1: np.ndarray, bend: float) -> np.ndarray:
-    """Points of a quadratic Bézier from p0 to p1 bent sideways by ``bend`` (share of length)."""
-    mid = (p0 + p1) / 2
+def _curves(p0: np.ndarray, p1: np.ndarray, bend: np.ndarray) -> np.ndarray:
+    """Quadratic Béziers from p0 to p1 (arrays of shape (E, 2)) bent sideways by ``bend``.
+
+    Returns (E, CURVE_POINTS, 2). ``bend`` is a share of each edge's length, so parallel
+    relations between one pair fan out symmetrically.
+    """
     d = p1 - p0
-    normal = np.array([-d[1], d[0]])
-    control = mid + normal * bend
-    t = np.linspace(0, 1, CURVE_POINTS)[:, None]
-    return (1 - t) ** 2 * p0 + 2 * (1 - t) * t * control + t**2 * p1
+    normal = np.stack([-d[:, 1], d[:, 0]], axis=1)
+    control = (p0 + p1) / 2 + normal * bend[:, None]
+    t = np.linspace(0, 1, CURVE_POINTS)[None, :, None]
+    return (1 - t) ** 2 * p0[:, None] + 2 * (1 - t) * t * control[:, None] + t**2 * p1[:, None]
 
 
-def _edge_hover(row, names: Mapping[str, str], labels: Mapping[str, str]) -> str:
-    a, b = str(row.actor_a), str(row.actor_b)
-    arrow = "→" if row.directed else "–"
-    return join_lines(
-        [
-            f"<b>{esc(row.title)}</b>",
-            f"{esc(labels.get(str(row.relation_type), row.relation_type))}",
-            f"{esc(names.get(a, a))} {arrow} {esc(names.get(b, b))}",
-            span_label(row.start_date, row.start_precision, row.end_date, row.end_precision)
-            + ("" if pd.notna(row.end_date) else " (in force)"),
-            f"Source: {esc(row.source_name, 120)}",
-            f"Events in window: {row.events}" if row.events else "",
-        ]
-    )
+def _edge_hovers(rel: pd.DataFrame, names: Mapping[str, str], labels: Mapping[str, str]) -> list:
+    starts = partial_dates(rel["start_date"], rel["start_precision"])
+    ends = partial_dates(rel["end_date"], rel["end_precision"])
+    out = []
+    for title, rtype, a, b, directed, start, end, source, events in zip(
+        rel["title"], rel["relation_type"].astype(str), rel["actor_a"].astype(str),
+        rel["actor_b"].astype(str), rel["directed"], starts, ends, rel["source_name"],
+        rel["events"], strict=True,
+    ):  # fmt: skip
+        arrow = "→" if directed else "–"
+        dates = f"{start} – {end}" if end else f"{start} (in force)"
+        out.append(
+            join_lines(
+                [
+                    f"<b>{esc(title)}</b>",
+                    esc(labels.get(rtype, rtype)),
+                    f"{esc(names.get(a, a))} {arrow} {esc(names.get(b, b))}",
+                    dates,
+                    f"Source: {esc(source, 120)}",
+                    f"Events in window: {events}" if events else "",
+                ]
+            )
+        )
+    return out
 
 
 def network_figure(
@@ -86,67 +99,69 @@ def network_figure(
     colors = lookup(relation_types, "id", "color")
     labels = lookup(relation_types, "id", "label")
     counts = pair_counts if pair_counts is not None else pd.Series(dtype="int64")
-    rel = relations.copy()
-    a_str, b_str = rel["actor_a"].astype(str), rel["actor_b"].astype(str)
-    rel["pair"] = np.where(a_str <= b_str, a_str + "–" + b_str, b_str + "–" + a_str)
-    rel["events"] = rel["pair"].map(counts).fillna(0).astype(int)
-    rel = rel.sort_values(["pair", "relation_type", "start_date"], kind="stable")
-    rel["slot"] = rel.groupby("pair").cumcount()
-    rel["of"] = rel.groupby("pair")["slot"].transform("size")
+    xy = positions[["x", "y"]]
+    a = relations["actor_a"].astype(str).to_numpy(object)
+    b = relations["actor_b"].astype(str).to_numpy(object)
+    p_a = xy.reindex(a).to_numpy(float)
+    p_b = xy.reindex(b).to_numpy(float)
+    placed = ~(np.isnan(p_a).any(axis=1) | np.isnan(p_b).any(axis=1))
+    swap = a > b  # bend parallel edges the same way whatever each row's direction
+    rel = relations.assign(
+        pair=[f"{y}–{x}" if s else f"{x}–{y}" for x, y, s in zip(a, b, swap, strict=True)],
+    )[placed]
+    rel["events"] = rel["pair"].map(counts).fillna(0).astype(int).to_numpy()
+    p0 = np.where(swap[:, None], p_b, p_a)[placed]
+    p1 = np.where(swap[:, None], p_a, p_b)[placed]
+    order = np.lexsort(
+        (rel["start_date"].to_numpy(), rel["relation_type"].cat.codes.to_numpy(), rel["pair"])
+    )
+    rel, p0, p1 = rel.iloc[order], p0[order], p1[order]
+    slot = rel.groupby("pair", sort=False).cumcount().to_numpy()
+    of = rel.groupby("pair", sort=False)["pair"].transform("size").to_numpy()
+    pts = _curves(p0, p1, (slot - (of - 1) / 2) * 0.18)
+    widths = _widths(rel["events"].to_numpy())
+    types = rel["relation_type"].astype(str).to_numpy(object)
 
-    fig = go.Figure()
+    traces: list[dict] = []
     # one trace per (type, width) so widths can differ; the legend shows each type once
-    lines: dict[tuple[str, float], tuple[list, list]] = {}
-    mids_x, mids_y, mids_text, mids_color = [], [], [], []
-    for row in rel.itertuples(index=False):
-        a, b = str(row.actor_a), str(row.actor_b)
-        if a not in positions.index or b not in positions.index:
-            continue
-        p0 = positions.loc[a, ["x", "y"]].to_numpy(float)
-        p1 = positions.loc[b, ["x", "y"]].to_numpy(float)
-        if a > b:  # bend parallel edges consistently whatever the row's direction
-            p0, p1 = p1, p0
-        bend = (row.slot - (row.of - 1) / 2) * 0.18
-        pts = _curve(p0, p1, bend)
-        key = (str(row.relation_type), _width(row.events))
-        xs, ys = lines.setdefault(key, ([], []))
-        xs += [*pts[:, 0], None]
-        ys += [*pts[:, 1], None]
-        mid = pts[CURVE_POINTS // 2]
-        mids_x.append(mid[0])
-        mids_y.append(mid[1])
-        mids_text.append(_edge_hover(row, names, labels))
-        mids_color.append(colors.get(str(row.relation_type), "#888"))
-
+    gap = np.full((len(rel), 1), np.nan)
     shown: set[str] = set()
-    order = list(relation_types["id"].astype(str))
-    for (rtype, width), (xs, ys) in sorted(
-        lines.items(), key=lambda kv: (order.index(kv[0][0]) if kv[0][0] in order else 99, kv[0][1])
-    ):
-        fig.add_trace(
-            go.Scatter(
-                x=xs,
-                y=ys,
-                mode="lines",
-                line={"color": colors.get(rtype, "#888"), "width": width},
-                name=esc(labels.get(rtype, rtype)),
-                legendgroup=rtype,
-                showlegend=rtype not in shown,
-                hoverinfo="skip",
+    for rtype in relation_types["id"].astype(str):
+        for width in np.unique(widths[types == rtype]):
+            idx = np.flatnonzero((types == rtype) & (widths == width))
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": np.hstack([pts[idx, :, 0], gap[idx]]).ravel(),
+                    "y": np.hstack([pts[idx, :, 1], gap[idx]]).ravel(),
+                    "mode": "lines",
+                    "line": {"color": colors.get(rtype, "#888"), "width": float(width)},
+                    "name": esc(labels.get(rtype, rtype)),
+                    "legendgroup": rtype,
+                    "showlegend": rtype not in shown,
+                    "hoverinfo": "skip",
+                    "connectgaps": False,
+                }
             )
-        )
-        shown.add(rtype)
-    fig.add_trace(
-        go.Scatter(
-            x=mids_x,
-            y=mids_y,
-            mode="markers",
-            marker={"size": 9, "color": mids_color, "opacity": 0.35, "symbol": "diamond"},
-            text=mids_text,
-            hovertemplate="%{text}<extra></extra>",
-            showlegend=False,
-            name="relations",
-        )
+            shown.add(rtype)
+    mid = pts[:, CURVE_POINTS // 2]
+    traces.append(
+        {
+            "type": "scatter",
+            "x": mid[:, 0],
+            "y": mid[:, 1],
+            "mode": "markers",
+            "marker": {
+                "size": 9,
+                "color": [colors.get(t, "#888") for t in types],
+                "opacity": 0.35,
+                "symbol": "diamond",
+            },
+            "text": _edge_hovers(rel, names, labels),
+            "hovertemplate": "%{text}<extra></extra>",
+            "showlegend": False,
+            "name": "relations",
+        }
     )
 
     sizes = sizes or {}
@@ -154,23 +169,24 @@ def network_figure(
     span = values.max() - values.min() if len(values) else 0
     scaled = NODE_MIN + (NODE_MAX - NODE_MIN) * ((values - values.min()) / span if span else 0.3)
     focus_set = set(focus)
-    fig.add_trace(
-        go.Scatter(
-            x=positions.loc[nodes, "x"],
-            y=positions.loc[nodes, "y"],
-            mode="markers+text",
-            text=[esc(n) for n in nodes],
-            textposition="middle center",
-            textfont={"size": 10, "color": "#111"},
-            customdata=list(nodes),
-            hovertext=[
+    traces.append(
+        {
+            "type": "scatter",
+            "x": positions.loc[nodes, "x"].to_numpy(float),
+            "y": positions.loc[nodes, "y"].to_numpy(float),
+            "mode": "markers+text",
+            "text": [esc(n) for n in nodes],
+            "textposition": "middle center",
+            "textfont": {"size": 10, "color": "#111"},
+            "customdata": list(nodes),
+            "hovertext": [
                 join_lines(
                     [f"<b>{esc(names.get(n, n))}</b> ({esc(n)})", f"{esc(size_label)}: {v:.3f}"]
                 )
                 for n, v in zip(nodes, values, strict=True)
             ],
-            hovertemplate="%{hovertext}<extra></extra>",
-            marker={
+            "hovertemplate": "%{hovertext}<extra></extra>",
+            "marker": {
                 "size": scaled,
                 "color": ["#fde68a" if n in focus_set else "#e5eef8" for n in nodes],
                 "line": {
@@ -178,21 +194,20 @@ def network_figure(
                     "width": [3 if n in focus_set else 1 for n in nodes],
                 },
             },
-            showlegend=False,
-            name="actors",
-        )
+            "showlegend": False,
+            "name": "actors",
+        }
     )
     xr = positions["x"].agg(["min", "max"]).to_numpy(float)
     yr = positions["y"].agg(["min", "max"]).to_numpy(float)
     pad_x, pad_y = (xr[1] - xr[0]) * 0.08 + 0.05, (yr[1] - yr[0]) * 0.08 + 0.05
-    base_layout(fig, height=height, title=title)
-    fig.update_xaxes(visible=False, range=[xr[0] - pad_x, xr[1] + pad_x])
-    fig.update_yaxes(visible=False, range=[yr[0] - pad_y, yr[1] + pad_y])
-    fig.update_layout(
-        legend={"orientation": "v", "x": 1.0, "xanchor": "left", "y": 1.0, "font": {"size": 10}},
-        hovermode="closest",
-        dragmode="pan",
-        uirevision="network",
-        clickmode="event",
-    )
-    return fig
+    layout = {
+        "xaxis": {"visible": False, "range": [xr[0] - pad_x, xr[1] + pad_x]},
+        "yaxis": {"visible": False, "range": [yr[0] - pad_y, yr[1] + pad_y]},
+        "legend": {"orientation": "v", "x": 1.0, "xanchor": "left", "y": 1.0, "font": {"size": 10}},
+        "hovermode": "closest",
+        "dragmode": "pan",
+        "uirevision": "network",
+        "clickmode": "event",
+    }
+    return make_figure(traces, layout, height=height, title=title)

@@ -14,15 +14,15 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..query import pair_key
+from ..query import pair_codes, pair_label
 from .common import (
     SYMBOLS,
-    base_layout,
     empty_figure,
     epoch_ms,
     esc,
     join_lines,
     lookup,
+    make_figure,
     span_label,
 )
 
@@ -49,18 +49,35 @@ def lane_labels(
     ``MAX_LANES`` of them, the rest in one "other pairs" lane at the bottom.
     """
     if lanes == "pair":
-        one = events["actor_1"].astype(str)
-        has_two = events["actor_2"].notna()
-        pair = pair_key(events["actor_1"], events["actor_2"].astype(object).where(has_two, one))
-        out = pair.where(has_two, one)
-        top = list(out.value_counts().index[:MAX_LANES])
-        out = out.where(out.isin(top), OTHER)
-        return out, top + ([OTHER] if (out == OTHER).any() else [])
-    types = events["event_type"].astype(str)
-    out = types.map(type_labels).fillna(types)
-    present = set(out)
-    order = [label for label in type_labels.values() if label in present]
-    return out, order + sorted(present - set(order))
+        # one code per lane: the pair's code, or n*n + actor for one-sided events
+        codes, ids = pair_codes(events)
+        n = len(ids)
+        one_sided = codes < 0
+        codes[one_sided] = n * n + events["actor_1"].cat.codes.to_numpy()[one_sided]
+        lane_of, keys = pd.factorize(codes)
+        counts = np.bincount(lane_of, minlength=len(keys))
+        top = np.argsort(-counts, kind="stable")[:MAX_LANES]
+        labels = [
+            str(ids[k - n * n]) if k >= n * n else pair_label(str(ids[k // n]), str(ids[k % n]))
+            for k in keys[top]
+        ]
+        position = np.full(len(keys), len(top))  # not in the top: the "other pairs" lane
+        position[top] = np.arange(len(top))
+        lane_codes = position[lane_of]
+        order = labels + ([OTHER] if len(keys) > len(top) else [])
+        return _lane_series(lane_codes, order, events.index), order
+    type_codes = events["event_type"].cat.codes.to_numpy()
+    type_ids = [str(t) for t in events["event_type"].cat.categories]
+    present = np.flatnonzero(np.bincount(type_codes[type_codes >= 0], minlength=len(type_ids)))
+    order = [type_labels.get(type_ids[i], type_ids[i]) for i in present]
+    position = np.full(len(type_ids), -1)
+    position[present] = np.arange(len(present))
+    return _lane_series(position[type_codes], order, events.index), order
+
+
+def _lane_series(codes: np.ndarray, order: list[str], index: pd.Index) -> pd.Series:
+    categories = pd.Index(order, dtype=object)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=index)
 
 
 def _bin_edges(start: pd.Timestamp, stop: pd.Timestamp) -> tuple[str, np.ndarray]:
@@ -87,7 +104,10 @@ def binned_counts(
     """
     name, edges = _bin_edges(start, stop)
     lanes = pd.Index(order if order is not None else sorted(set(lane)))
-    codes = lanes.get_indexer(lane)
+    if isinstance(lane.dtype, pd.CategoricalDtype) and list(lane.cat.categories) == list(lanes):
+        codes = lane.cat.codes.to_numpy().astype(np.int64)
+    else:
+        codes = lanes.get_indexer(lane)
     when = events["date"].to_numpy("datetime64[ns]")
     idx = np.searchsorted(edges, when, side="right") - 1
     idx = np.clip(idx, 0, len(edges) - 2)
@@ -148,55 +168,60 @@ def timeline_figure(
     type_labels = lookup(event_types, "id", "label")
     colors = lookup(event_types, "id", "color")
     lane, ordered = lane_labels(events, lanes, type_labels)
-    fig = go.Figure()
     if len(events) > max_points:
-        _add_heatmap(fig, events, lane, ordered, start, stop)
+        traces, extra = _heatmap(events, lane, ordered, start, stop)
     else:
-        _add_points(fig, events, lane, event_types, colors, type_labels, names, selected)
+        traces, extra = _points(events, lane, event_types, colors, type_labels, names, selected)
     ordered = [esc(x) for x in ordered]
-    lane_count = len(ordered)
-    base_layout(fig, height=height or max(260, 90 + 26 * lane_count), title=title)
-    fig.update_xaxes(
-        type="date", range=[epoch_ms(np.array([start]))[0], epoch_ms(np.array([stop]))[0]],
-        showgrid=True, gridcolor="#eef1f4", rangeslider={"visible": False},
-    )  # fmt: skip
-    fig.update_yaxes(
-        type="category", categoryorder="array", categoryarray=ordered[::-1],
-        tickfont={"size": 11}, automargin=True, showgrid=True, gridcolor="#f3f4f6",
-    )  # fmt: skip
-    fig.update_layout(
-        hovermode="closest",
-        clickmode="event",
-        uirevision=f"timeline-{lanes}",
-        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
-    )
-    return fig
+    x_range = epoch_ms(np.array([start, stop], dtype="datetime64[ns]")).tolist()
+    layout = {
+        "xaxis": {
+            "type": "date",
+            "range": x_range,
+            "showgrid": True,
+            "rangeslider": {"visible": False},
+        },
+        "yaxis": {
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": ordered[::-1],
+            "tickfont": {"size": 11},
+            "showgrid": True,
+            "gridcolor": "#f3f4f6",
+        },
+        "hovermode": "closest",
+        "clickmode": "event",
+        "uirevision": f"timeline-{lanes}",
+        "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
+        **extra,
+    }
+    height = height or max(260, 90 + 26 * len(ordered))
+    return make_figure(traces, layout, height=height, title=title)
 
 
-def _add_heatmap(fig, events, lane, order, start, stop) -> None:
+def _heatmap(events, lane, order, start, stop) -> tuple[list[dict], dict]:
     bin_name, edges, lanes, counts = binned_counts(events, lane, start, stop, order)
     centers = epoch_ms(edges[:-1] + (edges[1:] - edges[:-1]) // 2)
-    z = np.where(counts > 0, counts, np.nan)
-    fig.add_trace(
-        go.Heatmap(
-            x=centers,
-            y=[esc(x) for x in lanes],
-            z=z,
-            colorscale="Blues",
-            hoverongaps=False,
-            colorbar={"title": {"text": f"events per {bin_name}"}, "thickness": 10},
-            hovertemplate="%{y}<br>%{x|%Y-%m-%d}: %{z:,} events<extra></extra>",
-            name="events",
-        )
-    )
-    fig.add_annotation(
-        text=f"{len(events):,} events binned per {bin_name}; narrow the window to see each event",
-        xref="paper", yref="paper", x=0, y=-0.12, showarrow=False,
-        font={"size": 11, "color": "#555"},
-    )  # fmt: skip
+    heatmap = {
+        "type": "heatmap",
+        "x": centers,
+        "y": [esc(x) for x in lanes],
+        "z": np.where(counts > 0, counts, np.nan),
+        "colorscale": "Blues",
+        "hoverongaps": False,
+        "colorbar": {"title": {"text": f"events per {bin_name}"}, "thickness": 10},
+        "hovertemplate": "%{y}<br>%{x|%Y-%m-%d}: %{z:,} events<extra></extra>",
+        "name": "events",
+    }
+    note = {
+        "text": f"{len(events):,} events binned per {bin_name}; zoom in to see each event",
+        "xref": "paper", "yref": "paper", "x": 0, "y": -0.12, "showarrow": False,
+        "font": {"size": 11, "color": "#555"},
+    }  # fmt: skip
+    return [heatmap], {"annotations": [note]}
 
 
-def _add_points(fig, events, lane, event_types, colors, type_labels, names, selected) -> None:
+def _points(events, lane, event_types, colors, type_labels, names, selected):
     order = list(event_types["id"].astype(str))
     symbol = {t: SYMBOLS[i % len(SYMBOLS)] for i, t in enumerate(order)}
     is_span = (events["date_precision"].astype(str) != "day") | events["end_date"].notna()
@@ -209,7 +234,8 @@ def _add_points(fig, events, lane, event_types, colors, type_labels, names, sele
     ids = events["event_id"].astype(str).to_numpy(object)
     types = events["event_type"].astype(str).to_numpy(object)
     span_mask = is_span.to_numpy(bool)
-    scatter = go.Scattergl if len(events) > 1000 else go.Scatter
+    kind = "scattergl" if len(events) > 1000 else "scatter"
+    traces = []
     for t in order:
         m = types == t
         if not m.any():
@@ -220,36 +246,39 @@ def _add_points(fig, events, lane, event_types, colors, type_labels, names, sele
         if sm.any():
             xs = np.column_stack([start_ms[sm], stop_ms[sm], np.full(sm.sum(), np.nan)]).ravel()
             ys = np.column_stack([lanes_esc[sm], lanes_esc[sm], np.full(sm.sum(), None)]).ravel()
-            fig.add_trace(
-                scatter(
-                    x=xs,
-                    y=ys,
-                    mode="lines",
-                    line={"color": color, "width": 7},
-                    opacity=0.45,
-                    hoverinfo="skip",
-                    legendgroup=t,
-                    showlegend=False,
-                    name=label,
-                    connectgaps=False,
-                )
+            traces.append(
+                {
+                    "type": kind,
+                    "x": xs,
+                    "y": ys,
+                    "mode": "lines",
+                    "line": {"color": color, "width": 7},
+                    "opacity": 0.45,
+                    "hoverinfo": "skip",
+                    "legendgroup": t,
+                    "showlegend": False,
+                    "name": label,
+                    "connectgaps": False,
+                }
             )
         sel = ids[m] == selected if selected else np.zeros(m.sum(), bool)
-        fig.add_trace(
-            scatter(
-                x=mid_ms[m],
-                y=lanes_esc[m],
-                mode="markers",
-                marker={
+        traces.append(
+            {
+                "type": kind,
+                "x": mid_ms[m],
+                "y": lanes_esc[m],
+                "mode": "markers",
+                "marker": {
                     "symbol": symbol[t],
                     "color": color,
                     "size": np.where(sel, 16, 10),
                     "line": {"color": np.where(sel, "#111", "#fff").tolist(), "width": 1},
                 },
-                customdata=ids[m],
-                text=hover[m],
-                hovertemplate="%{text}<extra></extra>",
-                name=label,
-                legendgroup=t,
-            )
+                "customdata": ids[m],
+                "text": hover[m],
+                "hovertemplate": "%{text}<extra></extra>",
+                "name": label,
+                "legendgroup": t,
+            }
         )
+    return traces, {}

@@ -48,7 +48,7 @@ class TemperatureView(DatasetView):
     @property
     def temperature(self) -> pd.DataFrame:
         sel = self.selection
-        return query.temperature(sel.events, query.focused_pairs(sel.focus, sel.events))
+        return sel.temperature
 
     def figure(self):
         return temperature_figure(self.temperature, names=self.dataset.names)

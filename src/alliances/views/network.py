@@ -59,7 +59,7 @@ class NetworkView(DatasetView):
             names=self.dataset.names,
             sizes=dict(zip(ranking["actor"], ranking["value"], strict=True)),
             size_label=label,
-            pair_counts=query.pair_event_counts(sel.events),
+            pair_counts=sel.pair_counts,
             focus=sel.focus,
             title=f"Relations in force on {self.as_of:%Y-%m-%d}",
         )

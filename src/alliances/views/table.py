@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pandas as pd
 import panel as pn
 
@@ -12,6 +13,20 @@ from ..formats import partial_dates, to_csv
 from .base import DatasetView, link
 
 PAGE_SIZE = 15
+MAX_ROWS = 10_000
+
+
+def source_links(events: pd.DataFrame) -> np.ndarray:
+    """The source cell of each row: an escaped link, built once per distinct source."""
+    pairs = pd.MultiIndex.from_arrays(
+        [
+            events["source_url"].astype(object).fillna(""),
+            events["source_name"].astype(object).fillna(""),
+        ]
+    )
+    codes, uniques = pd.factorize(pairs)
+    cells = np.array([link(url or None, name) for url, name in uniques], dtype=object)
+    return cells[codes] if len(codes) else np.array([], dtype=object)
 
 
 def table_frame(events: pd.DataFrame, type_labels: dict[str, str]) -> pd.DataFrame:
@@ -30,9 +45,7 @@ def table_frame(events: pd.DataFrame, type_labels: dict[str, str]) -> pd.DataFra
             "magnitude": events["magnitude"].to_numpy(),
             "unit": events["unit"].astype(object).fillna("").to_numpy(),
             "confidence": events["confidence"].astype(str).to_numpy(),
-            "source": [
-                link(u, n) for u, n in zip(events["source_url"], events["source_name"], strict=True)
-            ],
+            "source": source_links(events),
         }
     )
 
@@ -72,8 +85,12 @@ class EventsTable(DatasetView):
     def _refresh(self) -> None:
         events = self.selection.events
         labels = lookup(self.dataset.event_types, "id", "label")
-        self._table.value = table_frame(events, labels)
-        self._count.object = f"<b>{len(events):,}</b> events match the filters"
+        shown = events.tail(MAX_ROWS)  # the most recent: nobody pages through a million rows
+        self._table.value = table_frame(shown, labels)
+        note = ""
+        if len(shown) < len(events):
+            note = f"; the table shows the latest {len(shown):,}, the download has them all"
+        self._count.object = f"<b>{len(events):,}</b> events match the filters{note}"
 
     def _csv(self) -> io.StringIO:
         """The filtered rows in the public format, ready to load or validate."""
