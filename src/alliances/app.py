@@ -16,7 +16,7 @@ import panel as pn
 import param
 
 from . import state
-from .dataset import Dataset, load_dataset
+from .dataset import Dataset, Served, load_dataset, resolve_path, serve_dataset
 from .state import Filters
 from .validation import DatasetError
 from .views import (
@@ -99,10 +99,35 @@ class Dashboard(pn.viewable.Viewer):
         )
         self.main = pn.Column(self.notices, self.tabs, sizing_mode="stretch_width")
 
+    def report_stale(self, served: Served) -> None:
+        """Say that the files on disk are not what is shown, and why (the report is logged)."""
+        fingerprint = self.dataset.fingerprint
+        if served.problems:
+            log.error("dataset %s no longer validates:\n%s", self.dataset.path,
+                      "\n".join(map(str, served.problems)))  # fmt: skip
+            lines = [str(p) for p in served.problems[:8]]
+            more = len(served.problems) - len(lines)
+            self.notify(
+                [
+                    f"The dataset files changed and no longer pass validation "
+                    f"({len(served.problems)} problem(s)); you are seeing the last valid version "
+                    f"(fingerprint {fingerprint}).",
+                    *lines,
+                    *([f"... and {more} more (the server log has them all)"] if more else []),
+                ]
+            )
+        else:
+            self.notify(
+                [
+                    "The dataset files are being updated; you are seeing the previous version "
+                    f"(fingerprint {fingerprint}). Reload in a moment for the new data."
+                ]
+            )
+
     def notify(self, messages: list[str]) -> None:
         """Show notices (ignored link parameters, unknown ids) above the views, escaped."""
         if messages:
-            items = "".join(f"<li>{html.escape(m)}</li>" for m in messages[:10])
+            items = "".join(f"<li>{html.escape(m)}</li>" for m in messages[:12])
             self.notices.object = f"<ul class='notice'>{items}</ul>"
         self.notices.visible = bool(messages)
 
@@ -159,6 +184,19 @@ def _sync_url(board: Dashboard) -> None:
     write()
 
 
+def _reload(board: Dashboard, data) -> None:
+    """Check the files again: new data reloads the page (a new session gets it), bad data
+    keeps this session as it is and says why."""
+    served = serve_dataset(data)
+    if served.stale:
+        board.report_stale(served)
+    elif served.dataset is not None and served.dataset is not board.dataset:
+        if pn.state.location is not None:
+            pn.state.location.reload = True
+    else:
+        board.notify([f"The data has not changed (fingerprint {board.dataset.fingerprint})."])
+
+
 def error_page(exc: DatasetError) -> pn.template.BaseTemplate:
     """What the browser shows for a dataset that fails validation: the report, not a traceback."""
     log.error("%s", exc)
@@ -194,20 +232,26 @@ def create_app(data: str | os.PathLike[str] | None = None) -> pn.template.BaseTe
     """One browser session's dashboard (``panel serve`` calls this per session)."""
     pn.extension("plotly", "tabulator", notifications=False)
     try:
-        dataset = load_dataset(data)
-    except DatasetError as exc:
-        return error_page(exc)
+        served = serve_dataset(data)
     except OSError as exc:
         log.error("cannot load dataset: %s", exc)
         body = pn.pane.Alert(
             f"Cannot load the dataset: {html.escape(str(exc))}", alert_type="danger"
         )
         return pn.template.BootstrapTemplate(title=f"{TITLE}: no dataset", main=[body])
-    board = Dashboard(dataset=dataset)
+    if served.dataset is None:
+        return error_page(DatasetError(resolve_path(data), served.problems))
+    board = Dashboard(dataset=served.dataset)
     _sync_url(board)
+    if served.stale:
+        board.report_stale(served)
+    reload = pn.widgets.Button(
+        label="Reload data", color="light", css_classes=["al-reload"], sizing_mode="stretch_width"
+    )
+    reload.on_click(lambda _: _reload(board, data))
     template = pn.template.BootstrapTemplate(
         title=TITLE,
-        sidebar=[board.controls, board.export],
+        sidebar=[board.controls, board.export, reload],
         main=[board.main],
         sidebar_width=300,
         header_background="#1f3b57",

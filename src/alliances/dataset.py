@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -237,6 +238,8 @@ def fingerprint_files(directory: Path) -> str:
 
 
 _CACHE: OrderedDict[tuple, Dataset] = OrderedDict()
+_LAST_GOOD: dict[str, Dataset] = {}  # per folder: the latest version that passed validation
+_FOLDER_LOCKS: dict[str, threading.Lock] = {}
 _CACHE_SIZE = 4
 _LOCK = threading.Lock()
 
@@ -250,28 +253,89 @@ def load_dataset(path: str | os.PathLike[str] | None = None, *, cache: bool = Tr
     directory = resolve_path(path)
     if not directory.is_dir():
         raise NotADirectoryError(f"not a dataset folder: {directory}")
-    key = (str(directory), _signature(directory))
-    if cache:
+    if not cache:
+        return _load(directory)
+    with _LOCK:
+        folder_lock = _FOLDER_LOCKS.setdefault(str(directory), threading.Lock())
+    with folder_lock:  # sessions arriving together after a change load the folder once
+        key = (str(directory), _signature(directory))
         with _LOCK:
             if key in _CACHE:
                 _CACHE.move_to_end(key)
                 return _CACHE[key]
-    raws, problems = validate_tables(directory)
-    if problems:
-        raise DatasetError(directory, problems)
-    dataset = _build(raws, directory, fingerprint_files(directory))
-    if cache:
+        dataset = _load(directory)
         with _LOCK:
             _CACHE[key] = dataset
+            _LAST_GOOD[str(directory)] = dataset
             while len(_CACHE) > _CACHE_SIZE:
                 _CACHE.popitem(last=False)
     return dataset
+
+
+def _load(directory: Path) -> Dataset:
+    raws, problems = validate_tables(directory)
+    if problems:
+        raise DatasetError(directory, problems)
+    return _build(raws, directory, fingerprint_files(directory))
+
+
+@dataclass(frozen=True)
+class Served:
+    """What a server should show: the dataset, and why it may not be the files' current state."""
+
+    dataset: Dataset | None
+    problems: list = field(default_factory=list)
+    settling: bool = False  # files changed moments ago: still being written, maybe
+
+    @property
+    def stale(self) -> bool:
+        """True when serving the last good version instead of what is on disk."""
+        return bool(self.problems) or self.settling
+
+
+SETTLE_SECONDS = 2.0
+"""Files modified more recently than this may be half-written: keep serving the last good data."""
+
+
+def serve_dataset(path: str | os.PathLike[str] | None = None) -> Served:
+    """The dataset a new session should get: the files as they are if they are valid, else the
+    last version that was (with the problems), so a bad or half-written edit never takes the
+    dashboard down. With no good version yet, ``dataset`` is ``None``."""
+    directory = resolve_path(path)
+    last_good = _LAST_GOOD.get(str(directory))
+    if (
+        last_good is not None
+        and _recently_modified(directory)
+        and last_good.fingerprint != fingerprint_files(directory)
+    ):
+        return Served(last_good, settling=True)
+    try:
+        return Served(load_dataset(directory))
+    except DatasetError as exc:
+        return Served(_LAST_GOOD.get(str(directory)), exc.problems)
+
+
+def _recently_modified(directory: Path) -> bool:
+    now = time.time()
+    return any(
+        m is not None and now - m / 1e9 < SETTLE_SECONDS for _, m, _ in _signature(directory)
+    )
 
 
 def clear_cache() -> None:
     """Forget every cached load (tests use this)."""
     with _LOCK:
         _CACHE.clear()
+        _LAST_GOOD.clear()
 
 
-__all__ = ["Dataset", "DatasetError", "bundled_path", "clear_cache", "load_dataset", "resolve_path"]
+__all__ = [
+    "Dataset",
+    "DatasetError",
+    "Served",
+    "bundled_path",
+    "clear_cache",
+    "load_dataset",
+    "resolve_path",
+    "serve_dataset",
+]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import pandas as pd
 import panel as pn
@@ -12,6 +13,12 @@ from ..dataset import Dataset
 from ..state import Filters
 
 
+def option_label(text: object) -> str:
+    """An option label for Bokeh's MultiChoice, which hands labels to Choices.js as HTML
+    (``allowHTML`` is on by default): escaped, so dataset text shows as text and runs nothing."""
+    return html.escape(str(text), quote=True)
+
+
 def actor_options(dataset: Dataset) -> dict[str, str]:
     """Picker label -> id. Labels hold the name, id and aliases, so any of them finds the actor."""
     options = {}
@@ -19,8 +26,13 @@ def actor_options(dataset: Dataset) -> dict[str, str]:
         aliases = [] if not isinstance(row.aliases, str) else row.aliases.split(";")
         extra = ", ".join(a.strip() for a in aliases if a.strip())
         label = f"{row.name} ({row.id})" + (f" · {extra}" if extra else "")
-        options[label] = row.id
+        options[option_label(label)] = row.id
     return dict(sorted(options.items(), key=lambda kv: kv[0].lower()))
+
+
+def vocabulary_options(frame) -> dict[str, str]:
+    """Label -> id for a vocabulary (event or relation types), labels escaped."""
+    return {option_label(label): i for label, i in zip(frame["label"], frame["id"], strict=True)}
 
 
 class FilterPanel(pn.viewable.Viewer):
@@ -65,7 +77,7 @@ class FilterPanel(pn.viewable.Viewer):
         self.event_types = pn.widgets.MultiChoice.from_param(
             f.param.event_types,
             label="Event types",
-            options=dict(zip(ds.event_types["label"], ds.event_types["id"], strict=True)),
+            options=vocabulary_options(ds.event_types),
             placeholder="All event types",
             sizing_mode="stretch_width",
             css_classes=["al-event-types"],
@@ -73,7 +85,7 @@ class FilterPanel(pn.viewable.Viewer):
         self.relation_types = pn.widgets.MultiChoice.from_param(
             f.param.relation_types,
             label="Relation types",
-            options=dict(zip(ds.relation_types["label"], ds.relation_types["id"], strict=True)),
+            options=vocabulary_options(ds.relation_types),
             placeholder="All relation types",
             sizing_mode="stretch_width",
             css_classes=["al-relation-types"],
@@ -81,7 +93,7 @@ class FilterPanel(pn.viewable.Viewer):
         self.regions = pn.widgets.MultiChoice.from_param(
             f.param.regions,
             label="Regions",
-            options=sorted(ds.actors["region"].dropna().unique().tolist()),
+            options={option_label(r): r for r in sorted(ds.actors["region"].dropna().unique())},
             placeholder="All regions",
             sizing_mode="stretch_width",
             css_classes=["al-regions"],
