@@ -181,7 +181,9 @@ def _sync_url(board: Dashboard) -> None:
         location.search = "?" + urllib.parse.urlencode(query) if query else ""
 
     board.filters.param.watch(write, list(Filters._filter_params()))
-    write()
+    # The browser sends its own query string when the page loads, which would overwrite a
+    # link cleaned up here: rewrite it once the page is there.
+    pn.state.onload(write)
 
 
 def _reload(board: Dashboard, data) -> None:

@@ -1,0 +1,263 @@
+"""Browser fixtures: Debian's Chromium through Playwright, against real ``panel serve`` processes.
+
+One browser per session, a fresh context and page per test. Every page records its console
+errors, uncaught exceptions and requests; a test fails if any of them reports an error or
+leaves 127.0.0.1 (the dashboard must work offline).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "dashboards" / "alliances_app.py"
+SMALL = ROOT / "tests" / "fixtures" / "small"
+"""The 7-actor valid dataset every test uses unless it says otherwise."""
+DOZEN = ROOT / "tests" / "fixtures" / "dozen"
+"""The small dataset with 13 deliberate mistakes."""
+
+HOST = "127.0.0.1"
+APP_PATH = "/alliances_app"
+SERVER_START_TIMEOUT = 60.0
+WAIT_MS = 20_000
+"""How long a test waits for the page to react (this 2-core machine is often busy)."""
+LOAD_MS = 60_000
+"""How long a test waits for a fresh page to draw (session, figures; the bundled data is bigger)."""
+VIEWPORT = {"width": 1400, "height": 1000}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+# --------------------------------------------------------------------------- servers
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now, on the loopback interface."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """A ``panel serve`` process this test session started (and will stop)."""
+
+    proc: subprocess.Popen
+    port: int
+    log: Path
+
+    @property
+    def base(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The dashboard's address."""
+        return self.base + APP_PATH
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        """Terminate this server's process (only this PID), kill it if it does not stop."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=15)
+
+
+def start_server(cmd: list[str], port: int, log: Path, env: dict[str, str] | None = None) -> Server:
+    """Run ``cmd`` and wait until the dashboard route answers 200 (else fail with the log)."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+    server = Server(proc, port, log)
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    last = "no answer yet"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            last = f"the server exited with code {proc.returncode}"
+            break
+        try:
+            with urllib.request.urlopen(server.url, timeout=5) as response:
+                if response.status == 200:
+                    return server
+                last = f"HTTP {response.status}"
+        except (urllib.error.URLError, OSError) as exc:
+            last = repr(exc)
+        time.sleep(0.25)
+    server.stop()
+    pytest.fail(
+        f"{' '.join(cmd)}\ndid not serve {server.url} ({last}); its log:\n{server.output()}",
+        pytrace=False,
+    )
+
+
+def panel_serve(data: Path | None, log: Path) -> Server:
+    """``panel serve dashboards/alliances_app.py [--args --data DATA]`` on a free port."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "panel", "serve", str(APP), "--address", HOST]
+    cmd += ["--port", str(port), "--allow-websocket-origin", f"{HOST}:{port}"]
+    if data is not None:
+        cmd += ["--args", "--data", str(data)]
+    env = {k: v for k, v in os.environ.items() if k != "ALLIANCES_DATA"}
+    return start_server(cmd, port, log, env)
+
+
+@pytest.fixture(scope="session")
+def small_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The dashboard on tests/fixtures/small, shared by every test that only reads from it."""
+    server = panel_serve(SMALL, tmp_path_factory.mktemp("logs") / "small-server.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def bundled_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The dashboard on the bundled dataset (``panel serve`` without ``--data``)."""
+    server = panel_serve(None, tmp_path_factory.mktemp("logs") / "bundled-server.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def invalid_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the dataset with 13 mistakes."""
+    folder = tmp_path_factory.mktemp("invalid") / "data"
+    shutil.copytree(DOZEN, folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def invalid_server(
+    tmp_path_factory: pytest.TempPathFactory, invalid_data: Path
+) -> Iterator[Server]:
+    """The dashboard pointed at an invalid dataset."""
+    server = panel_serve(invalid_data, tmp_path_factory.mktemp("logs") / "invalid-server.log")
+    yield server
+    server.stop()
+
+
+# --------------------------------------------------------------------------- browser
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, driven by Playwright (``playwright install`` cannot download here)."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail(
+            "Debian's Chromium is not installed (no `chromium` on PATH): the browser tests need "
+            "it; install it with `apt-get install chromium`.",
+            pytrace=False,
+        )
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=WAIT_MS)  # the default, 5 s, is too short for a busy machine
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def off_host(url: str) -> bool:
+    """Whether ``url`` leaves the loopback server (``blob:`` URLs are judged by their origin)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "blob":
+        parts = urllib.parse.urlsplit(url[len("blob:") :])
+    if parts.scheme in ("data", "about"):
+        return False
+    return parts.hostname != HOST
+
+
+@dataclass
+class PageLog:
+    """What every page of a test reported: console errors, uncaught errors, every request."""
+
+    errors: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    reported: bool = False
+
+    def attach(self, page) -> None:
+        page.on(
+            "console",
+            lambda msg: (
+                self.errors.append(f"console.error: {msg.text}") if msg.type == "error" else None
+            ),
+        )
+        page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
+        page.on("request", lambda request: self.requests.append(request.url))
+        page.on("websocket", lambda ws: self.requests.append(ws.url))
+
+    @property
+    def external(self) -> list[str]:
+        return [url for url in self.requests if off_host(url)]
+
+    def problems(self) -> list[str]:
+        return self.errors + [f"request off 127.0.0.1: {url}" for url in self.external]
+
+
+@pytest.fixture
+def page_log() -> PageLog:
+    return PageLog()
+
+
+@pytest.fixture
+def new_page(browser, page_log: PageLog) -> Iterator[Callable[[], object]]:
+    """``new_page()``: a page in a fresh browser context, logged; checked after the test."""
+    contexts = []
+
+    def make():
+        context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+        context.set_default_timeout(WAIT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page_log.attach(page)
+        page.on("popup", page_log.attach)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    problems = page_log.problems()
+    if problems and not page_log.reported:  # late ones, after the test's own check
+        pytest.fail("the page reported problems:\n" + "\n".join(problems), pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """Fail the test itself (not its teardown) if one of its pages logged an error."""
+    result = yield
+    log = getattr(item, "funcargs", {}).get("page_log")
+    if isinstance(log, PageLog) and log.problems():
+        log.reported = True
+        pytest.fail("the page reported problems:\n" + "\n".join(log.problems()), pytrace=False)
+    return result
+
+
+@pytest.fixture
+def page(new_page):
+    """A fresh page (its own context) for one test."""
+    return new_page()
