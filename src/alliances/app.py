@@ -77,17 +77,20 @@ class Dashboard(pn.viewable.Viewer):
             pn.Row(
                 pn.Column(self.network, sizing_mode="stretch_width"),
                 pn.Column(
-                    pn.pane.HTML("<h4>Event detail</h4>", margin=(0, 10)),
-                    self.detail,
-                    width=340,
-                    max_height=560,
-                    scroll=True,
+                    pn.Column(
+                        pn.pane.HTML("<h4>Event detail</h4>", margin=(0, 10)),
+                        self.detail,
+                        height=250,
+                        scroll=True,
+                        sizing_mode="stretch_width",
+                    ),
+                    self.ranking,
+                    width=330,
                 ),
                 sizing_mode="stretch_width",
             ),
             self.timeline,
-            pn.Row(self.temperature, self.ranking, sizing_mode="stretch_width"),
-            self.changes,
+            pn.Row(self.temperature, self.changes, sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )
         self.tabs = pn.Tabs(

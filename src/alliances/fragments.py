@@ -18,7 +18,8 @@ from .dataset import Dataset
 from .figures.common import lookup, span_label
 from .formats import partial_dates
 
-MAX_TYPES_SHOWN = 8
+MAX_TYPES_SHOWN = 6
+MAX_TOTALS_SHOWN = 4
 MAX_CHANGES_SHOWN = 40
 _URL = schema.URL_PATTERN
 
@@ -72,7 +73,7 @@ def kpi_cards(kpis: dict[str, Any], type_labels: dict[str, str], relations: int)
     cards = [("Events", f"{kpis['events']:,}"), ("Relations", f"{relations:,}")]
     for type_id, count in list(kpis["by_type"].items())[:MAX_TYPES_SHOWN]:
         cards.append((type_labels.get(str(type_id), str(type_id)), f"{count:,}"))
-    for unit, total in kpis["totals"].items():
+    for unit, total in list(kpis["totals"].items())[:MAX_TOTALS_SHOWN]:
         cards.append((f"Total {unit}", number(float(total))))
     return cards
 
@@ -216,10 +217,10 @@ def table_html(columns: list[str], rows: list[dict[str, Any]], links: tuple[str,
 
 
 CSS = """
-.kpis {display: flex; flex-wrap: wrap; gap: 8px;}
-.kpi {background: #f4f6f9; border-radius: 6px; padding: 6px 12px; min-width: 96px;}
-.kpi-value {font-size: 1.35em; font-weight: 600; color: #1f3b57;}
-.kpi-label {font-size: 0.8em; color: #555; max-width: 180px;}
+.kpis {display: flex; flex-wrap: wrap; gap: 6px;}
+.kpi {background: #f4f6f9; border-radius: 6px; padding: 4px 10px; min-width: 80px;}
+.kpi-value {font-size: 1.2em; font-weight: 600; color: #1f3b57;}
+.kpi-label {font-size: 0.75em; color: #555; max-width: 160px;}
 .detail dt {font-weight: 600; color: #444; margin-top: 4px;}
 .detail dd {margin: 0 0 2px 0;}
 .muted {color: #666;}

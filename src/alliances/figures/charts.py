@@ -81,7 +81,9 @@ def ranking_figure(
         "orientation": "h",
         "customdata": head["actor"].to_numpy(object),
         "text": [esc(n) for n in head["name"]],
-        "textposition": "auto",
+        "textposition": "inside",
+        "insidetextanchor": "end",
+        "textfont": {"size": 10},
         "marker": {"color": ["#d97706" if a in focus_set else "#4c78a8" for a in head["actor"]]},
         "hovertemplate": "%{text} (%{y})<br>" + esc(label) + ": %{x:.3f}<extra></extra>",
     }

@@ -204,7 +204,15 @@ def network_figure(
     layout = {
         "xaxis": {"visible": False, "range": [xr[0] - pad_x, xr[1] + pad_x]},
         "yaxis": {"visible": False, "range": [yr[0] - pad_y, yr[1] + pad_y]},
-        "legend": {"orientation": "v", "x": 1.0, "xanchor": "left", "y": 1.0, "font": {"size": 10}},
+        "legend": {
+            "orientation": "h",
+            "x": 0,
+            "y": 0,
+            "yanchor": "top",
+            "font": {"size": 10},
+            "itemwidth": 30,
+            "tracegroupgap": 0,
+        },
         "hovermode": "closest",
         "dragmode": "pan",
         "uirevision": "network",

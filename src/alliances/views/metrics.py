@@ -100,6 +100,8 @@ class ChangesView(DatasetView):
             pn.pane.HTML("<h4>What changed in the window</h4>", margin=(0, 10)),
             self._html,
             sizing_mode="stretch_width",
+            max_height=320,
+            scroll=True,
         )
 
     @property
