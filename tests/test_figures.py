@@ -609,3 +609,31 @@ def test_epoch_ms_keeps_missing_dates_missing():
     values = epoch_ms(pd.Series(pd.to_datetime(["1970-01-02", None])))
     assert values[0] == 86_400_000.0
     assert np.isnan(values[1])
+
+
+def test_every_dashboard_figure_is_a_valid_plotly_spec(ds):
+    """The dashboard builds figures without plotly's validation (for speed): check here that
+    every figure it shows would pass it, through a few filter changes."""
+    import plotly.graph_objects as go
+
+    from alliances.app import Dashboard
+
+    f = Filters()
+    board = Dashboard(dataset=ds, filters=f)
+    panes = [
+        board.network._pane,
+        board.timeline._pane,
+        board.temperature._pane,
+        board.ranking._pane,
+    ]
+    for update in (
+        {},
+        {"actors": ["PRK"], "include_partners": True},
+        {"lanes": "pair", "event": "e1"},
+        {"event_types": ["veto"], "centrality": "betweenness"},
+        {"start": pd.Timestamp("2030-01-01").date()},
+    ):
+        f.param.update(**update)
+        for pane in panes:
+            spec = pane.object.to_plotly_json()
+            go.Figure(spec)  # raises ValueError on any invalid property

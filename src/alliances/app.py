@@ -13,7 +13,6 @@ import sys
 import urllib.parse
 
 import panel as pn
-import param
 
 from . import state
 from .dataset import Dataset, Served, load_dataset, resolve_path, serve_dataset
@@ -32,6 +31,7 @@ from .views import (
     TemperatureView,
     TimelineView,
 )
+from .views.base import Linked
 
 log = logging.getLogger("alliances")
 
@@ -42,19 +42,12 @@ APP_CSS = """
 """
 
 
-class Dashboard(pn.viewable.Viewer):
+class Dashboard(Linked):
     """All views of one dataset, linked through one :class:`Filters` object."""
 
-    filters = param.ClassSelector(class_=Filters)
-    dataset = param.ClassSelector(class_=Dataset)
-
     def __init__(self, **params):
-        if params.get("filters") is None:
-            params["filters"] = Filters()
-        if params.get("dataset") is None:
-            params["dataset"] = load_dataset()
         super().__init__(**params)
-        shared = {"filters": self.filters, "dataset": self.dataset}
+        shared = self.shared
         self.controls = FilterPanel(**shared)
         self.network = NetworkView(**shared)
         self.timeline = TimelineView(**shared)
@@ -101,6 +94,9 @@ class Dashboard(pn.viewable.Viewer):
             dynamic=False,
         )
         self.main = pn.Column(self.notices, self.tabs, sizing_mode="stretch_width")
+        # the events table is in a background tab: it updates when it is looked at
+        self.table.show(self.tabs.active == 1)
+        self.tabs.param.watch(lambda e: self.table.show(e.new == 1), "active")
 
     def report_stale(self, served: Served) -> None:
         """Say that the files on disk are not what is shown, and why (the report is logged)."""

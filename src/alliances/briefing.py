@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import nh3
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -25,6 +26,7 @@ from . import __version__, metrics, query
 from .dataset import Dataset, bundled_path, load_dataset
 from .figures import network_figure, temperature_figure, timeline_figure
 from .figures.common import lookup
+from .figures.timeline import MAX_POINTS
 from .files import write_atomic
 from .fragments import (
     CSS,
@@ -103,14 +105,14 @@ def _figure_html(fig: go.Figure, div_id: str, height: int) -> str:
     )
 
 
-def _key_events(events: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+def _key_events(sel: query.Selection) -> tuple[pd.DataFrame, str]:
     """All events if few; else the most significant (largest |score|, then newest)."""
-    if len(events) <= MAX_EVENTS:
-        return events, ""
-    ranked = events.assign(_weight=events["score"].abs()).sort_values(
-        ["_weight", "date"], ascending=[False, False], kind="stable"
-    )
-    chosen = ranked.head(MAX_EVENTS).drop(columns="_weight").sort_values("date", kind="stable")
+    if len(sel) <= MAX_EVENTS:
+        return sel.events, ""
+    weight = sel.light["score"].abs().to_numpy()
+    newest_first = -sel.light["date"].to_numpy("datetime64[ns]").view("int64")
+    top = np.lexsort((newest_first, -weight))[:MAX_EVENTS]
+    chosen = sel.source.iloc[np.sort(sel.rows[top])]
     note = (
         f"The {MAX_EVENTS} events with the strongest cooperation or conflict scores are listed; "
         "the charts and summary count all of them."
@@ -163,7 +165,7 @@ def render_briefing(
             "caption": "Events known only to the month or year are drawn as spans over it.",
             "html": _figure_html(
                 timeline_figure(
-                    sel.events,
+                    sel.light if len(sel) > MAX_POINTS else sel.events,
                     dataset.event_types,
                     names=dataset.names,
                     lanes=filters.lanes,
@@ -188,7 +190,7 @@ def render_briefing(
             ),
         },
     ]
-    key_events, events_note = _key_events(sel.events)
+    key_events, events_note = _key_events(sel)
 
     return (
         environment()
@@ -202,13 +204,13 @@ def render_briefing(
             filters=describe_filters(dataset, filters),
             notices=list(sel.notices),
             notes_html=_markup(notes_to_html(notes)),
-            kpis=kpi_cards(query.kpis(sel.events), type_labels, len(sel.relations)),
+            kpis=kpi_cards(query.kpis(sel.light), type_labels, len(sel.relations)),
             figures=[{**f, "html": _markup(f["html"])} for f in figures],
             as_of=f"{end:%Y-%m-%d}",
             relations=relation_rows(in_force, dataset),
             relation_columns=RELATION_COLUMNS,
             events=event_rows(key_events, dataset),
-            events_total=len(sel.events),
+            events_total=len(sel),
             events_note=events_note,
             event_columns=EVENT_COLUMNS,
             changes_html=_markup(changes_html(query.changes(sel.relations, w), dataset, 200)),

@@ -44,9 +44,14 @@ def environment() -> jinja2.Environment:
     return env
 
 
+@cache
+def _macros():
+    return environment().get_template("macros.html.j2").module
+
+
 def macro(name: str):
     """A macro of macros.html.j2 as a callable returning markup."""
-    return getattr(environment().get_template("macros.html.j2").module, name)
+    return getattr(_macros(), name)
 
 
 def text(value: object) -> str:

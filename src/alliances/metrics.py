@@ -67,6 +67,20 @@ def _positions(graph: nx.Graph) -> dict:
     return nx.forceatlas2_layout(graph, seed=7, max_iter=300, scaling_ratio=2.0, gravity=1.0)
 
 
+def ranking_at(dataset: Dataset, filters, when: pd.Timestamp, kind: str) -> pd.DataFrame:
+    """The ranking of the relations the filters show in force on ``when`` (cached, shared)."""
+    from .query import Criteria
+
+    return _ranking_at(dataset, Criteria.of(filters), pd.Timestamp(when), kind)
+
+
+@per_dataset(maxsize=16)
+def _ranking_at(dataset: Dataset, criteria, when: pd.Timestamp, kind: str) -> pd.DataFrame:
+    from .query import relations_in_force
+
+    return ranking(relations_in_force(dataset, criteria, when), kind, dataset.names)
+
+
 @per_dataset(maxsize=1)
 def layout(dataset: Dataset) -> pd.DataFrame:
     """Node positions, computed once per dataset over every relation it holds.

@@ -74,6 +74,15 @@ class Arrays:
     rel_polarity: np.ndarray
     actor_index: dict[str, int]
     region_of: np.ndarray  # region name per actor code
+    light: pd.DataFrame  # the events' non-text columns: cheap to filter a million rows
+
+
+# Event columns without free text: what counts, charts and metrics need. Filtering these is
+# several times cheaper than filtering titles and descriptions, which only a few views read.
+LIGHT_COLUMNS = (
+    "date", "end_date", "stop", "date_precision", "end_precision", "event_type", "actor_1",
+    "actor_2", "magnitude", "unit", "magnitude_basis", "confidence", "relation_id", "score",
+)  # fmt: skip
 
 
 @per_dataset(maxsize=1)
@@ -97,6 +106,7 @@ def arrays(dataset: Dataset) -> Arrays:
         rel_polarity=rel["polarity"].to_numpy(),
         actor_index={a: i for i, a in enumerate(dataset.actors["id"])},
         region_of=dataset.actors["region"].to_numpy(object),
+        light=ev[[c for c in LIGHT_COLUMNS if c in ev.columns]],
     )
 
 
@@ -188,25 +198,43 @@ def as_of(dataset: Dataset, filters: Spec) -> pd.Timestamp:
 
 @dataclass(frozen=True)
 class Selection:
-    """What the filters select: the rows every view draws from."""
+    """What the filters select: the rows every view draws from.
 
-    events: pd.DataFrame
+    ``light`` holds the selected events' non-text columns (what counts and charts need);
+    ``events`` the full rows, materialised only when a view asks for them.
+    """
+
+    rows: np.ndarray  # positions of the selected events in the dataset's events
+    light: pd.DataFrame
     relations: pd.DataFrame
     window: Window
     focus: tuple[str, ...] = ()
     notices: tuple[str, ...] = field(default=())
+    source: pd.DataFrame = field(default=None, repr=False)  # the dataset's events
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @cached_property
+    def events(self) -> pd.DataFrame:
+        """The selected events with every column (read-only)."""
+        return self.source.iloc[self.rows]
+
+    def last_events(self, n: int) -> pd.DataFrame:
+        """The ``n`` latest selected events, without materialising the others."""
+        return self.source.iloc[self.rows[-n:]] if n else self.source.iloc[:0]
 
     # Derived tables several views need, computed once per (cached) selection.
     @cached_property
     def pair_counts(self) -> pd.Series:
         """Events per unordered pair, busiest first (see :func:`pair_event_counts`)."""
-        return pair_event_counts(self.events)
+        return pair_event_counts(self.light)
 
     @cached_property
     def temperature(self) -> pd.DataFrame:
         """Quarterly temperature of the focused pairs (see :func:`temperature`)."""
-        pairs = focused_pairs(self.focus, self.events, counts=self.pair_counts)
-        return temperature(self.events, pairs)
+        pairs = focused_pairs(self.focus, self.light, counts=self.pair_counts)
+        return temperature(self.light, pairs)
 
 
 def _known(values: Iterable[str], known: Iterable[str], what: str, notices: list[str]) -> list[str]:
@@ -302,11 +330,13 @@ def _select(dataset: Dataset, filters: Criteria) -> Selection:
         else:
             rel_mask &= allowed[a.rel_a] & allowed[a.rel_b]
 
-    events = dataset.events[ev_mask]
+    rows = np.flatnonzero(ev_mask)
     if filters.search.strip():
-        events = events[text_match(events, filters.search)]
+        rows = rows[text_match(dataset.events.iloc[rows], filters.search)]
     relations = dataset.relations[rel_mask]
-    return Selection(events, relations, w, tuple(focused), tuple(notices))
+    return Selection(
+        rows, a.light.iloc[rows], relations, w, tuple(focused), tuple(notices), dataset.events
+    )
 
 
 def _participants_touch(dataset: Dataset, focused: list[str], candidates: np.ndarray) -> np.ndarray:
@@ -335,6 +365,11 @@ def relations_in_force(
 ) -> pd.DataFrame:
     """Relations in force on one day (default: the network's as-of date) that the filters show."""
     when = as_of(dataset, filters) if when is None else pd.Timestamp(when)
+    return _in_force(dataset, Criteria.of(filters), when.normalize())
+
+
+@per_dataset(maxsize=16)
+def _in_force(dataset: Dataset, filters: Criteria, when: pd.Timestamp) -> pd.DataFrame:
     a = arrays(dataset)
     day = _ns(when.normalize())
     mask = relation_mask(dataset, filters, day, day + DAY.value)
@@ -377,8 +412,13 @@ def pair_codes(events: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
 
 
 def _labels(codes: np.ndarray, ids: pd.Index) -> list[str]:
+    """Pair labels for pair codes, alphabetical within each pair."""
     n = len(ids)
-    return [pair_label(str(ids[c // n]), str(ids[c % n])) for c in codes]
+    names = np.asarray(ids, dtype=object)
+    lo, hi = names[codes // n], names[codes % n]
+    swap = hi < lo
+    first, second = np.where(swap, hi, lo), np.where(swap, lo, hi)
+    return [f"{x}–{y}" for x, y in zip(first, second, strict=True)]
 
 
 def pair_event_counts(events: pd.DataFrame) -> pd.Series:
@@ -449,9 +489,11 @@ def temperature(
         return pd.DataFrame(columns=cols)
     months = events["date"].to_numpy("datetime64[ns]")[keep].astype("datetime64[M]").astype(int)
     quarters = (months - months % 3).astype("datetime64[M]").astype("datetime64[ns]")
+    known = np.array(sorted(wanted))
+    labels = np.array([wanted[c] for c in known], dtype=object)
     frame = pd.DataFrame(
         {
-            "pair": [wanted[c] for c in codes[keep]],
+            "pair": labels[np.searchsorted(known, codes[keep])],
             "quarter": quarters,
             "score": events["score"].to_numpy()[keep],
         }
@@ -492,6 +534,9 @@ def focused_pairs(
 
 def changes(relations: pd.DataFrame, w: Window) -> pd.DataFrame:
     """Relations that began or ended inside the window, oldest first, with a ``change`` column."""
+    keep = ["relation_id", "actor_a", "actor_b", "relation_type", "title", "start_date",
+            "start_precision", "end_date", "end_precision"]  # fmt: skip
+    relations = relations[keep]
     begun = relations[(relations["start_date"] >= w.start) & (relations["start_date"] < w.stop)]
     ended = relations[
         relations["end_date"].notna()

@@ -22,10 +22,13 @@ def temperature_figure(
     names: Mapping[str, str],
     height: int | None = 300,
     title: str | None = "Relationship temperature (sum of event scores per quarter)",
+    validate: bool = True,
 ) -> go.Figure:
     """Lines of quarterly score sums per pair: above zero cooperation, below zero conflict."""
     if temperature.empty:
-        return empty_figure("No events between two actors for these filters", height=height)
+        return empty_figure(
+            "No events between two actors for these filters", height=height, validate=validate
+        )
     palette = qualitative.D3
     traces = []
     for i, (pair, rows) in enumerate(temperature.groupby("pair", sort=False)):
@@ -57,7 +60,7 @@ def temperature_figure(
         "hovermode": "closest",
         "shapes": [zero],
     }
-    return make_figure(traces, layout, height=height, title=title)
+    return make_figure(traces, layout, height=height, title=title, validate=validate)
 
 
 def ranking_figure(
@@ -68,10 +71,13 @@ def ranking_figure(
     focus: tuple[str, ...] = (),
     height: int | None = 300,
     title: str | None = None,
+    validate: bool = True,
 ) -> go.Figure:
     """Horizontal bars of the most central actors (columns ``actor``, ``name``, ``value``)."""
     if ranking.empty:
-        return empty_figure("No relations in force at the end of the window", height=height)
+        return empty_figure(
+            "No relations in force at the end of the window", height=height, validate=validate
+        )
     head = ranking.head(top).iloc[::-1]
     focus_set = set(focus)
     bar = {
@@ -88,4 +94,4 @@ def ranking_figure(
         "hovertemplate": "%{text} (%{y})<br>" + esc(label) + ": %{x:.3f}<extra></extra>",
     }
     layout = {"xaxis": {"title": {"text": esc(label)}}, "yaxis": {"type": "category"}}
-    return make_figure([bar], layout, height=height, title=title or label)
+    return make_figure([bar], layout, height=height, title=title or label, validate=validate)

@@ -75,6 +75,7 @@ def network_figure(
     extra_nodes: Iterable[str] = (),
     title: str | None = None,
     height: int | None = None,
+    validate: bool = True,
 ) -> go.Figure:
     """Draw relations in force between actors placed at ``positions`` (columns x, y).
 
@@ -94,7 +95,9 @@ def network_figure(
     )
     nodes = [n for n in nodes if n in positions.index and positions.loc[n].notna().all()]
     if not nodes:
-        return empty_figure("No relations in force for these filters on this date", height=height)
+        return empty_figure(
+            "No relations in force for these filters on this date", height=height, validate=validate
+        )
 
     colors = lookup(relation_types, "id", "color")
     labels = lookup(relation_types, "id", "label")
@@ -218,4 +221,4 @@ def network_figure(
         "uirevision": "network",
         "clickmode": "event",
     }
-    return make_figure(traces, layout, height=height, title=title)
+    return make_figure(traces, layout, height=height, title=title, validate=validate)

@@ -25,15 +25,35 @@ PLOTLY_CONFIG = {
 }
 
 
-class DatasetView(pn.viewable.Viewer):
+class Linked(pn.viewable.Viewer):
+    """Anything shown for one dataset through one shared :class:`Filters` object.
+
+    Without arguments it makes its own Filters and uses the bundled dataset, so that
+    ``NetworkView()`` works in a notebook cell as it is.
+    """
+
+    filters = param.ClassSelector(class_=Filters, doc="The shared filter state.")
+    dataset = param.ClassSelector(class_=Dataset, doc="The dataset shown (default: bundled).")
+
+    def __init__(self, **params):
+        if params.get("filters") is None:
+            params["filters"] = Filters()
+        if params.get("dataset") is None:
+            params["dataset"] = load_dataset()
+        super().__init__(**params)
+
+    @property
+    def shared(self) -> dict:
+        """Keyword arguments that link another view to the same filters and dataset."""
+        return {"filters": self.filters, "dataset": self.dataset}
+
+
+class DatasetView(Linked):
     """A view of one dataset through one :class:`Filters` object.
 
     Subclasses build their panes once in ``_build`` and refresh them in ``_refresh``; they
     react only to the filter parameters listed in ``_watches``.
     """
-
-    filters = param.ClassSelector(class_=Filters, doc="The shared filter state.")
-    dataset = param.ClassSelector(class_=Dataset, doc="The dataset shown (default: bundled).")
 
     _watches: tuple[str, ...] = (
         "start",
@@ -47,10 +67,6 @@ class DatasetView(pn.viewable.Viewer):
     )
 
     def __init__(self, **params):
-        if params.get("filters") is None:
-            params["filters"] = Filters()
-        if params.get("dataset") is None:
-            params["dataset"] = load_dataset()
         super().__init__(**params)
         self._layout = self._build()
         self.filters.param.watch(self._on_change, list(self._watches))
@@ -78,7 +94,18 @@ class DatasetView(pn.viewable.Viewer):
     def _refresh(self) -> None:
         raise NotImplementedError
 
+    def show(self, shown: bool) -> None:
+        """Tell the view whether it is on screen: a hidden view (a background tab) defers its
+        updates until it is shown again, instead of recomputing for nobody."""
+        self._hidden = not shown
+        if shown and getattr(self, "_stale", False):
+            self._stale = False
+            self._on_change()
+
     def _on_change(self, *events: param.parameterized.Event) -> None:
+        if getattr(self, "_hidden", False):
+            self._stale = True
+            return
         try:
             self._refresh()
         except Exception:  # a view must never take the page down

@@ -7,10 +7,9 @@ import html
 
 import pandas as pd
 import panel as pn
-import param
 
 from ..dataset import Dataset
-from ..state import Filters
+from .base import Linked
 
 
 def option_label(text: object) -> str:
@@ -35,11 +34,8 @@ def vocabulary_options(frame) -> dict[str, str]:
     return {option_label(label): i for label, i in zip(frame["label"], frame["id"], strict=True)}
 
 
-class FilterPanel(pn.viewable.Viewer):
+class FilterPanel(Linked):
     """Every filter in one column, bound two-way to one :class:`Filters` object."""
-
-    filters = param.ClassSelector(class_=Filters)
-    dataset = param.ClassSelector(class_=Dataset)
 
     def __init__(self, **params):
         super().__init__(**params)

@@ -6,11 +6,9 @@ import io
 import re
 
 import panel as pn
-import param
 
 from ..briefing import render_briefing
-from ..dataset import Dataset
-from ..state import Filters
+from .base import Linked
 
 
 def briefing_filename(title: str) -> str:
@@ -19,11 +17,8 @@ def briefing_filename(title: str) -> str:
     return f"{slug or 'briefing'}.html"
 
 
-class BriefingExport(pn.viewable.Viewer):
+class BriefingExport(Linked):
     """Title, notes and a download button that renders the briefing when clicked."""
-
-    filters = param.ClassSelector(class_=Filters)
-    dataset = param.ClassSelector(class_=Dataset)
 
     def __init__(self, **params):
         super().__init__(**params)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 import panel as pn
-import param
+import plotly.graph_objects as go
 
 from .. import metrics, query
-from ..dataset import Dataset, load_dataset
 from ..figures import ranking_figure, temperature_figure
 from ..figures.common import lookup
 from ..fragments import CSS, changes_html, kpis_html
-from ..state import Filters
-from .base import PLOTLY_CONFIG, DatasetView
+from .base import PLOTLY_CONFIG, DatasetView, Linked
 
 
 class KpiView(DatasetView):
@@ -26,7 +24,7 @@ class KpiView(DatasetView):
 
     @property
     def kpis(self) -> dict:
-        return query.kpis(self.selection.events)
+        return query.kpis(self.selection.light)
 
     def _refresh(self) -> None:
         labels = lookup(self.dataset.event_types, "id", "label")
@@ -50,11 +48,12 @@ class TemperatureView(DatasetView):
         sel = self.selection
         return sel.temperature
 
-    def figure(self):
-        return temperature_figure(self.temperature, names=self.dataset.names)
+    def figure(self, validate: bool = True) -> go.Figure:
+        """The view's chart as a plotly figure (a new object each call)."""
+        return temperature_figure(self.temperature, names=self.dataset.names, validate=validate)
 
     def _refresh(self) -> None:
-        self._pane.object = self.figure()
+        self._pane.object = self.figure(validate=False)
 
 
 class RankingView(DatasetView):
@@ -74,10 +73,10 @@ class RankingView(DatasetView):
     @property
     def ranking(self) -> pd.DataFrame:
         w = self.selection.window
-        in_force = query.relations_in_force(self.dataset, self.filters, w.end)
-        return metrics.ranking(in_force, self.filters.centrality, self.dataset.names)
+        return metrics.ranking_at(self.dataset, self.filters, w.end, self.filters.centrality)
 
-    def figure(self):
+    def figure(self, validate: bool = True) -> go.Figure:
+        """The view's chart as a plotly figure (a new object each call)."""
         label = metrics.CENTRALITY_LABELS[self.filters.centrality]
         sel = self.selection
         return ranking_figure(
@@ -85,6 +84,7 @@ class RankingView(DatasetView):
             label=label,
             focus=sel.focus,
             title=f"{label} on {sel.window.end:%Y-%m-%d}",
+            validate=validate,
         )
 
     def _refresh(self) -> None:
@@ -113,23 +113,15 @@ class ChangesView(DatasetView):
         self._html.object = changes_html(self.changes, self.dataset)
 
 
-class MetricsView(pn.viewable.Viewer):
+class MetricsView(Linked):
     """The four metric views together, for a notebook cell."""
 
-    filters = param.ClassSelector(class_=Filters)
-    dataset = param.ClassSelector(class_=Dataset)
-
     def __init__(self, **params):
-        if params.get("filters") is None:
-            params["filters"] = Filters()
-        if params.get("dataset") is None:
-            params["dataset"] = load_dataset()
         super().__init__(**params)
-        shared = {"filters": self.filters, "dataset": self.dataset}
-        self.kpis = KpiView(**shared)
-        self.temperature = TemperatureView(**shared)
-        self.ranking = RankingView(**shared)
-        self.changes = ChangesView(**shared)
+        self.kpis = KpiView(**self.shared)
+        self.temperature = TemperatureView(**self.shared)
+        self.ranking = RankingView(**self.shared)
+        self.changes = ChangesView(**self.shared)
 
     def __panel__(self):
         return pn.Column(

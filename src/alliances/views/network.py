@@ -46,11 +46,13 @@ class NetworkView(DatasetView):
     def relations_in_force(self):
         return query.relations_in_force(self.dataset, self.filters)
 
-    def figure(self) -> go.Figure:
+    def figure(self, validate: bool = True) -> go.Figure:
         """The network as a plotly figure (a new object each call)."""
         sel = self.selection
         in_force = self.relations_in_force
-        ranking = metrics.ranking(in_force, self.filters.centrality, self.dataset.names)
+        ranking = metrics.ranking_at(
+            self.dataset, self.filters, self.as_of, self.filters.centrality
+        )
         label = metrics.CENTRALITY_LABELS[self.filters.centrality]
         return network_figure(
             in_force,
@@ -62,6 +64,7 @@ class NetworkView(DatasetView):
             pair_counts=sel.pair_counts,
             focus=sel.focus,
             title=f"Relations in force on {self.as_of:%Y-%m-%d}",
+            validate=validate,
         )
 
     def _refresh(self) -> None:

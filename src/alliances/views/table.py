@@ -83,14 +83,14 @@ class EventsTable(DatasetView):
         )
 
     def _refresh(self) -> None:
-        events = self.selection.events
+        sel = self.selection
         labels = lookup(self.dataset.event_types, "id", "label")
-        shown = events.tail(MAX_ROWS)  # the most recent: nobody pages through a million rows
+        shown = sel.last_events(MAX_ROWS)  # the latest: nobody pages through a million rows
         self._table.value = table_frame(shown, labels)
         note = ""
-        if len(shown) < len(events):
+        if len(shown) < len(sel):
             note = f"; the table shows the latest {len(shown):,}, the download has them all"
-        self._count.object = f"<b>{len(events):,}</b> events match the filters{note}"
+        self._count.object = f"<b>{len(sel):,}</b> events match the filters{note}"
 
     def _csv(self) -> io.StringIO:
         """The filtered rows in the public format, ready to load or validate."""

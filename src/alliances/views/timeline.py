@@ -32,13 +32,16 @@ class TimelineView(DatasetView):
         lanes_label = pn.pane.HTML("<b>Lanes:</b>", margin=(12, 0, 0, 10))
         return pn.Column(pn.Row(lanes_label, lanes), self._pane, sizing_mode="stretch_width")
 
-    def figure(self) -> go.Figure:
+    def figure(self, validate: bool = True) -> go.Figure:
         """The timeline as a plotly figure (a new object each call)."""
         sel = self.selection
-        events, start, stop = sel.events, sel.window.start, sel.window.stop
+        rows, light, start, stop = sel.rows, sel.light, sel.window.start, sel.window.stop
         if self._zoom is not None:
             start, stop = self._zoom
-            events = events[(events["date"] < stop) & (events["stop"] > start)]
+            inside = ((light["date"] < stop) & (light["stop"] > start)).to_numpy()
+            rows, light = rows[inside], light[inside]
+        # binned: the light columns are enough; one by one: the full rows (few of them)
+        events = light if len(rows) > MAX_POINTS else sel.source.iloc[rows]
         return timeline_figure(
             events,
             self.dataset.event_types,
@@ -47,6 +50,7 @@ class TimelineView(DatasetView):
             start=start,
             stop=stop,
             selected=self.filters.event or None,
+            validate=validate,
         )
 
     def _on_change(self, *events) -> None:
