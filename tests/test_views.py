@@ -166,7 +166,7 @@ def test_network_nodes_follow_the_actor_filter(ds, filters):
     filters.actors = ["USA"]
     assert sorted(trace_values(model, "customdata", "actors")) == ["KOR", "RUS", "USA"]
     (pane,) = layout.select(pn.pane.Plotly)
-    assert sorted(pane.object.data[-1].customdata) == ["KOR", "RUS", "USA"]
+    assert sorted(pane.object["data"][-1]["customdata"]) == ["KOR", "RUS", "USA"]
 
 
 def test_network_is_drawn_as_of_the_chosen_date(ds, filters):

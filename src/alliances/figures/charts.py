@@ -22,12 +22,12 @@ def temperature_figure(
     names: Mapping[str, str],
     height: int | None = 300,
     title: str | None = "Relationship temperature (sum of event scores per quarter)",
-    validate: bool = True,
+    as_dict: bool = False,
 ) -> go.Figure:
     """Lines of quarterly score sums per pair: above zero cooperation, below zero conflict."""
     if temperature.empty:
         return empty_figure(
-            "No events between two actors for these filters", height=height, validate=validate
+            "No events between two actors for these filters", height=height, as_dict=as_dict
         )
     palette = qualitative.D3
     traces = []
@@ -60,7 +60,7 @@ def temperature_figure(
         "hovermode": "closest",
         "shapes": [zero],
     }
-    return make_figure(traces, layout, height=height, title=title, validate=validate)
+    return make_figure(traces, layout, height=height, title=title, as_dict=as_dict)
 
 
 def ranking_figure(
@@ -71,12 +71,12 @@ def ranking_figure(
     focus: tuple[str, ...] = (),
     height: int | None = 300,
     title: str | None = None,
-    validate: bool = True,
+    as_dict: bool = False,
 ) -> go.Figure:
     """Horizontal bars of the most central actors (columns ``actor``, ``name``, ``value``)."""
     if ranking.empty:
         return empty_figure(
-            "No relations in force at the end of the window", height=height, validate=validate
+            "No relations in force at the end of the window", height=height, as_dict=as_dict
         )
     head = ranking.head(top).iloc[::-1]
     focus_set = set(focus)
@@ -94,4 +94,4 @@ def ranking_figure(
         "hovertemplate": "%{text} (%{y})<br>" + esc(label) + ": %{x:.3f}<extra></extra>",
     }
     layout = {"xaxis": {"title": {"text": esc(label)}}, "yaxis": {"type": "category"}}
-    return make_figure([bar], layout, height=height, title=title or label, validate=validate)
+    return make_figure([bar], layout, height=height, title=title or label, as_dict=as_dict)

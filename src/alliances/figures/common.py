@@ -87,15 +87,15 @@ def make_figure(
     *,
     height: int | None = None,
     title: str | None = None,
-    validate: bool = True,
-) -> go.Figure:
+    as_dict: bool = False,
+) -> go.Figure | dict:
     """One figure from trace dicts and layout overrides, built in a single pass.
 
     Building the spec as plain dicts and constructing the figure once is several times faster
-    than ``add_trace``/``update_layout`` calls, each of which re-validates. The dashboard's
-    updates pass ``validate=False``: plotly's validation is most of the cost of a figure
-    (a 40-trace network: 42 ms validated, 4 ms not; plotly/plotly.py#1812 and #2403), and the
-    tests validate every builder's output instead.
+    than ``add_trace``/``update_layout`` calls, each of which re-validates. With ``as_dict``
+    the spec is returned as it is, for the dashboard's panes (``views.base.FigurePane``):
+    building plotly objects, validated or not, was most of the cost of an update
+    (plotly/plotly.py#1812); the tests validate every spec the dashboard shows instead.
     """
     spec = {
         **LOOK,
@@ -106,10 +106,13 @@ def make_figure(
     }
     if title:
         spec["title"] = {"text": esc(title), "x": 0.01, "font": {"size": 14}}
-    return go.Figure(data=traces, layout=_merge(spec, layout or {}), _validate=validate)
+    figure = {"data": traces, "layout": _merge(spec, layout or {})}
+    return figure if as_dict else go.Figure(figure)
 
 
-def empty_figure(message: str, *, height: int | None = None, validate: bool = True) -> go.Figure:
+def empty_figure(
+    message: str, *, height: int | None = None, as_dict: bool = False
+) -> go.Figure | dict:
     """A blank figure that says why it is blank."""
     note = {
         "text": esc(message),
@@ -122,7 +125,7 @@ def empty_figure(message: str, *, height: int | None = None, validate: bool = Tr
     }
     hidden = {"visible": False}
     layout = {"annotations": [note], "xaxis": hidden, "yaxis": hidden}
-    return make_figure([], layout, height=height, validate=validate)
+    return make_figure([], layout, height=height, as_dict=as_dict)
 
 
 def lookup(frame: pd.DataFrame, key: str, value: str) -> dict[str, str]:

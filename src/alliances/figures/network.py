@@ -75,7 +75,7 @@ def network_figure(
     extra_nodes: Iterable[str] = (),
     title: str | None = None,
     height: int | None = None,
-    validate: bool = True,
+    as_dict: bool = False,
 ) -> go.Figure:
     """Draw relations in force between actors placed at ``positions`` (columns x, y).
 
@@ -96,7 +96,7 @@ def network_figure(
     nodes = [n for n in nodes if n in positions.index and positions.loc[n].notna().all()]
     if not nodes:
         return empty_figure(
-            "No relations in force for these filters on this date", height=height, validate=validate
+            "No relations in force for these filters on this date", height=height, as_dict=as_dict
         )
 
     colors = lookup(relation_types, "id", "color")
@@ -221,4 +221,4 @@ def network_figure(
         "uirevision": "network",
         "clickmode": "event",
     }
-    return make_figure(traces, layout, height=height, title=title, validate=validate)
+    return make_figure(traces, layout, height=height, title=title, as_dict=as_dict)

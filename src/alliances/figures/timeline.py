@@ -156,14 +156,14 @@ def timeline_figure(
     max_points: int = MAX_POINTS,
     height: int | None = None,
     title: str | None = None,
-    validate: bool = True,
+    as_dict: bool = False,
 ) -> go.Figure:
     """Events on a time axis. ``start``/``stop`` fix the x range (default: the events' span).
 
     Each point carries its event id as ``customdata`` for click handling.
     """
     if events.empty:
-        return empty_figure("No events for these filters", height=height, validate=validate)
+        return empty_figure("No events for these filters", height=height, as_dict=as_dict)
     start = pd.Timestamp(start) if start is not None else events["date"].min()
     stop = pd.Timestamp(stop) if stop is not None else events["stop"].max()
     type_labels = lookup(event_types, "id", "label")
@@ -197,7 +197,7 @@ def timeline_figure(
         **extra,
     }
     height = height or max(260, 90 + 26 * len(ordered))
-    return make_figure(traces, layout, height=height, title=title, validate=validate)
+    return make_figure(traces, layout, height=height, title=title, as_dict=as_dict)
 
 
 def _heatmap(events, lane, order, start, stop) -> tuple[list[dict], dict]:

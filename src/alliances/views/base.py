@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from types import SimpleNamespace
 
 import pandas as pd
 import panel as pn
@@ -23,6 +24,20 @@ PLOTLY_CONFIG = {
     "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
     "toImageButtonOptions": {"format": "png", "scale": 2},
 }
+
+
+class FigurePane(pn.pane.Plotly):
+    """A Plotly pane that sends figure specs given as plain dicts as they are.
+
+    Panel turns a dict into a ``go.Figure`` before reading it back as JSON; for the
+    dashboard's updates that round trip through plotly objects cost more than computing the
+    figure. A dict (``{"data": [...], "layout": {...}}``) is read directly instead.
+    """
+
+    def _to_figure(self, obj):
+        if isinstance(obj, dict) and "data" in obj and "layout" in obj:
+            return SimpleNamespace(_data=list(obj["data"]), _layout=dict(obj["layout"]))
+        return super()._to_figure(obj)
 
 
 class Linked(pn.viewable.Viewer):
@@ -116,7 +131,7 @@ class DatasetView(Linked):
         """Replace what the view shows by a message, so stale content never passes for current."""
         for pane in (getattr(self, "_pane", None), getattr(self, "_html", None)):
             if isinstance(pane, pn.pane.Plotly):
-                pane.object = empty_figure(ERROR_TEXT)
+                pane.object = empty_figure(ERROR_TEXT, as_dict=True)
             elif isinstance(pane, pn.pane.HTML):
                 pane.object = f"<p class='al-error'>{ERROR_TEXT}</p>"
         table = getattr(self, "_table", None)

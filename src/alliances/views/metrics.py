@@ -10,7 +10,7 @@ from .. import metrics, query
 from ..figures import ranking_figure, temperature_figure
 from ..figures.common import lookup
 from ..fragments import CSS, changes_html, kpis_html
-from .base import PLOTLY_CONFIG, DatasetView, Linked
+from .base import PLOTLY_CONFIG, DatasetView, FigurePane, Linked
 
 
 class KpiView(DatasetView):
@@ -35,7 +35,7 @@ class TemperatureView(DatasetView):
     """Sum of event scores per quarter for the focused pairs (else the busiest pairs)."""
 
     def _build(self):
-        self._pane = pn.pane.Plotly(
+        self._pane = FigurePane(
             config=PLOTLY_CONFIG,
             sizing_mode="stretch_width",
             height=300,
@@ -48,12 +48,12 @@ class TemperatureView(DatasetView):
         sel = self.selection
         return sel.temperature
 
-    def figure(self, validate: bool = True) -> go.Figure:
+    def figure(self, as_dict: bool = False) -> go.Figure | dict:
         """The view's chart as a plotly figure (a new object each call)."""
-        return temperature_figure(self.temperature, names=self.dataset.names, validate=validate)
+        return temperature_figure(self.temperature, names=self.dataset.names, as_dict=as_dict)
 
     def _refresh(self) -> None:
-        self._pane.object = self.figure(validate=False)
+        self._pane.object = self.figure(as_dict=True)
 
 
 class RankingView(DatasetView):
@@ -62,7 +62,7 @@ class RankingView(DatasetView):
     _watches = (*DatasetView._watches, "centrality")
 
     def _build(self):
-        self._pane = pn.pane.Plotly(
+        self._pane = FigurePane(
             config=PLOTLY_CONFIG,
             sizing_mode="stretch_width",
             height=300,
@@ -75,7 +75,7 @@ class RankingView(DatasetView):
         w = self.selection.window
         return metrics.ranking_at(self.dataset, self.filters, w.end, self.filters.centrality)
 
-    def figure(self, validate: bool = True) -> go.Figure:
+    def figure(self, as_dict: bool = False) -> go.Figure | dict:
         """The view's chart as a plotly figure (a new object each call)."""
         label = metrics.CENTRALITY_LABELS[self.filters.centrality]
         sel = self.selection
@@ -84,11 +84,11 @@ class RankingView(DatasetView):
             label=label,
             focus=sel.focus,
             title=f"{label} on {sel.window.end:%Y-%m-%d}",
-            validate=validate,
+            as_dict=as_dict,
         )
 
     def _refresh(self) -> None:
-        self._pane.object = self.figure()
+        self._pane.object = self.figure(as_dict=True)
 
 
 class ChangesView(DatasetView):

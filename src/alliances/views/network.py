@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from .. import metrics, query
 from ..figures import network_figure
-from .base import PLOTLY_CONFIG, DatasetView
+from .base import PLOTLY_CONFIG, DatasetView, FigurePane
 
 
 class NetworkView(DatasetView):
@@ -18,7 +18,7 @@ class NetworkView(DatasetView):
     _watches = (*DatasetView._watches, "as_of", "centrality")
 
     def _build(self):
-        self._pane = pn.pane.Plotly(
+        self._pane = FigurePane(
             config=PLOTLY_CONFIG,
             sizing_mode="stretch_width",
             height=500,
@@ -46,7 +46,7 @@ class NetworkView(DatasetView):
     def relations_in_force(self):
         return query.relations_in_force(self.dataset, self.filters)
 
-    def figure(self, validate: bool = True) -> go.Figure:
+    def figure(self, as_dict: bool = False) -> go.Figure | dict:
         """The network as a plotly figure (a new object each call)."""
         sel = self.selection
         in_force = self.relations_in_force
@@ -64,7 +64,7 @@ class NetworkView(DatasetView):
             pair_counts=sel.pair_counts,
             focus=sel.focus,
             title=f"Relations in force on {self.as_of:%Y-%m-%d}",
-            validate=validate,
+            as_dict=as_dict,
         )
 
     def _refresh(self) -> None:
@@ -77,7 +77,7 @@ class NetworkView(DatasetView):
             self._player.param.update(options=years, value=year)
         finally:
             self._syncing = False
-        self._pane.object = self.figure()
+        self._pane.object = self.figure(as_dict=True)
 
     def _on_year(self, event) -> None:
         if getattr(self, "_syncing", False) or not isinstance(event.new, int):

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 
 from ..figures import timeline_figure
 from ..figures.timeline import MAX_POINTS
-from .base import PLOTLY_CONFIG, DatasetView
+from .base import PLOTLY_CONFIG, DatasetView, FigurePane
 
 
 class TimelineView(DatasetView):
@@ -18,7 +18,7 @@ class TimelineView(DatasetView):
 
     def _build(self):
         self._zoom: tuple[pd.Timestamp, pd.Timestamp] | None = None
-        self._pane = pn.pane.Plotly(
+        self._pane = FigurePane(
             config=PLOTLY_CONFIG,
             sizing_mode="stretch_width",
             min_height=260,
@@ -32,7 +32,7 @@ class TimelineView(DatasetView):
         lanes_label = pn.pane.HTML("<b>Lanes:</b>", margin=(12, 0, 0, 10))
         return pn.Column(pn.Row(lanes_label, lanes), self._pane, sizing_mode="stretch_width")
 
-    def figure(self, validate: bool = True) -> go.Figure:
+    def figure(self, as_dict: bool = False) -> go.Figure | dict:
         """The timeline as a plotly figure (a new object each call)."""
         sel = self.selection
         rows, light, start, stop = sel.rows, sel.light, sel.window.start, sel.window.stop
@@ -50,7 +50,7 @@ class TimelineView(DatasetView):
             start=start,
             stop=stop,
             selected=self.filters.event or None,
-            validate=validate,
+            as_dict=as_dict,
         )
 
     def _on_change(self, *events) -> None:
@@ -59,7 +59,7 @@ class TimelineView(DatasetView):
         super()._on_change(*events)
 
     def _refresh(self) -> None:
-        self._pane.object = self.figure()
+        self._pane.object = self.figure(as_dict=True)
 
     def _on_click(self, event) -> None:
         points = (event.new or {}).get("points") or []
