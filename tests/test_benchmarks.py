@@ -1,0 +1,161 @@
+"""The benchmark data generator, and what must hold at 100,000 events (checked, not timed).
+
+``python -m benchmarks`` measures; these tests keep the properties the measurements rely on:
+the generated data is valid, reproducible and skewed, and at scale the timeline is binned and
+every figure sent to the browser stays small.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import panel as pn
+import pytest
+from bokeh.document import Document
+
+import alliances
+from alliances.app import Dashboard
+from alliances.state import Filters
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `pytest` (not `python -m pytest`) does not put the root there
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.synthetic import REAL_ACTORS, generate  # noqa: E402
+
+LARGE = 100_000
+MAX_FIGURE_BYTES = 2_000_000
+MAX_TOTAL_BYTES = 4_000_000
+FILES = ("actors.csv", "event_types.csv", "relation_types.csv", "relations.csv", "events.csv")
+
+
+def read_events(folder: Path) -> pd.DataFrame:
+    return pd.read_csv(folder / "events.csv", dtype=str, keep_default_na=False, na_values=[""])
+
+
+def pair_counts(events: pd.DataFrame) -> pd.Series:
+    two = events[events["actor_2"].notna()]
+    lo = two[["actor_1", "actor_2"]].min(axis=1)
+    hi = two[["actor_1", "actor_2"]].max(axis=1)
+    return (lo + "–" + hi).value_counts()
+
+
+# --------------------------------------------------------------------------- small
+
+
+@pytest.fixture(scope="module")
+def small_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate(2_000, tmp_path_factory.mktemp("synthetic") / "data", seed=1)
+
+
+def test_same_seed_gives_the_same_bytes(small_folder: Path, tmp_path: Path):
+    again = generate(2_000, tmp_path / "again", seed=1)
+    other = generate(2_000, tmp_path / "other", seed=2)
+    for name in FILES:
+        assert (again / name).read_bytes() == (small_folder / name).read_bytes(), name
+    assert (other / "events.csv").read_bytes() != (small_folder / "events.csv").read_bytes()
+
+
+def test_generated_data_is_valid(small_folder: Path):
+    assert alliances.validate(small_folder) == []
+    ds = alliances.load_dataset(small_folder, cache=False)
+    assert len(ds.events) == 2_000
+    assert len(ds.actors) == 200
+    assert {a[0] for a in REAL_ACTORS} <= set(ds.actor_ids)
+    assert 1_500 <= len(ds.relations) <= 2_500
+    assert set(ds.relations["polarity"]) == {-1, 0, 1}
+    assert ds.relations["end_date"].notna().any()
+
+
+def test_busy_pairs_and_quiet_pairs(small_folder: Path):
+    counts = pair_counts(read_events(small_folder))
+    assert counts.iloc[0] >= 10 * counts.median()
+    assert counts.index[0] == "RUS–UKR"
+    assert (counts == 1).sum() > len(counts) / 3  # many pairs with a single event
+
+
+def test_shares_of_the_event_columns(small_folder: Path):
+    events = read_events(small_folder)
+    n = len(events)
+    assert 0.06 < events["actor_2"].isna().mean() < 0.14
+    lengths = events["date"].str.len().value_counts(normalize=True)
+    assert 0.8 < lengths[10] < 0.93  # YYYY-MM-DD
+    assert 0.06 < lengths[7] < 0.14  # YYYY-MM
+    assert 0.01 < lengths[4] < 0.06  # YYYY
+    assert 0.02 < events["end_date"].notna().mean() < 0.08
+    assert 0.15 < events["magnitude"].notna().mean() < 0.25
+    assert events["unit"].notna().sum() == events["magnitude"].notna().sum()
+    assert events["source_name"].notna().all()
+    urls = events["source_url"].dropna()
+    assert 0.35 < len(urls) / n < 0.65
+    assert urls.str.startswith("https://").all()
+    assert events["title"].str.len().between(10, 160).all()
+
+
+# --------------------------------------------------------------------------- 100,000 events
+
+
+@pytest.fixture(scope="session")
+def large_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate(LARGE, tmp_path_factory.mktemp("synthetic-large") / "data")
+
+
+@pytest.fixture(scope="session")
+def large(large_folder: Path) -> alliances.Dataset:
+    return alliances.load_dataset(large_folder, cache=False)
+
+
+def plotly_panes(view: pn.viewable.Viewable) -> dict[str, pn.pane.Plotly]:
+    panes = {}
+    for pane in view.select(pn.pane.Plotly):
+        name = next(c for c in pane.css_classes if c.startswith("al-"))
+        panes[name] = pane
+    return panes
+
+
+def figure_sizes(panes: dict[str, pn.pane.Plotly]) -> dict[str, int]:
+    return {name: len(pane.object.to_json()) for name, pane in panes.items()}
+
+
+@pytest.mark.slow
+def test_a_large_dataset_stays_small_in_the_browser(large_folder: Path, large):
+    assert alliances.validate(large_folder) == []
+    assert len(large.events) == LARGE
+
+    filters = Filters()
+    board = Dashboard(dataset=large, filters=filters)
+    view = pn.panel(board)
+    doc = Document()
+    doc.add_root(view.get_root(doc))
+    panes = plotly_panes(view)
+    assert {"al-network", "al-timeline", "al-temperature", "al-ranking"} <= set(panes)
+
+    # the full window: 100,000 events binned into one heatmap that counts every one of them
+    timeline = panes["al-timeline"].object
+    heatmaps = [t for t in timeline.data if t.type == "heatmap"]
+    assert len(heatmaps) == 1
+    assert not [t for t in timeline.data if t.type in ("scatter", "scattergl")]
+    counts = np.nan_to_num(np.asarray(heatmaps[0].z, dtype=float))
+    assert counts.sum() == len(board.timeline.events) == LARGE
+
+    changes = [
+        {"actors": ["RUS"], "include_partners": True},
+        {"actors": [], "include_partners": False, "start": None, "end": None},
+        {"start": pd.Timestamp("2000-01-01").date(), "end": pd.Timestamp("2019-12-31").date()},
+        {"event_types": ["military_action", "weapons_test", "summit"]},
+    ]
+    for change in changes:
+        before = panes["al-timeline"].object
+        filters.param.update(**change)
+        assert panes["al-timeline"].object is not before, change
+        sizes = figure_sizes(panes)
+        too_big = {name: size for name, size in sizes.items() if size >= MAX_FIGURE_BYTES}
+        assert not too_big, (change, sizes)
+        assert sum(sizes.values()) < MAX_TOTAL_BYTES, (change, sizes)
+        selected = len(board.timeline.events)
+        heat = [t for t in panes["al-timeline"].object.data if t.type == "heatmap"]
+        if heat:  # still binned: the bins count exactly the selected events
+            assert np.nan_to_num(np.asarray(heat[0].z, dtype=float)).sum() == selected
