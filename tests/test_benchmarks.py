@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import plotly.graph_objects as go
 import pandas as pd
 import panel as pn
 import pytest
@@ -116,8 +117,13 @@ def plotly_panes(view: pn.viewable.Viewable) -> dict[str, pn.pane.Plotly]:
     return panes
 
 
+def as_figure(obj) -> go.Figure:
+    """A pane's figure: the dashboard sends plain specs, notebooks get plotly Figures."""
+    return go.Figure(obj) if isinstance(obj, dict) else obj
+
+
 def figure_sizes(panes: dict[str, pn.pane.Plotly]) -> dict[str, int]:
-    return {name: len(pane.object.to_json()) for name, pane in panes.items()}
+    return {name: len(as_figure(pane.object).to_json()) for name, pane in panes.items()}
 
 
 @pytest.mark.slow
@@ -134,7 +140,7 @@ def test_a_large_dataset_stays_small_in_the_browser(large_folder: Path, large):
     assert {"al-network", "al-timeline", "al-temperature", "al-ranking"} <= set(panes)
 
     # the full window: 100,000 events binned into one heatmap that counts every one of them
-    timeline = panes["al-timeline"].object
+    timeline = as_figure(panes["al-timeline"].object)
     heatmaps = [t for t in timeline.data if t.type == "heatmap"]
     assert len(heatmaps) == 1
     assert not [t for t in timeline.data if t.type in ("scatter", "scattergl")]
@@ -156,6 +162,6 @@ def test_a_large_dataset_stays_small_in_the_browser(large_folder: Path, large):
         assert not too_big, (change, sizes)
         assert sum(sizes.values()) < MAX_TOTAL_BYTES, (change, sizes)
         selected = len(board.timeline.events)
-        heat = [t for t in panes["al-timeline"].object.data if t.type == "heatmap"]
+        heat = [t for t in as_figure(panes["al-timeline"].object).data if t.type == "heatmap"]
         if heat:  # still binned: the bins count exactly the selected events
             assert np.nan_to_num(np.asarray(heat[0].z, dtype=float)).sum() == selected
