@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import plotly.graph_objects as go
 import pandas as pd
 import panel as pn
+import plotly.graph_objects as go
 import pytest
 from bokeh.document import Document
 
