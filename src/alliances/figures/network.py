@@ -23,6 +23,24 @@ def _widths(counts: np.ndarray) -> np.ndarray:
     return px[np.searchsorted(thresholds, counts, side="right") - 1]
 
 
+_HOVER_COLUMNS = [
+    "title", "relation_type", "actor_a", "actor_b", "directed", "start_date",
+    "start_precision", "end_date", "end_precision", "source_name",
+]  # fmt: skip
+
+
+def _slots(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For rows sorted by pair: each row's rank within its pair, and its pair's size."""
+    n = len(pairs)
+    if not n:
+        return np.zeros(0, int), np.zeros(0, int)
+    first = np.r_[True, pairs[1:] != pairs[:-1]]
+    starts = np.flatnonzero(first)
+    group = np.cumsum(first) - 1
+    sizes = np.diff(np.r_[starts, n])
+    return np.arange(n) - starts[group], sizes[group]
+
+
 def _curves(p0: np.ndarray, p1: np.ndarray, bend: np.ndarray) -> np.ndarray:
     """Quadratic Béziers from p0 to p1 (arrays of shape (E, 2)) bent sideways by ``bend``.
 
@@ -93,7 +111,8 @@ def network_figure(
             ]
         )
     )
-    nodes = [n for n in nodes if n in positions.index and positions.loc[n].notna().all()]
+    placed_ids = set(positions.dropna().index)
+    nodes = [n for n in nodes if n in placed_ids]
     if not nodes:
         return empty_figure(
             "No relations in force for these filters on this date", height=height, as_dict=as_dict
@@ -109,20 +128,27 @@ def network_figure(
     p_b = xy.reindex(b).to_numpy(float)
     placed = ~(np.isnan(p_a).any(axis=1) | np.isnan(p_b).any(axis=1))
     swap = a > b  # bend parallel edges the same way whatever each row's direction
-    rel = relations.assign(
-        pair=[f"{y}–{x}" if s else f"{x}–{y}" for x, y, s in zip(a, b, swap, strict=True)],
-    )[placed]
-    rel["events"] = rel["pair"].map(counts).fillna(0).astype(int).to_numpy()
-    p0 = np.where(swap[:, None], p_b, p_a)[placed]
-    p1 = np.where(swap[:, None], p_a, p_b)[placed]
-    order = np.lexsort(
-        (rel["start_date"].to_numpy(), rel["relation_type"].cat.codes.to_numpy(), rel["pair"])
+    pairs = np.array(
+        [f"{y}–{x}" if s else f"{x}–{y}" for x, y, s in zip(a, b, swap, strict=True)], dtype=object
     )
-    rel, p0, p1 = rel.iloc[order], p0[order], p1[order]
-    slot = rel.groupby("pair", sort=False).cumcount().to_numpy()
-    of = rel.groupby("pair", sort=False)["pair"].transform("size").to_numpy()
+    p0 = np.where(swap[:, None], p_b, p_a)
+    p1 = np.where(swap[:, None], p_a, p_b)
+    # by pair, then type and date: parallel relations of a pair are neighbours
+    order = np.lexsort(
+        (
+            relations["start_date"].to_numpy(),
+            relations["relation_type"].cat.codes.to_numpy(),
+            pairs,
+        )
+    )
+    order = order[placed[order]]
+    rel = relations.iloc[order][_HOVER_COLUMNS]
+    pairs, p0, p1 = pairs[order], p0[order], p1[order]
+    events = pd.Series(pairs).map(counts).fillna(0).astype(int).to_numpy()
+    rel = rel.assign(events=events)
+    slot, of = _slots(pairs)
     pts = _curves(p0, p1, (slot - (of - 1) / 2) * 0.18)
-    widths = _widths(rel["events"].to_numpy())
+    widths = _widths(events)
     types = rel["relation_type"].astype(str).to_numpy(object)
 
     traces: list[dict] = []
