@@ -376,19 +376,19 @@ def test_bad_colour_in_event_types(edited):
             "actors.csv",
             "UNSC,UN Security Council,",
             "UN SC,UN Security Council,",
-            "actors.csv:8: id: an id may not contain spaces or ';': 'UN SC'",
+            "actors.csv:8: id: an id may not contain spaces, ';' or ',': 'UN SC'",
         ),
         (
             "events.csv",
             "e3,2024-03-18,",
             "e;3,2024-03-18,",
-            "events.csv:5: event_id: an id may not contain spaces or ';': 'e;3'",
+            "events.csv:5: event_id: an id may not contain spaces, ';' or ',': 'e;3'",
         ),
         (
             "relation_types.csv",
             "membership,Membership,",
             "member ship,Membership,",
-            "relation_types.csv:8: id: an id may not contain spaces or ';': 'member ship'",
+            "relation_types.csv:8: id: an id may not contain spaces, ';' or ',': 'member ship'",
         ),
     ],
 )

@@ -229,9 +229,41 @@ def data_from_argv(argv: list[str] | None = None) -> str | None:
     return None
 
 
+def _quiet_closed_websockets() -> None:
+    """Drop the tracebacks asyncio logs when a page closes in the middle of an update.
+
+    Panel 1.9 cancels a closed session's pending writes but never awaits writes that already
+    failed (holoviz/panel#3341), so asyncio logs "Task exception was never retrieved" with a
+    ``WebSocketClosedError`` per page closed mid-update. Those, and only those, are dropped.
+    """
+    import asyncio
+
+    from tornado.websocket import WebSocketClosedError
+
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    previous = loop.get_exception_handler()
+    if getattr(previous, "alliances", False):
+        return
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        if isinstance(context.get("exception"), WebSocketClosedError):
+            return
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    handler.alliances = True  # type: ignore[attr-defined]
+    loop.set_exception_handler(handler)
+
+
 def create_app(data: str | os.PathLike[str] | None = None) -> pn.template.BaseTemplate:
     """One browser session's dashboard (``panel serve`` calls this per session)."""
     pn.extension("plotly", "tabulator", notifications=False)
+    _quiet_closed_websockets()
     try:
         served = serve_dataset(data)
     except OSError as exc:

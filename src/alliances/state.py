@@ -17,7 +17,8 @@ CENTRALITIES = ("degree", "betweenness", "eigenvector")
 LANES = ("type", "pair")
 MAX_QUERY_VALUE = 2000
 MAX_LIST_ITEMS = 300
-_ID = re.compile(r"^[^\s;,<>\"'`]{1,80}$")
+_ID = re.compile(r"^[^\s;,<>\"'`]{1,80}$")  # for ids not checked against a dataset
+_ANY_ID = re.compile(r"^[^\s;,]{1,200}$")  # the validator's rule for ids
 _REGION = re.compile(r"^[^;,<>\"'`]{1,80}$")  # region names have spaces ("East Asia")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -102,8 +103,10 @@ def _parse_list(
     if len(items) > MAX_LIST_ITEMS:
         notices.append(f"ignored {what}: more than {MAX_LIST_ITEMS} values")
         return None
-    bad = [v for v in items if not pattern.match(v)]
     known_set = set(known) if known is not None else None
+    # ids of the dataset are taken as they are (the validator allows '<' in an id, and a link
+    # the dashboard writes must open again); without a dataset, only plain ids pass
+    bad = [v for v in items if not pattern.match(v) and (known_set is None or v not in known_set)]
     unknown = [v for v in items if known_set is not None and v not in known_set and v not in bad]
     if bad or unknown:
         shown = ", ".join((bad + unknown)[:5])
@@ -167,7 +170,7 @@ def from_query(
             else:
                 notices.append(f"ignored {key!r}: use one of {', '.join(allowed)}")
         elif name == "event":
-            if _ID.match(raw):
+            if _ANY_ID.match(raw):
                 updates[name] = raw
             else:
                 notices.append(f"ignored {key!r}: not an event id")

@@ -354,8 +354,8 @@ def _checks_for(f: Field, ids: Mapping[str, pd.Index]) -> list:
         checks.append(
             check(
                 # an explicit class: pandas runs it in pyarrow, while \s falls back to Python
-                lambda s: ~s.str.contains(r"[ \t\n\r\f\v;]", regex=True),
-                "an id may not contain spaces or ';'",
+                lambda s: ~s.str.contains(r"[ \t\n\r\f\v;,]", regex=True),
+                "an id may not contain spaces, ';' or ','",
             )
         )
     elif f.kind in ("ref", "refs") and f.ref in ids:

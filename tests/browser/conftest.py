@@ -261,3 +261,37 @@ def pytest_runtest_call(item: pytest.Item):
 def page(new_page):
     """A fresh page (its own context) for one test."""
     return new_page()
+
+
+# --------------------------------------------------------------------------- injection checks
+
+# Every element, in the document and in every open shadow root, that markup from the data
+# could have produced: any on* event-handler attribute, <img src=x>, a <script>alert(...)
+# (plotly's own scripts hold the escaped dataset text inside JSON: those are data, not this).
+INJECTED = """() => {
+  const found = [];
+  const walk = root => {
+    for (const el of root.querySelectorAll('*')) {
+      for (const name of el.getAttributeNames()) {
+        if (/^on/i.test(name)) found.push(`<${el.tagName.toLowerCase()} ${name}=...>`);
+      }
+      if (el.localName === 'img' && el.getAttribute('src') === 'x') found.push('<img src=x>');
+      if (el.localName === 'script' && /^\\s*alert\\(/.test(el.textContent)) found.push('<script>');
+      if (el.shadowRoot) walk(el.shadowRoot);
+    }
+  };
+  walk(document);
+  return found;
+}"""
+
+
+def injected(page) -> list[str]:
+    """What dataset or link markup turned into elements on ``page`` (should be nothing)."""
+    return page.evaluate(INJECTED)
+
+
+def watch_dialogs(page) -> list[str]:
+    """Record (and dismiss) every alert/confirm/prompt ``page`` opens; returns the live list."""
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    return dialogs

@@ -42,7 +42,11 @@ def table_frame(events: pd.DataFrame, type_labels: dict[str, str]) -> pd.DataFra
             "actor 1": events["actor_1"].astype(str).to_numpy(),
             "actor 2": events["actor_2"].astype(object).fillna("").to_numpy(),
             "title": events["title"].astype(object).to_numpy(),
-            "magnitude": events["magnitude"].to_numpy(),
+            # None, not NaN: Tabulator's number formatters print NaN as "NaN"
+            "magnitude": events["magnitude"]
+            .astype(object)
+            .where(events["magnitude"].notna(), None)
+            .to_numpy(),
             "unit": events["unit"].astype(object).fillna("").to_numpy(),
             "confidence": events["confidence"].astype(str).to_numpy(),
             "source": source_links(events),
