@@ -14,7 +14,7 @@ import urllib.parse
 
 import panel as pn
 
-from . import state
+from . import query, state
 from .dataset import Dataset, Served, load_dataset, resolve_path, serve_dataset
 from .state import Filters
 from .validation import DatasetError
@@ -167,6 +167,7 @@ def _sync_url(board: Dashboard) -> None:
         event_types=list(ds.event_types["id"]),
         relation_types=list(ds.relation_types["id"]),
         regions=ds.actors["region"].dropna().unique().tolist(),
+        event_exists=lambda event_id: event_id in query.event_index(ds),
     )
     if updates:
         board.filters.param.update(**updates)

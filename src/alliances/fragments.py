@@ -119,11 +119,12 @@ def event_record(dataset: Dataset, event_id: str | None) -> dict[str, Any] | Non
     """Everything the detail card shows for one event id (None: nothing selected)."""
     if not event_id:
         return None
-    events = dataset.events
-    rows = events[events["event_id"] == event_id]
-    if rows.empty:
+    from .query import event_index
+
+    positions = event_index(dataset).get_indexer_for([event_id])
+    if positions[0] < 0:
         return {"missing": event_id}
-    e = rows.iloc[0]
+    e = dataset.events.iloc[positions[0]]
     type_labels = lookup(dataset.event_types, "id", "label")
     participants = ""
     if pd.notna(e["participants"]):

@@ -157,6 +157,12 @@ Spec = Filters | Criteria
 """Anything the query functions accept as filters."""
 
 
+@per_dataset(maxsize=1)
+def event_index(dataset: Dataset) -> pd.Index:
+    """The dataset's event ids, hashed once, for membership tests."""
+    return pd.Index(dataset.events["event_id"])
+
+
 @dataclass(frozen=True)
 class Window:
     """The inclusive day window [start, end] the analyst chose, resolved against the data."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import param
 
@@ -121,6 +121,7 @@ def from_query(
     event_types: Iterable[str] | None = None,
     relation_types: Iterable[str] | None = None,
     regions: Iterable[str] | None = None,
+    event_exists: Callable[[str], bool] | None = None,
 ) -> tuple[dict[str, object], list[str]]:
     """Parse a query string into filter updates, skipping what does not parse.
 
@@ -170,7 +171,8 @@ def from_query(
             else:
                 notices.append(f"ignored {key!r}: use one of {', '.join(allowed)}")
         elif name == "event":
-            if _ANY_ID.match(raw):
+            known_event = event_exists is not None and _ANY_ID.match(raw) and event_exists(raw)
+            if known_event or _ID.match(raw):
                 updates[name] = raw
             else:
                 notices.append(f"ignored {key!r}: not an event id")
