@@ -7,6 +7,8 @@ No input file produces a Python traceback: problems are reported one per line.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -82,17 +84,12 @@ def serve_command(args: argparse.Namespace, extra: Sequence[str]) -> list[str]:
 
 
 def cmd_serve(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
-    import os
-    import subprocess
 
     from .dataset import resolve_path
-    from .validation import validate
 
+    # Not validated here: the server does it for the first session (the page and the log show
+    # any problem), and doing it twice would double the time to the first page.
     directory = resolve_path(args.data)
-    problems = validate(directory)
-    if problems:
-        print(f"warning: {len(problems)} problem(s) in {directory}; the page will list them",
-              file=sys.stderr)  # fmt: skip
     if args.address not in ("127.0.0.1", "localhost", "::1") and not args.expose:
         print(
             f"alliances serve: refusing to listen on {args.address} without --expose "
@@ -103,11 +100,44 @@ def cmd_serve(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
     env = dict(os.environ, ALLIANCES_DATA=str(directory))
     cmd = serve_command(args, extra)
     print(f"Serving {directory} at http://{args.address}:{args.port}/", file=sys.stderr)
-    if os.name == "posix":
-        sys.stdout.flush()
-        sys.stderr.flush()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name == "posix" and args.num_procs <= 1:
         os.execve(sys.executable, cmd, env)  # the server keeps this process id
-    return subprocess.call(cmd, env=env)
+    return _supervise(cmd, env)
+
+
+def _supervise(cmd: list[str], env: dict[str, str]) -> int:
+    """Run ``panel serve`` in its own process group and stop the whole group when stopped.
+
+    With ``--num-procs``, Tornado forks workers that outlive a SIGTERM sent to their parent
+    alone; forwarding the signal to the group (then SIGKILL after a grace period) means that
+    stopping ``alliances serve`` by its PID stops every worker.
+    """
+    import signal
+    import subprocess
+
+    if os.name != "posix":
+        return subprocess.call(cmd, env=env)
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True)
+
+    def stop(signum, _frame):
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        raise SystemExit(128 + signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, stop)
+    try:
+        return proc.wait()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
