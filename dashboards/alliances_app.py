@@ -5,6 +5,7 @@ panel serve dashboards/alliances_app.py --args --data FOLDER  # your own
 alliances serve [--data FOLDER]                               # the same, with defaults
 """
 
-from alliances.app import create_app, data_from_argv
+from alliances.app import create_app, data_from_argv, local_stylesheets
 
 create_app(data_from_argv()).servable()
+local_stylesheets()

@@ -3,7 +3,9 @@ panel serve, and no secret in the logs. Real servers on free loopback ports."""
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
+import json
 import os
 import signal
 import socket
@@ -81,19 +83,19 @@ def test_other_interfaces_need_an_explicit_flag(tmp_path):
     assert origins == ["intel.example:443"]
 
 
-@pytest.fixture(scope="module")
-def auth_server(tmp_path_factory):
+@contextlib.contextmanager
+def start_server(args: list[str], log: Path, env: dict[str, str] | None = None):
+    """``alliances serve --data SMALL --port FREE ARGS``; yields its base URL once /login
+    answers, and stops it (by its PID) afterwards."""
     port = free_port()
-    log = tmp_path_factory.mktemp("serve") / "server.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [
-                sys.executable, "-m", "alliances.cli", "serve", "--data", str(SMALL),
-                "--port", str(port), "--basic-auth", PASSWORD, "--cookie-secret", COOKIE_SECRET,
-            ],
+            [sys.executable, "-m", "alliances.cli", "serve", "--data", str(SMALL),
+             "--port", str(port), *args],
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env=env,
         )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -106,13 +108,23 @@ def auth_server(tmp_path_factory):
                 proc.kill()
                 pytest.fail(f"server did not start:\n{log.read_text()}")
             time.sleep(0.3)
-    yield base, log
-    os.kill(proc.pid, signal.SIGTERM)
     try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+        yield base
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def auth_server(tmp_path_factory):
+    log = tmp_path_factory.mktemp("serve") / "server.log"
+    args = ["--basic-auth", PASSWORD, "--cookie-secret", COOKIE_SECRET]
+    with start_server(args, log) as base:
+        yield base, log
 
 
 def test_every_route_but_login_redirects_to_login(auth_server):
@@ -151,3 +163,36 @@ def test_a_wrong_password_is_refused_and_the_right_one_gets_in(auth_server):
     text = log.read_text()
     assert PASSWORD not in text
     assert COOKIE_SECRET not in text
+
+
+def log_in(base: str, password: str) -> int:
+    """Log in as ``analyst``; the status of the dashboard's page with the cookies received."""
+    jar = http.cookiejar.CookieJar()
+    request(f"{base}/login", {"username": "analyst", "password": password}, jar=jar)
+    return request(f"{base}/alliances_app", jar=jar)[0]
+
+
+def test_credentials_from_the_environment_keep_their_capitals(tmp_path):
+    """Secrets belong in the environment, not on the command line (``ps`` shows it). Panel
+    lower-cases PANEL_BASIC_AUTH, so a password given there directly is refused with advice,
+    and a credentials file at a lower-case path keeps the password's capitals."""
+    env = dict(os.environ, PANEL_BASIC_AUTH=PASSWORD, PANEL_COOKIE_SECRET=COOKIE_SECRET)
+    refused = subprocess.run(
+        [sys.executable, "-m", "alliances.cli", "serve", "--data", str(SMALL)],
+        capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert "lower-case path" in refused.stderr
+    assert PASSWORD not in refused.stderr + refused.stdout
+
+    users = tmp_path / "users.json"
+    assert str(users) == str(users).lower(), "the test needs a lower-case temporary folder"
+    users.write_text(json.dumps({"analyst": PASSWORD}), encoding="utf-8")
+    users.chmod(0o600)
+    env["PANEL_BASIC_AUTH"] = str(users)
+    log = tmp_path / "server.log"
+    with start_server([], log, env) as base:
+        assert log_in(base, PASSWORD.lower()) == 302
+        assert log_in(base, PASSWORD) == 200
+    assert PASSWORD not in log.read_text()
+    assert COOKIE_SECRET not in log.read_text()

@@ -261,6 +261,24 @@ def _quiet_closed_websockets() -> None:
     loop.set_exception_handler(handler)
 
 
+def local_stylesheets() -> None:
+    """Point the session's Panel stylesheets at this server's ``static/`` route.
+
+    Panel rewrites its components' stylesheet URLs (which name cdn.holoviz.org) only while it
+    renders a page's HTML. A session that Bokeh builds from a websocket instead (the page's own
+    session reached another ``--num-procs`` worker, or was discarded before the page connected)
+    would keep the CDN URLs: offline, such a page loses Panel's widget and table styles.
+    Call it after ``.servable()``; it is harmless when the page's HTML did the rewrite.
+    ``patch_model_css`` is Panel-internal: tests/test_reliability.py fails if it changes.
+    """
+    from panel.io.resources import LOCAL_DIST, patch_model_css
+
+    rel = pn.state.rel_path
+    dist = f"{rel}/{LOCAL_DIST}" if rel else LOCAL_DIST
+    for root in pn.state.curdoc.roots:
+        patch_model_css(root, dist_url=dist)
+
+
 def create_app(data: str | os.PathLike[str] | None = None) -> pn.template.BaseTemplate:
     """One browser session's dashboard (``panel serve`` calls this per session)."""
     pn.extension("plotly", "tabulator", notifications=False)

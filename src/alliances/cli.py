@@ -97,6 +97,17 @@ def cmd_serve(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
             file=sys.stderr,
         )
         return USAGE_ERROR
+    credentials = os.environ.get("PANEL_BASIC_AUTH", "")
+    if credentials != credentials.lower():
+        # Panel lower-cases this variable: a password given here would silently become
+        # another one, and a path with capitals one that does not exist.
+        print(
+            "alliances serve: PANEL_BASIC_AUTH has capital letters, which Panel lower-cases: "
+            'put the credentials in a JSON file ({"user": "password"}) at a lower-case '
+            "path and give that path",
+            file=sys.stderr,
+        )
+        return USAGE_ERROR
     env = dict(os.environ, ALLIANCES_DATA=str(directory))
     cmd = serve_command(args, extra)
     print(f"Serving {directory} at http://{args.address}:{args.port}/", file=sys.stderr)

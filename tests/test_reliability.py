@@ -1,0 +1,111 @@
+"""`alliances serve` under several sessions at once, after many sessions, with --num-procs.
+
+Real servers on free loopback ports and real websocket sessions (Bokeh's protocol, as the
+browser speaks it), driven by the functions of scripts/reliability.py at small counts; the
+script measures the same with the full counts (docs/reliability.md). Each session opens its own
+deep link and checks that its KPI cards, URL and (Events tab open) table count are what
+``alliances.select`` gives for its own filters.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ROOT / "tests" / "fixtures" / "small"
+
+
+def _load_script():
+    path = ROOT / "scripts" / "reliability.py"
+    spec = importlib.util.spec_from_file_location("reliability", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["reliability"] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+reliability = _load_script()
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def oracle():
+    """The small dataset on the test's side: what each set of filters must show."""
+    return reliability.Oracle(SMALL)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """One ``alliances serve`` that destroys closed sessions after 1 s, with the debug probe."""
+    log = tmp_path_factory.mktemp("reliability") / "server.log"
+    with reliability.running(SMALL, log, cleanup_ms=reliability.CLEANUP_MS) as server:
+        yield server
+
+
+def test_concurrent_sessions_each_see_their_own_filters(server, oracle):
+    result = reliability.run_concurrency(server, oracle, sessions=6, changes=10, think=0.0)
+
+    problems = result.errors + result.leaks + result.server_errors
+    assert not problems, "\n".join(problems)
+    assert result.held >= 6, f"the server held {result.held} sessions at once"
+    assert result.changes_ok == 60
+    assert len(result.latencies) == 60
+    # every session had its own actor, so a shared state would have shown in the URLs
+    assert len({reliability.plan(oracle, i, 0)[0]["actors"][0] for i in range(6)}) == 6
+
+
+def test_closed_sessions_are_destroyed_and_memory_comes_back(server, oracle):
+    result = reliability.run_memory(server, oracle, sessions=20, batch=10, settle=1.0, trim=False)
+
+    assert not result.errors, "\n".join(result.errors)
+    assert result.held == [10, 10], "sessions the server held in each batch"
+    after = result.probe_after
+    assert sum(after["sessions"].values()) == 0, after
+    assert after["dashboards"] == 0, after.get("referrers")
+    assert after["server_sessions"] == 0
+    assert after["plotly_panes"] == 0
+    assert all(n == 0 for n in after["pn_state"].values()), after["pn_state"]
+    # the query layer's per_dataset caches stay within their bounds (maxsize 16 at most)
+    assert all(n <= 16 for n in after["per_dataset_entries"].values()), after
+    # 10 more sessions, and the objects the server tracks did not grow by a dashboard's worth
+    # (about 10,000 each); pandas' weak-reference lists explain the little they do grow
+    assert result.objects[-1] - result.objects[0] < 50_000, result.objects
+    assert result.growth < 100e6, (
+        f"RSS grew by {result.growth / 1e6:.0f} MB over {result.baseline / 1e6:.0f} MB "
+        f"after 20 sessions were destroyed"
+    )
+
+
+def test_num_procs_two_workers_serve_the_dashboard(tmp_path, oracle):
+    log = tmp_path / "server.log"
+    with reliability.running(SMALL, log, num_procs=2) as server:
+        assert len(server.probe_all(2)) == 2, "the two worker processes do not both answer"
+        for _ in range(3):
+            with urllib.request.urlopen(server.url, timeout=60) as response:
+                assert response.status == 200
+                assert b"Alliances" in response.read()
+
+        # sessions one after another until each worker holds one; each checks two changes
+        per_process, errors = reliability.sessions_on_every_process(server, oracle, 2)
+        assert not errors, "\n".join(errors)
+        assert len(per_process) == 2, per_process
+        assert all(per_process.values()), f"websocket sessions per worker: {per_process}"
+        assert not server.error_lines(), server.output()
+
+
+def test_a_session_built_by_its_websocket_loads_nothing_off_the_server(server, oracle):
+    """The page's own session is discarded before its websocket arrives (as when the socket
+    reaches another --num-procs worker): Bokeh builds a new one, whose Panel stylesheets must
+    still come from this server, not cdn.holoviz.org."""
+    page = reliability.websocket_built_page(server, oracle, delay=3.0)
+
+    assert page.ok, "the page did not show its deep link's KPIs"
+    assert not page.errors, "\n".join(page.errors)
+    assert not page.external, sorted(page.external)
