@@ -11,7 +11,6 @@ import gc
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,19 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
+from alliances.testing import APP_PATH, HOST, chromium, free_port, stop_process
+
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboards" / "alliances_app.py"
-HOST = "127.0.0.1"
 KINDS = ("actors", "dates", "types")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 # --------------------------------------------------------------------------- statistics
@@ -312,12 +303,14 @@ def warm_up() -> None:
 def figures_json(view) -> tuple[int, dict[str, int]]:
     """Sum of ``len(fig.to_json())`` over the Plotly panes, plus the table's first page."""
     import panel as pn
+    import plotly.io as pio
 
     sizes = {}
     for pane in view.select(pn.pane.Plotly):
         if pane.object is not None:
             name = next((c for c in _css(pane) if c.startswith("al-")), "plotly")
-            sizes[name] = len(pane.object.to_json())
+            # the panes hold figure specs (dicts) or Figures: plotly serialises both
+            sizes[name] = len(pio.to_json(pane.object, validate=False))
     for table in view.select(pn.widgets.Tabulator):
         value = table.value
         if value is not None and len(value.columns):
@@ -460,12 +453,6 @@ def briefing(dataset, actors: list[str], runs: int, budget: float) -> BriefingRe
 # --------------------------------------------------------------------------- cold start
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
 class ColdStart:
     server_s: Series  # the server answers HTTP
@@ -513,65 +500,47 @@ def cold_start(path: Path, runs: int, budget: float, timeout: float = 900.0) -> 
     ``html_s`` when the page's HTML arrived (its session built), ``page_s`` when both graphs
     hold traces. Only the process started here is stopped.
     """
-    from playwright.sync_api import sync_playwright
-
     res = ColdStart(Series(planned=runs), Series(planned=runs), Series(planned=runs))
-    chromium = shutil.which("chromium")
-    if chromium is None:
+    if shutil.which("chromium") is None:
         res.error = "no `chromium` on PATH"
         return res
     env = {k: v for k, v in os.environ.items() if k != "ALLIANCES_DATA"}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            for _ in within_budget(runs, budget):
-                port = free_port()
-                cmd = [sys.executable, "-m", "panel", "serve", str(APP), "--port", str(port)]
-                cmd += ["--address", HOST, "--allow-websocket-origin", f"{HOST}:{port}"]
-                cmd += ["--args", "--data", str(path)]
-                with tempfile.TemporaryFile() as log:
-                    t0 = time.perf_counter()
-                    proc = subprocess.Popen(
-                        cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env=env
-                    )
+    with chromium() as browser:
+        for _ in within_budget(runs, budget):
+            port = free_port()
+            cmd = [sys.executable, "-m", "panel", "serve", str(APP), "--port", str(port)]
+            cmd += ["--address", HOST, "--allow-websocket-origin", f"{HOST}:{port}"]
+            cmd += ["--args", "--data", str(path)]
+            with tempfile.TemporaryFile() as log:
+                t0 = time.perf_counter()
+                proc = subprocess.Popen(
+                    cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env=env
+                )
+                try:
+                    deadline = t0 + timeout
+                    if not _server_up(port, deadline):
+                        res.error = "server did not answer"
+                        break
+                    res.server_s.values.append(time.perf_counter() - t0)
+                    context = browser.new_context(viewport={"width": 1400, "height": 1000})
                     try:
-                        deadline = t0 + timeout
-                        if not _server_up(port, deadline):
-                            res.error = "server did not answer"
+                        page = context.new_page()
+                        page.goto(
+                            f"http://{HOST}:{port}{APP_PATH}",
+                            timeout=timeout * 1000,
+                            wait_until="commit",
+                        )
+                        res.html_s.values.append(time.perf_counter() - t0)
+                        if not _graphs_drawn(page, deadline):
+                            res.error = "graphs not drawn before the timeout"
                             break
-                        res.server_s.values.append(time.perf_counter() - t0)
-                        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-                        try:
-                            page = context.new_page()
-                            page.goto(
-                                f"http://{HOST}:{port}/alliances_app",
-                                timeout=timeout * 1000,
-                                wait_until="commit",
-                            )
-                            res.html_s.values.append(time.perf_counter() - t0)
-                            if not _graphs_drawn(page, deadline):
-                                res.error = "graphs not drawn before the timeout"
-                                break
-                            res.page_s.values.append(time.perf_counter() - t0)
-                        finally:
-                            context.close()
+                        res.page_s.values.append(time.perf_counter() - t0)
                     finally:
-                        _stop(proc)
-                        if res.error:
-                            log.seek(0)
-                            tail = log.read().decode("utf-8", "replace").strip().splitlines()
-                            res.error += ": " + " | ".join(tail[-3:])[:300]
-        finally:
-            browser.close()
+                        context.close()
+                finally:
+                    stop_process(proc)
+                    if res.error:
+                        log.seek(0)
+                        tail = log.read().decode("utf-8", "replace").strip().splitlines()
+                        res.error += ": " + " | ".join(tail[-3:])[:300]
     return res
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """Terminate this PID (and only it); kill it if it does not stop."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=20)

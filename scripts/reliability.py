@@ -42,7 +42,6 @@ import platform
 import random
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -56,10 +55,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from alliances.testing import HOST, ServerProcess, chromium, free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = Path(__file__).resolve().parent
-HOST = "127.0.0.1"
-APP_PATH = "/alliances_app"
 PROBE_PATH = "/reliability/probe"
 START_TIMEOUT = 90.0
 CHANGE_TIMEOUT = 300.0
@@ -67,15 +66,6 @@ CHANGE_TIMEOUT = 300.0
 OPEN_TIMEOUT = 300.0
 CLEANUP_MS = 1000
 """In the memory run, Bokeh destroys sessions without a connection after this long (ms)."""
-CHROMIUM_ARGS = [  # the flags tests/browser/conftest.py launches Debian's Chromium with
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 HAND_WRITTEN = ("\n## Findings", "\n## Production deployment")
 """Sections of the report written by hand: the script keeps them when it rewrites the page."""
 ERROR_LINES = re.compile(r"Traceback|failed to update|Error\b|Exception\b")
@@ -84,14 +74,30 @@ KPI_CARD = re.compile(
 )
 
 
+def run_async(coroutine):
+    """``asyncio.run(coroutine)``, in a thread of its own when this thread already runs an
+    event loop (Playwright's sync API keeps one running while a browser is open)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    result: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            result["value"] = asyncio.run(coroutine)
+        except BaseException as exc:
+            result["error"] = exc
+
+    thread = threading.Thread(target=run, name="reliability-async")
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
 # --------------------------------------------------------------------------- servers
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now, on the loopback interface."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def serve_args(
@@ -114,24 +120,10 @@ def serve_args(
 
 
 @dataclass
-class Server:
+class Server(ServerProcess):
     """An ``alliances serve`` process this script started (and stops, by its PID)."""
 
-    proc: subprocess.Popen
-    port: int
-    log: Path
-    command: list[str]
-
-    @property
-    def base(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    @property
-    def url(self) -> str:
-        return self.base + APP_PATH
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
+    command: list[str] = field(default_factory=list)
 
     def error_lines(self) -> list[str]:
         """Log lines that report an error: tracebacks, views that failed to update."""
@@ -206,16 +198,6 @@ class Server:
             if held == count or time.monotonic() > deadline:
                 return answer
             time.sleep(0.5)
-
-    def stop(self) -> None:
-        """Terminate this server's process (only this PID); kill it if it does not stop."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=20)
 
 
 def start_server(
@@ -705,12 +687,17 @@ class BrowserSession:
             self.context.close()
 
 
-def websocket_built_page(server: Server, oracle: Oracle, delay: float = 4.0) -> BrowserSession:
+def websocket_built_page(
+    server: Server, oracle: Oracle, delay: float = 4.0, browser=None
+) -> BrowserSession:
     """A Chromium page whose session the websocket had to build: Bokeh's JavaScript is held
     back ``delay`` seconds, so a server started with ``cleanup_ms`` of 1 s discards the session
     the page's HTTP request made before the page connects (as when the websocket reaches
-    another ``--num-procs`` worker). Returns the page (closed): its ``ok`` and ``external``."""
-    with chromium() as browser:
+    another ``--num-procs`` worker). Returns the page (closed): its ``ok``, ``errors`` and
+    ``external``. ``browser``: a Playwright browser to use (default: launch one)."""
+    with contextlib.ExitStack() as stack:
+        if browser is None:
+            browser = stack.enter_context(chromium())
         context = browser.new_context()
         context.route(
             re.compile(r".*/static/js/bokeh\.min\.js.*"),
@@ -719,20 +706,6 @@ def websocket_built_page(server: Server, oracle: Oracle, delay: float = 4.0) -> 
         page = BrowserSession(context, server.url, oracle, 0)
         page.close()
     return page
-
-
-@contextlib.contextmanager
-def chromium() -> Iterator[object]:
-    """Debian's Chromium through Playwright, with the browser tests' flags."""
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 # --------------------------------------------------------------------------- 1. concurrency
@@ -868,7 +841,7 @@ def run_solo(server: Server, oracle: Oracle, changes: int, index: int) -> list[f
         finally:
             await session.close()
 
-    return asyncio.run(go())
+    return run_async(go())
 
 
 def run_concurrency(
@@ -1043,7 +1016,7 @@ def hold(
     while_held: Callable[[int], None] = lambda n: None,
 ) -> list[str]:
     """Sessions opened at the same time and held while ``while_held(count)`` runs; errors."""
-    return asyncio.run(_hold(server, oracle, indices, while_held))
+    return run_async(_hold(server, oracle, indices, while_held))
 
 
 def settled(server: Server) -> int:
@@ -1182,7 +1155,7 @@ def sessions_on_every_process(
 ) -> tuple[dict[int, int], list[str]]:
     """Open sessions one after another (each checks a change) until every worker holds one
     (at most ``most``), then change each again. Returns the connections per worker, errors."""
-    return asyncio.run(_on_every_process(server, oracle, processes, most))
+    return run_async(_on_every_process(server, oracle, processes, most))
 
 
 def run_num_procs(
@@ -1393,8 +1366,9 @@ def procs_section(p: ProcsResult) -> list[str]:
     if p.pages:
         lines.append(
             f"- Chromium page loads: {sum(ok for ok, _ in p.pages)} of {len(p.pages)} showed "
-            f"their deep link's KPIs; {cdn} of them requested Panel's CSS from cdn.holoviz.org "
-            "(their websocket reached the other worker, which built a second session for it)."
+            f"their deep link's KPIs; {cdn} of them requested anything off 127.0.0.1 (a page "
+            "whose websocket reaches the other worker gets a second session, built from the "
+            "websocket; see Findings)."
         )
     lines.append(f"- Result: **{'works, no errors' if p.ok else 'problems, see below'}**.")
     problems = p.errors + (c.errors + c.leaks + c.server_errors if c else [])
@@ -1542,7 +1516,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "the server discarded the session the page's HTTP request made, as happens when "
             "the websocket reaches another `--num-procs` worker): KPIs "
             f"{'right' if built.ok else 'WRONG'}, **{len(built.external)}** requests off "
-            f"127.0.0.1 ({', '.join(sorted(built.external)[:2]) or 'none'}...). See Findings.",
+            "127.0.0.1"
+            + (f" ({', '.join(sorted(built.external)[:2])} ...)" if built.external else "")
+            + ". See Findings.",
             "",
         ]
     if procs is not None:

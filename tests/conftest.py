@@ -1,4 +1,8 @@
-"""Fixtures for the data layer: the small valid dataset, and copies of it with one mistake."""
+"""Fixtures for the data layer: the small valid dataset, and copies of it with one mistake.
+
+The query, metrics, figure and format tests also take ``ds`` (the small dataset, loaded once per
+module) and mark themselves ``pytest.mark.usefixtures("fresh_caches")``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from alliances.dataset import clear_cache
+from alliances.dataset import Dataset, clear_cache
+from unit_helpers import clear_query_caches, small
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SMALL = FIXTURES / "small"
@@ -23,6 +28,22 @@ def _fresh_dataset_cache():
     clear_cache()
     yield
     clear_cache()
+
+
+@pytest.fixture
+def fresh_caches():
+    """No load, selection, array or layout cached by an earlier test."""
+    clear_cache()
+    clear_query_caches()
+    yield
+    clear_cache()
+    clear_query_caches()
+
+
+@pytest.fixture(scope="module")
+def ds() -> Dataset:
+    """The small dataset, loaded once for the module (its frames are read-only)."""
+    return small()
 
 
 @pytest.fixture

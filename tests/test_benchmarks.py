@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `pytest` (not `python -m pytest`) does not put the root there
     sys.path.insert(0, str(ROOT))
 
+from benchmarks import measure  # noqa: E402
 from benchmarks.synthetic import REAL_ACTORS, generate  # noqa: E402
 
 LARGE = 100_000
@@ -94,6 +95,22 @@ def test_shares_of_the_event_columns(small_folder: Path):
     assert 0.35 < len(urls) / n < 0.65
     assert urls.str.startswith("https://").all()
     assert events["title"].str.len().between(10, 160).all()
+
+
+def test_the_benchmark_measures_every_kind_of_change(small_folder: Path):
+    """The measuring code of ``python -m benchmarks`` runs on today's views (not timed): each
+    change replaces the figures and is counted in Bokeh patch bytes and in figure JSON."""
+    dataset = alliances.load_dataset(small_folder, cache=False)
+    plan = measure.plan_changes(dataset, repeat=2, seed=0)
+    result, profiled = measure.filter_changes(dataset, plan, budget=120, profile_worst=True)
+
+    assert set(result.kinds) == set(measure.KINDS)
+    for kind, res in result.kinds.items():
+        assert res.ms.n == 2, kind
+        assert res.stale == 0, f"{kind}: a change left the network or timeline figure as it was"
+        assert min(res.patch_bytes.values) > 1_000, kind
+        assert min(res.json_bytes.values) > 1_000, kind
+    assert "filters.param.update" in profiled
 
 
 # --------------------------------------------------------------------------- 100,000 events

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alliances import dataset as dataset_module
 from alliances import metrics, query
 from alliances.figures import network_figure, ranking_figure, temperature_figure, timeline_figure
 from alliances.figures.common import epoch_ms, esc
@@ -21,26 +20,12 @@ from unit_helpers import (
     SVG_ID,
     actor,
     build,
-    clear_query_caches,
     event,
     hostile_dataset,
     relation,
-    small,
 )
 
-
-@pytest.fixture(autouse=True)
-def _fresh_caches():
-    dataset_module.clear_cache()
-    clear_query_caches()
-    yield
-    dataset_module.clear_cache()
-    clear_query_caches()
-
-
-@pytest.fixture(scope="module")
-def ds():
-    return small()
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 def ms(day: str) -> float:

@@ -9,27 +9,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from alliances import dataset as dataset_module
 from alliances import schema
 from alliances.dataset import Dataset, load_dataset
 from alliances.formats import partial_dates, to_csv, to_public
-from unit_helpers import DATA, actor, build, clear_query_caches, event, small
+from unit_helpers import DATA, actor, build, event
 
 TABLES = ("actors", "event_types", "relation_types", "relations", "events")
 
 
-@pytest.fixture(autouse=True)
-def _fresh_caches():
-    dataset_module.clear_cache()
-    clear_query_caches()
-    yield
-    dataset_module.clear_cache()
-    clear_query_caches()
-
-
-@pytest.fixture(scope="module")
-def ds():
-    return small()
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 def rows(text: str) -> dict[str, dict[str, str]]:

@@ -10,19 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alliances import dataset as dataset_module
 from alliances import metrics
 from alliances.dataset import load_dataset
 from unit_helpers import DATA, SMALL, actor, build, clear_query_caches, relation, small
 
-
-@pytest.fixture(autouse=True)
-def _fresh_caches():
-    dataset_module.clear_cache()
-    clear_query_caches()
-    yield
-    dataset_module.clear_cache()
-    clear_query_caches()
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 def relations_frame(*edges: tuple[str, str] | tuple[str, str, str]) -> pd.DataFrame:

@@ -9,29 +9,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from alliances import dataset as dataset_module
 from alliances import query
 from alliances.query import Criteria
 from alliances.state import Filters
-from unit_helpers import actor, build, clear_query_caches, event, relation, small
+from unit_helpers import actor, build, event, relation, small
 
 D = dt.date
 
 
-@pytest.fixture(autouse=True)
-def _fresh_caches():
-    """No load or selection cached by an earlier test."""
-    dataset_module.clear_cache()
-    clear_query_caches()
-    yield
-    dataset_module.clear_cache()
-    clear_query_caches()
-
-
-@pytest.fixture(scope="module")
-def ds():
-    """The small dataset, loaded once for the module (its frames are read-only)."""
-    return small()
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 def ids(frame: pd.DataFrame, column: str = "event_id") -> list[str]:
@@ -462,16 +448,28 @@ def magnitudes(tmp_path: Path, rows: list[dict]):
     return build(tmp_path, actors=[actor("PRK"), actor("RUS"), actor("USA")], events=rows)
 
 
+def containers(
+    eid: str,
+    date: str,
+    amount: str,
+    basis: str = "cumulative",
+    etype: str = "arms_transfer",
+    a1: str = "PRK",
+    a2: str = "RUS",
+) -> dict:
+    """An event row with a magnitude in containers (by default a PRK-RUS cumulative estimate)."""
+    return event(
+        eid, date, etype, a1, a2, magnitude=amount, unit="containers", magnitude_basis=basis
+    )
+
+
+# Two cumulative estimates of one series, PRK to RUS: the later one is the larger.
+ESTIMATE_5000 = containers("c1", "2023-10-01", "5000")
+ESTIMATE_7000 = containers("c2", "2024-02-01", "7000")
+
+
 def test_kpis_take_the_latest_cumulative_estimate(tmp_path: Path):
-    ds = magnitudes(
-        tmp_path,
-        [
-            event("c1", "2023-10-01", "arms_transfer", "PRK", "RUS", magnitude="5000",
-                  unit="containers", magnitude_basis="cumulative"),
-            event("c2", "2024-02-01", "arms_transfer", "PRK", "RUS", magnitude="7000",
-                  unit="containers", magnitude_basis="cumulative"),
-        ],
-    )  # fmt: skip
+    ds = magnitudes(tmp_path, [ESTIMATE_5000, ESTIMATE_7000])
     k = query.kpis(ds.events)
     assert k["events"] == 2
     assert k["totals"].to_dict() == {"containers": 7000.0}
@@ -481,15 +479,12 @@ def test_kpis_add_amounts_to_the_latest_cumulative_estimate(tmp_path: Path):
     ds = magnitudes(
         tmp_path,
         [
-            event("c2", "2024-02-01", "arms_transfer", "PRK", "RUS", magnitude="7000",
-                  unit="containers", magnitude_basis="cumulative"),
-            event("c1", "2023-10-01", "arms_transfer", "PRK", "RUS", magnitude="5000",
-                  unit="containers", magnitude_basis="cumulative"),
-            event("a1", "2024-03-01", "arms_transfer", "PRK", "RUS", magnitude="100",
-                  unit="containers", magnitude_basis="amount"),
+            ESTIMATE_7000,
+            ESTIMATE_5000,
+            containers("a1", "2024-03-01", "100", "amount"),
             event("u1", "2024-03-02", "aid", "USA", "RUS", magnitude="2.5", unit="USD"),
         ],
-    )  # fmt: skip
+    )
     totals = query.kpis(ds.events)["totals"]
     assert totals.to_dict() == {"containers": 7100.0, "USD": 2.5}
     assert list(totals.index) == ["containers", "USD"]  # largest first
@@ -499,16 +494,12 @@ def test_kpis_add_the_latest_estimates_of_different_series(tmp_path: Path):
     ds = magnitudes(
         tmp_path,
         [
-            event("c1", "2023-10-01", "arms_transfer", "PRK", "RUS", magnitude="5000",
-                  unit="containers", magnitude_basis="cumulative"),
-            event("c2", "2024-02-01", "arms_transfer", "PRK", "RUS", magnitude="7000",
-                  unit="containers", magnitude_basis="cumulative"),
-            event("x1", "2024-01-01", "arms_transfer", "USA", "RUS", magnitude="300",
-                  unit="containers", magnitude_basis="cumulative"),
-            event("x2", "2024-01-01", "aid", "PRK", magnitude="40", unit="containers",
-                  magnitude_basis="cumulative"),
+            ESTIMATE_5000,
+            ESTIMATE_7000,
+            containers("x1", "2024-01-01", "300", a1="USA"),
+            containers("x2", "2024-01-01", "40", etype="aid", a2=""),
         ],
-    )  # fmt: skip
+    )
     assert query.kpis(ds.events)["totals"].to_dict() == {"containers": 7340.0}
 
 

@@ -9,28 +9,19 @@ deep link and checks that its KPI cards, URL and (Events tab open) table count a
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from unit_helpers import reliability_script
+
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "tests" / "fixtures" / "small"
 
 
-def _load_script():
-    path = ROOT / "scripts" / "reliability.py"
-    spec = importlib.util.spec_from_file_location("reliability", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["reliability"] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
-reliability = _load_script()
+reliability = reliability_script()
 
 pytestmark = pytest.mark.slow
 
@@ -98,14 +89,3 @@ def test_num_procs_two_workers_serve_the_dashboard(tmp_path, oracle):
         assert len(per_process) == 2, per_process
         assert all(per_process.values()), f"websocket sessions per worker: {per_process}"
         assert not server.error_lines(), server.output()
-
-
-def test_a_session_built_by_its_websocket_loads_nothing_off_the_server(server, oracle):
-    """The page's own session is discarded before its websocket arrives (as when the socket
-    reaches another --num-procs worker): Bokeh builds a new one, whose Panel stylesheets must
-    still come from this server, not cdn.holoviz.org."""
-    page = reliability.websocket_built_page(server, oracle, delay=3.0)
-
-    assert page.ok, "the page did not show its deep link's KPIs"
-    assert not page.errors, "\n".join(page.errors)
-    assert not page.external, sorted(page.external)

@@ -8,7 +8,6 @@ import http.cookiejar
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,16 +19,11 @@ from pathlib import Path
 import pytest
 
 from alliances.cli import build_parser, serve_command
+from alliances.testing import free_port
 
 SMALL = Path(__file__).parent / "fixtures" / "small"
 PASSWORD = "Corr3ct-Horse-Battery"
 COOKIE_SECRET = "cookie-secret-0123456789-abcdefghij"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):

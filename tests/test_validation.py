@@ -59,6 +59,273 @@ def test_a_path_that_is_not_a_folder_is_one_problem(tmp_path):
     assert report(tmp_path / "nowhere") == [f"{tmp_path / 'nowhere'}:0: -: not a dataset folder"]
 
 
+# --------------------------------------------------------------------------- one mistake, one line
+
+
+@pytest.mark.parametrize(
+    ("filename", "old", "new", "expected"),
+    [
+        # a header row
+        pytest.param(
+            "relations.csv",
+            "directed,start_date,end_date",
+            "directed,begun,end_date",
+            "relations.csv:1: start_date: required column is missing",
+            id="missing_required_column_is_reported_once_on_the_header",
+        ),
+        pytest.param(
+            "actors.csv",
+            "id,name,kind",
+            "code,name,kind",
+            "actors.csv:1: id: required column is missing",
+            id="missing_key_column_does_not_make_every_reference_unknown",
+        ),
+        pytest.param(
+            "actors.csv",
+            "cow_code,description\n",
+            "cow_code,cow_code\n",
+            "actors.csv:1: -: column 'cow_code' appears twice",
+            id="duplicate_header_column",
+        ),
+        # a value
+        pytest.param(
+            "actors.csv",
+            "KOR,South Korea,",
+            "KOR,,",
+            "actors.csv:4: name: required value is empty",
+            id="empty_required_value-name",
+        ),
+        pytest.param(
+            "events.csv",
+            "Munitions estimate,,AP,",
+            "Munitions estimate,,,",
+            "events.csv:5: source_name: required value is empty",
+            id="empty_required_value-source_name",
+        ),
+        pytest.param(
+            "relations.csv",
+            "rel-rus-ukr-2022,RUS,UKR,armed_conflict,false,2022-02-24",
+            "rel-rus-ukr-2022,RUS,UKR,armed_conflict,false,",
+            "relations.csv:5: start_date: required value is empty",
+            id="empty_required_value-start_date",
+        ),
+        pytest.param(
+            "events.csv",
+            "Shipments begin,,NIS,,,reported,",
+            "Shipments begin,,NIS,,,,",
+            "events.csv:7: confidence: required value is empty",
+            id="empty_required_value-confidence",
+        ),
+        pytest.param(
+            "events.csv",
+            "e3,2024-03-18,,arms_transfer,PRK,RUS,",
+            "e3,2024-03-18,,arms_transfer,PRX,RUS,",
+            "events.csv:5: actor_1: unknown actor id: 'PRX'",
+            id="unknown_actor-actor_1",
+        ),
+        # ids are case-sensitive
+        pytest.param(
+            "events.csv",
+            "e3,2024-03-18,,arms_transfer,PRK,RUS,",
+            "e3,2024-03-18,,arms_transfer,PRK,rus,",
+            "events.csv:5: actor_2: unknown actor id: 'rus'",
+            id="unknown_actor-actor_2",
+        ),
+        pytest.param(
+            "relations.csv",
+            "rel-usa-kor-1953,USA,KOR,",
+            "rel-usa-kor-1953,US,KOR,",
+            "relations.csv:4: actor_a: unknown actor id: 'US'",
+            id="unknown_actor-actor_a",
+        ),
+        pytest.param(
+            "relations.csv",
+            "rel-usa-kor-1953,USA,KOR,",
+            "rel-usa-kor-1953,USA,ROK,",
+            "relations.csv:4: actor_b: unknown actor id: 'ROK'",
+            id="unknown_actor-actor_b",
+        ),
+        pytest.param(
+            "events.csv",
+            E4,
+            "e4,2024-03-28,,veto,RUS,PRK,CHN;XYZ,New York,",
+            "events.csv:6: participants: unknown actor id in the list: 'CHN;XYZ'",
+            id="unknown_participant_in_a_list",
+        ),
+        pytest.param(
+            "events.csv",
+            "e5,2023-08,,arms_transfer,",
+            "e5,2023-08,,arms_deal,",
+            "events.csv:7: event_type: unknown event_type id: 'arms_deal'",
+            id="unknown_event_type",
+        ),
+        pytest.param(
+            "relations.csv",
+            "RUS,UKR,armed_conflict,",
+            "RUS,UKR,war,",
+            "relations.csv:5: relation_type: unknown relation_type id: 'war'",
+            id="unknown_relation_type",
+        ),
+        pytest.param(
+            "events.csv",
+            "confirmed,rel-rus-prk-2024",
+            "confirmed,rel-rus-prk-2023",
+            "events.csv:4: relation_id: unknown relation id: 'rel-rus-prk-2023'",
+            id="unknown_relation_id",
+        ),
+        pytest.param(
+            "relations.csv",
+            "rel-usa-rus-2022,",
+            "rel-rus-prk-1961,",
+            "relations.csv:6: relation_id: duplicate id (first on line 2): 'rel-rus-prk-1961'",
+            id="duplicate_id-relations",
+        ),
+        # the first e1 spans lines 2-3: the report names the line it starts on
+        pytest.param(
+            "events.csv",
+            "e3,2024-03-18,",
+            "e1,2024-03-18,",
+            "events.csv:5: event_id: duplicate id (first on line 2): 'e1'",
+            id="duplicate_id-events",
+        ),
+        pytest.param(
+            "actors.csv",
+            "UNSC,UN Security Council,",
+            "CHN,UN Security Council,",
+            "actors.csv:8: id: duplicate id (first on line 5): 'CHN'",
+            id="duplicate_id-actors",
+        ),
+        pytest.param(
+            "event_types.csv",
+            "leadership_change,",
+            "summit,",
+            "event_types.csv:17: id: duplicate id (first on line 2): 'summit'",
+            id="duplicate_id-event_types",
+        ),
+        pytest.param(
+            "events.csv",
+            "e6,2024-06-13,2024-06-15,",
+            "e6,2024-06-13,2024-06-12,",
+            "events.csv:8: end_date: end_date is before date: '2024-06-12'",
+            id="event_end_before_date",
+        ),
+        pytest.param(
+            "events.csv",
+            ",7000,containers,",
+            ",7000,,",
+            "events.csv:5: unit: magnitude is given without a unit",
+            id="magnitude_without_unit",
+        ),
+        pytest.param(
+            "event_types.csv",
+            ",#ff7f0e,",
+            ",orange,",
+            "event_types.csv:15: color: not a colour: use #rrggbb: 'orange'",
+            id="bad_colour_in_event_types",
+        ),
+        pytest.param(
+            "actors.csv",
+            "UNSC,UN Security Council,",
+            "UN SC,UN Security Council,",
+            "actors.csv:8: id: an id may not contain spaces, ';' or ',': 'UN SC'",
+            id="id_with_a_space_or_semicolon-actors",
+        ),
+        pytest.param(
+            "events.csv",
+            "e3,2024-03-18,",
+            "e;3,2024-03-18,",
+            "events.csv:5: event_id: an id may not contain spaces, ';' or ',': 'e;3'",
+            id="id_with_a_space_or_semicolon-events",
+        ),
+        pytest.param(
+            "relation_types.csv",
+            "membership,Membership,",
+            "member ship,Membership,",
+            "relation_types.csv:8: id: an id may not contain spaces, ';' or ',': 'member ship'",
+            id="id_with_a_space_or_semicolon-relation_types",
+        ),
+        pytest.param(
+            "relations.csv",
+            "rel-usa-kor-1953,USA,KOR,",
+            "rel-usa-kor-1953,USA,USA,",
+            "relations.csv:4: actor_b: actor_b is the same actor as actor_a: 'USA'",
+            id="relation_of_an_actor_with_itself",
+        ),
+        pytest.param(
+            "events.csv",
+            "arms_transfer,PRK,RUS,,,7000",
+            "arms_transfer,PRK,PRK,,,7000",
+            "events.csv:5: actor_2: actor_2 is the same actor as actor_1: 'PRK'",
+            id="event_of_an_actor_with_itself",
+        ),
+        pytest.param(
+            "relations.csv",
+            "Analysis,,,reported",
+            "Analysis,,,sure",
+            "relations.csv:6: confidence: must be one of confirmed, reported, estimated, "
+            "disputed: 'sure'",
+            id="unknown_choice-relations_confidence",
+        ),
+        pytest.param(
+            "events.csv",
+            "Panel of Experts veto,,UN,https://press.un.org/en/2024/sc15648.doc.htm,,confirmed",
+            "Panel of Experts veto,,UN,https://press.un.org/en/2024/sc15648.doc.htm,,Confirmed",
+            "events.csv:6: confidence: must be one of confirmed, reported, estimated, "
+            "disputed: 'Confirmed'",
+            id="unknown_choice-events_confidence",
+        ),
+        pytest.param(
+            "actors.csv",
+            "UNSC,UN Security Council,organization,",
+            "UNSC,UN Security Council,org,",
+            "actors.csv:8: kind: must be one of state, organization, bloc, non_state: 'org'",
+            id="unknown_choice-actors_kind",
+        ),
+        pytest.param(
+            "events.csv",
+            "containers,cumulative,",
+            "containers,total,",
+            "events.csv:5: magnitude_basis: must be one of amount, cumulative, part: 'total'",
+            id="unknown_choice-events_magnitude_basis",
+        ),
+        # a row that does not fit the header
+        pytest.param(
+            "events.csv",
+            ",New York,",
+            ",New York,Manhattan,",
+            "events.csv:6: -: row has 19 fields, the header has 18",
+            id="row_with_too_many_fields",
+        ),
+        # pandas takes the first column for the index when the first row is wider than the header
+        pytest.param(
+            "events.csv",
+            "AFP,https://example.org/a,",
+            "AFP,https://example.org/a,,",
+            "events.csv:2: -: row has 19 fields, the header has 18",
+            id="first_row_with_too_many_fields_is_not_taken_for_an_index",
+        ),
+        pytest.param(
+            "events.csv",
+            E4_URL,
+            "data:text/html,<b>hi</b>",
+            "events.csv:6: -: row has 19 fields, the header has 18",
+            id="unquoted_comma_in_a_url_splits_the_row",
+        ),
+        pytest.param(
+            "events.csv",
+            ",New York,",
+            ',"New York,',
+            "events.csv:6: -: malformed CSV: a quoted value starting on this line is never closed "
+            '(missing ")',
+            id="unclosed_quote",
+        ),
+    ],
+)
+def test_one_mistake_is_one_line(edited, filename, old, new, expected):
+    """One edit to the small dataset: the report is the one line naming the mistake."""
+    assert report(edited(filename, old, new)) == [expected]
+
+
 # --------------------------------------------------------------------------- files and columns
 
 
@@ -72,16 +339,6 @@ def test_missing_file(small_copy):
 def test_every_missing_file_is_reported(tmp_path):
     names = ["actors", "event_types", "relation_types", "relations", "events"]
     assert report(tmp_path) == [f"{n}.csv:1: -: file not found in {tmp_path}" for n in names]
-
-
-def test_missing_required_column_is_reported_once_on_the_header(edited):
-    folder = edited("relations.csv", "directed,start_date,end_date", "directed,begun,end_date")
-    assert report(folder) == ["relations.csv:1: start_date: required column is missing"]
-
-
-def test_missing_key_column_does_not_make_every_reference_unknown(edited):
-    folder = edited("actors.csv", "id,name,kind", "code,name,kind")
-    assert report(folder) == ["actors.csv:1: id: required column is missing"]
 
 
 @pytest.mark.parametrize(
@@ -102,11 +359,6 @@ def test_missing_optional_column_is_fine(small_copy, filename, column):
     assert report(small_copy) == []
 
 
-def test_duplicate_header_column(edited):
-    folder = edited("actors.csv", "cow_code,description\n", "cow_code,cow_code\n")
-    assert report(folder) == ["actors.csv:1: -: column 'cow_code' appears twice"]
-
-
 def test_extra_columns_and_column_order_do_not_matter(small_copy):
     path = small_copy / "actors.csv"
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
@@ -123,123 +375,28 @@ def test_extra_columns_and_column_order_do_not_matter(small_copy):
 
 
 @pytest.mark.parametrize(
-    ("filename", "old", "new", "expected"),
+    ("filename", "old", "new"),
     [
-        ("actors.csv", "KOR,South Korea,", "KOR,,", "actors.csv:4: name: required value is empty"),
-        (
+        pytest.param(
             "events.csv",
-            "Munitions estimate,,AP,",
-            "Munitions estimate,,,",
-            "events.csv:5: source_name: required value is empty",
+            E4,
+            "e4,2024-03-28,,veto,RUS,PRK,CHN; KOR ;USA,New York,",
+            id="participants_with_spaces_around_the_separator",
         ),
-        (
-            "relations.csv",
-            "rel-rus-ukr-2022,RUS,UKR,armed_conflict,false,2022-02-24",
-            "rel-rus-ukr-2022,RUS,UKR,armed_conflict,false,",
-            "relations.csv:5: start_date: required value is empty",
-        ),
-        (
+        pytest.param(
             "events.csv",
-            "Shipments begin,,NIS,,,reported,",
-            "Shipments begin,,NIS,,,,",
-            "events.csv:7: confidence: required value is empty",
+            "e5,2023-08,,",
+            "e5,2023-08,2023-08-03,",
+            id="event_of_a_month_ending_on_a_day_of_that_month",
+        ),
+        pytest.param(
+            "events.csv", ",7000,containers,", ",7000.5,containers,", id="decimal_magnitude"
         ),
     ],
 )
-def test_empty_required_value(edited, filename, old, new, expected):
-    assert report(edited(filename, old, new)) == [expected]
-
-
-@pytest.mark.parametrize(
-    ("filename", "old", "new", "expected"),
-    [
-        (
-            "events.csv",
-            "e3,2024-03-18,,arms_transfer,PRK,RUS,",
-            "e3,2024-03-18,,arms_transfer,PRX,RUS,",
-            "events.csv:5: actor_1: unknown actor id: 'PRX'",
-        ),
-        (
-            "events.csv",
-            "e3,2024-03-18,,arms_transfer,PRK,RUS,",
-            "e3,2024-03-18,,arms_transfer,PRK,rus,",  # ids are case-sensitive
-            "events.csv:5: actor_2: unknown actor id: 'rus'",
-        ),
-        (
-            "relations.csv",
-            "rel-usa-kor-1953,USA,KOR,",
-            "rel-usa-kor-1953,US,KOR,",
-            "relations.csv:4: actor_a: unknown actor id: 'US'",
-        ),
-        (
-            "relations.csv",
-            "rel-usa-kor-1953,USA,KOR,",
-            "rel-usa-kor-1953,USA,ROK,",
-            "relations.csv:4: actor_b: unknown actor id: 'ROK'",
-        ),
-    ],
-)
-def test_unknown_actor(edited, filename, old, new, expected):
-    assert report(edited(filename, old, new)) == [expected]
-
-
-def test_unknown_participant_in_a_list(edited):
-    folder = edited("events.csv", E4, "e4,2024-03-28,,veto,RUS,PRK,CHN;XYZ,New York,")
-    assert report(folder) == ["events.csv:6: participants: unknown actor id in the list: 'CHN;XYZ'"]
-
-
-def test_participants_may_have_spaces_around_the_separator(edited):
-    folder = edited("events.csv", E4, "e4,2024-03-28,,veto,RUS,PRK,CHN; KOR ;USA,New York,")
-    assert report(folder) == []
-
-
-def test_unknown_event_type(edited):
-    folder = edited("events.csv", "e5,2023-08,,arms_transfer,", "e5,2023-08,,arms_deal,")
-    assert report(folder) == ["events.csv:7: event_type: unknown event_type id: 'arms_deal'"]
-
-
-def test_unknown_relation_type(edited):
-    folder = edited("relations.csv", "RUS,UKR,armed_conflict,", "RUS,UKR,war,")
-    assert report(folder) == ["relations.csv:5: relation_type: unknown relation_type id: 'war'"]
-
-
-def test_unknown_relation_id(edited):
-    folder = edited("events.csv", "confirmed,rel-rus-prk-2024", "confirmed,rel-rus-prk-2023")
-    assert report(folder) == ["events.csv:4: relation_id: unknown relation id: 'rel-rus-prk-2023'"]
-
-
-@pytest.mark.parametrize(
-    ("filename", "old", "new", "expected"),
-    [
-        (
-            "relations.csv",
-            "rel-usa-rus-2022,",
-            "rel-rus-prk-1961,",
-            "relations.csv:6: relation_id: duplicate id (first on line 2): 'rel-rus-prk-1961'",
-        ),
-        (
-            # the first e1 spans lines 2-3: the report names the line it starts on
-            "events.csv",
-            "e3,2024-03-18,",
-            "e1,2024-03-18,",
-            "events.csv:5: event_id: duplicate id (first on line 2): 'e1'",
-        ),
-        (
-            "actors.csv",
-            "UNSC,UN Security Council,",
-            "CHN,UN Security Council,",
-            "actors.csv:8: id: duplicate id (first on line 5): 'CHN'",
-        ),
-        (
-            "event_types.csv",
-            "leadership_change,",
-            "summit,",
-            "event_types.csv:17: id: duplicate id (first on line 2): 'summit'",
-        ),
-    ],
-)
-def test_duplicate_id_is_reported_on_the_second_occurrence(edited, filename, old, new, expected):
-    assert report(edited(filename, old, new)) == [expected]
+def test_an_allowed_value_is_no_problem(edited, filename, old, new):
+    """An edit that looks odd but is allowed: the report is empty."""
+    assert report(edited(filename, old, new)) == []
 
 
 def test_every_later_copy_of_an_id_names_the_first(edited):
@@ -297,15 +454,6 @@ def test_relation_end_at_a_coarser_precision_in_the_same_period_is_not_before(ed
     assert report(edited("relations.csv", "1961-07-06,1995,", f"1961-07-06,{end},")) == []
 
 
-def test_event_end_before_date(edited):
-    folder = edited("events.csv", "e6,2024-06-13,2024-06-15,", "e6,2024-06-13,2024-06-12,")
-    assert report(folder) == ["events.csv:8: end_date: end_date is before date: '2024-06-12'"]
-
-
-def test_event_of_a_month_may_end_on_a_day_of_that_month(edited):
-    assert report(edited("events.csv", "e5,2023-08,,", "e5,2023-08,2023-08-03,")) == []
-
-
 @pytest.mark.parametrize(
     ("cell", "shown"),
     [
@@ -320,15 +468,6 @@ def test_event_of_a_month_may_end_on_a_day_of_that_month(edited):
 def test_magnitude_must_be_a_number(edited, cell, shown):
     folder = edited("events.csv", ",7000,containers,", f",{cell},containers,")
     assert report(folder) == [f"events.csv:5: magnitude: not a number: '{shown}'"]
-
-
-def test_magnitude_without_unit(edited):
-    folder = edited("events.csv", ",7000,containers,", ",7000,,")
-    assert report(folder) == ["events.csv:5: unit: magnitude is given without a unit"]
-
-
-def test_decimal_magnitude_is_fine(edited):
-    assert report(edited("events.csv", ",7000,containers,", ",7000.5,containers,")) == []
 
 
 @pytest.mark.parametrize(
@@ -364,50 +503,6 @@ def test_bad_colour(edited, colour):
     assert report(folder) == [f"relation_types.csv:2: color: not a colour: use #rrggbb: '{colour}'"]
 
 
-def test_bad_colour_in_event_types(edited):
-    folder = edited("event_types.csv", ",#ff7f0e,", ",orange,")
-    assert report(folder) == ["event_types.csv:15: color: not a colour: use #rrggbb: 'orange'"]
-
-
-@pytest.mark.parametrize(
-    ("filename", "old", "new", "expected"),
-    [
-        (
-            "actors.csv",
-            "UNSC,UN Security Council,",
-            "UN SC,UN Security Council,",
-            "actors.csv:8: id: an id may not contain spaces, ';' or ',': 'UN SC'",
-        ),
-        (
-            "events.csv",
-            "e3,2024-03-18,",
-            "e;3,2024-03-18,",
-            "events.csv:5: event_id: an id may not contain spaces, ';' or ',': 'e;3'",
-        ),
-        (
-            "relation_types.csv",
-            "membership,Membership,",
-            "member ship,Membership,",
-            "relation_types.csv:8: id: an id may not contain spaces, ';' or ',': 'member ship'",
-        ),
-    ],
-)
-def test_id_with_a_space_or_semicolon(edited, filename, old, new, expected):
-    assert report(edited(filename, old, new)) == [expected]
-
-
-def test_relation_of_an_actor_with_itself(edited):
-    folder = edited("relations.csv", "rel-usa-kor-1953,USA,KOR,", "rel-usa-kor-1953,USA,USA,")
-    assert report(folder) == [
-        "relations.csv:4: actor_b: actor_b is the same actor as actor_a: 'USA'"
-    ]
-
-
-def test_event_of_an_actor_with_itself(edited):
-    folder = edited("events.csv", "arms_transfer,PRK,RUS,,,7000", "arms_transfer,PRK,PRK,,,7000")
-    assert report(folder) == ["events.csv:5: actor_2: actor_2 is the same actor as actor_1: 'PRK'"]
-
-
 @pytest.mark.parametrize(
     ("cell", "shown"),
     [
@@ -435,41 +530,6 @@ def test_source_url_must_be_a_plain_web_address(edited, cell, shown):
 )
 def test_plain_web_addresses_are_fine(edited, url):
     assert report(edited("events.csv", E4_URL, url)) == []
-
-
-@pytest.mark.parametrize(
-    ("filename", "old", "new", "expected"),
-    [
-        (
-            "relations.csv",
-            "Analysis,,,reported",
-            "Analysis,,,sure",
-            "relations.csv:6: confidence: must be one of confirmed, reported, estimated, "
-            "disputed: 'sure'",
-        ),
-        (
-            "events.csv",
-            "Panel of Experts veto,,UN,https://press.un.org/en/2024/sc15648.doc.htm,,confirmed",
-            "Panel of Experts veto,,UN,https://press.un.org/en/2024/sc15648.doc.htm,,Confirmed",
-            "events.csv:6: confidence: must be one of confirmed, reported, estimated, "
-            "disputed: 'Confirmed'",
-        ),
-        (
-            "actors.csv",
-            "UNSC,UN Security Council,organization,",
-            "UNSC,UN Security Council,org,",
-            "actors.csv:8: kind: must be one of state, organization, bloc, non_state: 'org'",
-        ),
-        (
-            "events.csv",
-            "containers,cumulative,",
-            "containers,total,",
-            "events.csv:5: magnitude_basis: must be one of amount, cumulative, part: 'total'",
-        ),
-    ],
-)
-def test_unknown_choice(edited, filename, old, new, expected):
-    assert report(edited(filename, old, new)) == [expected]
 
 
 @pytest.mark.parametrize("word", ["maybe", "y", "t", "2"])
@@ -582,34 +642,10 @@ def test_crlf_line_endings_are_accepted_and_lines_counted_right(edited):
     assert report(folder) == [f"events.csv:6: date: {NOT_A_DATE}: '2024/03/28'"]
 
 
-def test_row_with_too_many_fields(edited):
-    folder = edited("events.csv", ",New York,", ",New York,Manhattan,")
-    assert report(folder) == ["events.csv:6: -: row has 19 fields, the header has 18"]
-
-
-def test_first_row_with_too_many_fields_is_not_taken_for_an_index(edited):
-    # pandas takes the first column for the index when the first row is wider than the header
-    folder = edited("events.csv", "AFP,https://example.org/a,", "AFP,https://example.org/a,,")
-    assert report(folder) == ["events.csv:2: -: row has 19 fields, the header has 18"]
-
-
 def test_every_row_one_field_wider_than_the_header(edited):
     folder = edited("actors.csv", ",cow_code,description\n", ",cow_code\n")
     assert report(folder) == [
         f"actors.csv:{line}: -: row has 8 fields, the header has 7" for line in range(2, 9)
-    ]
-
-
-def test_unquoted_comma_in_a_url_splits_the_row(edited):
-    folder = edited("events.csv", E4_URL, "data:text/html,<b>hi</b>")
-    assert report(folder) == ["events.csv:6: -: row has 19 fields, the header has 18"]
-
-
-def test_unclosed_quote(edited):
-    folder = edited("events.csv", ",New York,", ',"New York,')
-    assert report(folder) == [
-        "events.csv:6: -: malformed CSV: a quoted value starting on this line is never closed "
-        '(missing ")'
     ]
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,14 @@ from pathlib import Path
 
 import pytest
 
+from alliances.testing import (
+    HOST,
+    ServerProcess,
+    chromium,
+    chromium_path,
+    free_port,
+)
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboards" / "alliances_app.py"
 SMALL = ROOT / "tests" / "fixtures" / "small"
@@ -29,64 +36,19 @@ SMALL = ROOT / "tests" / "fixtures" / "small"
 DOZEN = ROOT / "tests" / "fixtures" / "dozen"
 """The small dataset with 13 deliberate mistakes."""
 
-HOST = "127.0.0.1"
-APP_PATH = "/alliances_app"
 SERVER_START_TIMEOUT = 60.0
 WAIT_MS = 20_000
 """How long a test waits for the page to react (this 2-core machine is often busy)."""
 LOAD_MS = 60_000
 """How long a test waits for a fresh page to draw (session, figures; the bundled data is bigger)."""
 VIEWPORT = {"width": 1400, "height": 1000}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 # --------------------------------------------------------------------------- servers
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now, on the loopback interface."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Server:
-    """A ``panel serve`` process this test session started (and will stop)."""
-
-    proc: subprocess.Popen
-    port: int
-    log: Path
-
-    @property
-    def base(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    @property
-    def url(self) -> str:
-        """The dashboard's address."""
-        return self.base + APP_PATH
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-    def stop(self) -> None:
-        """Terminate this server's process (only this PID), kill it if it does not stop."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=15)
+Server = ServerProcess
+"""A ``panel serve`` process this test session started (and will stop, by its PID)."""
 
 
 def start_server(cmd: list[str], port: int, log: Path, env: dict[str, str] | None = None) -> Server:
@@ -166,20 +128,15 @@ def invalid_server(
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium, driven by Playwright (``playwright install`` cannot download here)."""
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail(
-            "Debian's Chromium is not installed (no `chromium` on PATH): the browser tests need "
-            "it; install it with `apt-get install chromium`.",
-            pytrace=False,
-        )
-    from playwright.sync_api import expect, sync_playwright
+    try:
+        chromium_path()
+    except RuntimeError as exc:  # a clear failure, never a skip: CI must run these tests
+        pytest.fail(f"{exc}; the browser tests need it.", pytrace=False)
+    from playwright.sync_api import expect
 
     expect.set_options(timeout=WAIT_MS)  # the default, 5 s, is too short for a busy machine
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def off_host(url: str) -> bool:

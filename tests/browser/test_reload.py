@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,11 +36,9 @@ E8 = E8_BAD.replace("2024-13-45", "2024-08-01").replace("Bad date visit", "Beiji
 
 
 @pytest.fixture
-def live_data(tmp_path: Path) -> Path:
+def live_data(small_copy: Path) -> Path:
     """A private copy of the small dataset that the test edits while it is served."""
-    folder = tmp_path / "data"
-    shutil.copytree(SMALL, folder)
-    return folder
+    return small_copy
 
 
 @pytest.fixture

@@ -34,6 +34,20 @@ def vocabulary_options(frame) -> dict[str, str]:
     return {option_label(label): i for label, i in zip(frame["label"], frame["id"], strict=True)}
 
 
+def _choice(parameter, options: dict[str, str]) -> pn.widgets.MultiChoice:
+    """A searchable multi-select for one list filter: "Event types" for ``event_types``, an
+    empty choice meaning all of them, and an ``al-event-types`` class for tests and styles."""
+    words = parameter.name.replace("_", " ")
+    return pn.widgets.MultiChoice.from_param(
+        parameter,
+        label=words.capitalize(),
+        options=options,
+        placeholder=f"All {words}",
+        sizing_mode="stretch_width",
+        css_classes=[f"al-{parameter.name.replace('_', '-')}"],
+    )
+
+
 class FilterPanel(Linked):
     """Every filter in one column, bound two-way to one :class:`Filters` object."""
 
@@ -70,30 +84,10 @@ class FilterPanel(Linked):
             label="Include their direct partners",
             css_classes=["al-partners"],
         )
-        self.event_types = pn.widgets.MultiChoice.from_param(
-            f.param.event_types,
-            label="Event types",
-            options=vocabulary_options(ds.event_types),
-            placeholder="All event types",
-            sizing_mode="stretch_width",
-            css_classes=["al-event-types"],
-        )
-        self.relation_types = pn.widgets.MultiChoice.from_param(
-            f.param.relation_types,
-            label="Relation types",
-            options=vocabulary_options(ds.relation_types),
-            placeholder="All relation types",
-            sizing_mode="stretch_width",
-            css_classes=["al-relation-types"],
-        )
-        self.regions = pn.widgets.MultiChoice.from_param(
-            f.param.regions,
-            label="Regions",
-            options={option_label(r): r for r in sorted(ds.actors["region"].dropna().unique())},
-            placeholder="All regions",
-            sizing_mode="stretch_width",
-            css_classes=["al-regions"],
-        )
+        regions = {option_label(r): r for r in sorted(ds.actors["region"].dropna().unique())}
+        self.event_types = _choice(f.param.event_types, vocabulary_options(ds.event_types))
+        self.relation_types = _choice(f.param.relation_types, vocabulary_options(ds.relation_types))
+        self.regions = _choice(f.param.regions, regions)
         self.search = pn.widgets.TextInput.from_param(
             f.param.search,
             label="Search titles and descriptions",

@@ -1,0 +1,105 @@
+"""Support for testing and measuring a served dashboard.
+
+The browser tests (tests/browser/), ``tests/test_serve.py``, the benchmarks and
+``scripts/reliability.py`` all start real servers and drive Debian's Chromium; they share
+these pieces: a free loopback port, a server process stopped by its own PID (never by name),
+and Chromium launched through Playwright with the flags this project's machines need.
+Playwright is imported only when a browser is launched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+HOST = "127.0.0.1"
+APP_PATH = "/alliances_app"
+"""Where ``panel serve dashboards/alliances_app.py`` (and ``alliances serve``) serve it."""
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+)
+"""Flags for Debian's Chromium in a container: no sandbox, GPU or background traffic."""
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now, on the loopback interface."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 20.0) -> None:
+    """Terminate ``proc`` (this PID only); kill it if it has not stopped after ``timeout``."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=timeout)
+
+
+@dataclass
+class ServerProcess:
+    """A dashboard server process that its caller started on ``port`` and will stop."""
+
+    proc: subprocess.Popen
+    port: int
+    log: Path
+    """The file that receives the server's stdout and stderr."""
+
+    @property
+    def base(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The dashboard's address."""
+        return self.base + APP_PATH
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        stop_process(self.proc)
+
+
+def chromium_path() -> str:
+    """Debian's Chromium (``apt-get install chromium``); a clear error when it is missing."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        raise RuntimeError(
+            "Debian's Chromium is not installed (no `chromium` on PATH): "
+            "install it with `apt-get install chromium fonts-liberation`"
+        )
+    return executable
+
+
+def launch_chromium(playwright):
+    """Chromium from ``playwright.chromium`` with :data:`CHROMIUM_ARGS`
+    (``playwright install`` cannot download browsers on these machines)."""
+    return playwright.chromium.launch(executable_path=chromium_path(), args=list(CHROMIUM_ARGS))
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[object]:
+    """A Playwright (sync API) Chromium browser, closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            yield browser
+        finally:
+            browser.close()
