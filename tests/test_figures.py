@@ -11,9 +11,10 @@ import pytest
 
 from alliances import metrics, query
 from alliances.figures import network_figure, ranking_figure, temperature_figure, timeline_figure
+from alliances.figures import timeline as timeline_module
 from alliances.figures.common import epoch_ms, esc
-from alliances.figures.network import CURVE_POINTS
-from alliances.figures.timeline import MAX_POINTS
+from alliances.figures.network import CURVE_POINTS, relation_hovers
+from alliances.figures.timeline import MAX_POINTS, event_hovers
 from alliances.state import Filters
 from unit_helpers import (
     HOSTILE,
@@ -177,6 +178,20 @@ def test_edge_hover_names_the_relation(ds):
     assert "Source: AFP" in text
 
 
+def test_cached_relation_hovers_give_the_same_edges(ds):
+    """The dashboard passes each relation's hover text from a per-dataset cache; the figure
+    is the one it draws without it, the pair's event count added to each text."""
+    rel = ds.relations.iloc[::-1]  # rows in any order, as a selection gives them
+    counts = query.pair_event_counts(ds.events)
+    plain = draw_network(ds, rel, pair_counts=counts)
+    cached = draw_network(
+        ds, rel, pair_counts=counts, hover=relation_hovers(ds)[rel.index.to_numpy()]
+    )
+    assert plain.to_plotly_json() == cached.to_plotly_json()
+    (mids,) = [t for t in cached.data if t.name == "relations"]
+    assert any("<br>Events in window: " in text for text in mids.text)
+
+
 def test_network_of_no_relations_explains_itself(ds):
     fig = draw_network(ds, ds.relations.iloc[0:0])
     assert len(fig.data) == 0
@@ -334,6 +349,27 @@ def test_timeline_hover_describes_the_event(ds):
     ]
     assert "2024-06-13 – 2024-06-15" in texts["e6"]
     assert "2023-08 · " in texts["e5"]
+
+
+def test_cached_hovers_are_the_texts_the_figure_would_make(ds, monkeypatch):
+    """The dashboard's timeline takes its hover texts from a per-dataset cache: the same
+    texts, each event formatted once however many selections show it."""
+    made = {eid: text for t in marker_traces(draw_timeline(ds)) for eid, text in
+            zip(t.customdata, t.text, strict=True)}  # fmt: skip
+    rows = np.arange(len(ds.events))[::-1]  # any order, as a selection gives them
+    texts = event_hovers(ds, rows)
+    assert dict(zip(ds.events["event_id"].iloc[rows], texts, strict=True)) == made
+
+    formatted = []
+    real = timeline_module._hover
+    monkeypatch.setattr(
+        timeline_module, "_hover", lambda ev, *a: formatted.append(len(ev)) or real(ev, *a)
+    )
+    assert list(event_hovers(ds, rows[:3])) == list(texts[:3])
+    assert formatted == [], "cached texts were formatted again"
+    fig = draw_timeline(ds)  # without the cache, the figure formats its own
+    assert formatted == [len(ds.events)]
+    assert {t for tr in marker_traces(fig) for t in tr.text} == set(made.values())
 
 
 def test_timeline_of_no_events_explains_itself(ds):

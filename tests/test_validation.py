@@ -612,6 +612,14 @@ def test_blank_file(small_copy):
     assert report(small_copy) == ["actors.csv:1: -: file is empty: a header row is needed"]
 
 
+def test_a_lone_carriage_return_before_the_header_is_reported(small_copy):
+    """Found by hypothesis: a file starting with ``\r`` made the header read raise."""
+    write_bytes(small_copy, "actors.csv", b"\r" + small_bytes("actors.csv"))
+    lines = report(small_copy)
+    assert "actors.csv:1: id: required column is missing" in lines
+    assert all(line.startswith("actors.csv:") for line in lines), lines
+
+
 @pytest.mark.parametrize("ending", ["\n", ""])
 def test_header_only_is_a_valid_empty_table(small_copy, ending):
     header = small_bytes("events.csv").split(b"\n")[0]

@@ -188,6 +188,7 @@ def _build(raws: dict[str, RawTable], path: Path | None, fingerprint: str) -> Da
     # each at its own precision, so "2023-08" covers the whole month.
     events["stop"] = events["end_stop"].where(events["end_stop"].notna(), events["date_stop"])
     events["magnitude"] = _numbers(events["magnitude"])
+    events["unit"] = events["unit"].astype("category")  # a few units over many rows
     basis = _categorical(events["magnitude_basis"], list(schema.MAGNITUDE_BASIS))
     events["magnitude_basis"] = basis.fillna("amount")
     events["confidence"] = _categorical(events["confidence"], list(schema.CONFIDENCE))

@@ -7,18 +7,23 @@ import pandas as pd
 
 from . import schema
 
-_STRFTIME = {"year": "%Y", "month": "%Y-%m", "day": "%Y-%m-%d"}
+_WIDTH = {"year": 4, "month": 7, "day": 10}  # characters of ``YYYY-MM-DD`` each precision keeps
 
 
 def partial_dates(start: pd.Series, precision: pd.Series) -> pd.Series:
-    """Format datetimes at their precision (``2024``, ``2024-06``, ``2024-06-19``), vectorised."""
-    out = pd.Series("", index=start.index, dtype=object)
-    prec = precision.astype(object)
-    for name, fmt in _STRFTIME.items():
-        mask = (prec == name).to_numpy(bool) & start.notna().to_numpy(bool)
-        if mask.any():
-            out[mask] = start[mask].dt.strftime(fmt)
-    return out
+    """Format datetimes at their precision (``2024``, ``2024-06``, ``2024-06-19``), vectorised.
+
+    Missing dates and unknown precisions give ``""``.
+    """
+    values = start.to_numpy("datetime64[ns]")
+    days = np.datetime_as_string(values.astype("datetime64[D]"), unit="D")
+    prec = precision.astype(object).to_numpy()
+    widths = np.zeros(len(prec), dtype=np.int64)
+    for name, width in _WIDTH.items():
+        widths[prec == name] = width
+    widths[np.isnat(values)] = 0
+    out = [text[:width] for text, width in zip(days.tolist(), widths.tolist(), strict=True)]
+    return pd.Series(out, index=start.index, dtype=object)
 
 
 def _number(value: object) -> str:

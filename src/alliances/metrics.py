@@ -33,9 +33,9 @@ def relation_graph(relations: pd.DataFrame, nodes: list[str] | None = None) -> n
     return graph
 
 
-def centrality(graph: nx.MultiGraph, kind: str = "degree") -> dict[str, float]:
+def centrality(graph: nx.Graph, kind: str = "degree") -> dict[str, float]:
     """Centrality of every node of the simple graph underneath (parallel relations count once)."""
-    simple = nx.Graph(graph)
+    simple = nx.Graph(graph) if graph.is_multigraph() else graph
     if simple.number_of_nodes() == 0:
         return {}
     if kind == "degree":
@@ -52,9 +52,19 @@ def centrality(graph: nx.MultiGraph, kind: str = "degree") -> dict[str, float]:
     raise ValueError(f"unknown centrality {kind!r}; use one of {', '.join(CENTRALITY_LABELS)}")
 
 
+def pair_graph(relations: pd.DataFrame) -> nx.Graph:
+    """The simple graph of ``relations``: one edge per pair of actors, however many relations
+    join them (what :func:`centrality` measures), built without a multigraph in between."""
+    graph = nx.Graph()
+    graph.add_edges_from(
+        zip(relations["actor_a"].astype(str), relations["actor_b"].astype(str), strict=True)
+    )
+    return graph
+
+
 def ranking(relations: pd.DataFrame, kind: str, names: dict[str, str]) -> pd.DataFrame:
     """Actors ranked by centrality in the network of ``relations``."""
-    values = centrality(relation_graph(relations), kind)
+    values = centrality(pair_graph(relations), kind)
     frame = pd.DataFrame({"actor": list(values), "value": list(values.values())})
     frame["name"] = frame["actor"].map(lambda a: names.get(a, a))
     return frame.sort_values(["value", "actor"], ascending=[False, True]).reset_index(drop=True)

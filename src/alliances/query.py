@@ -493,28 +493,36 @@ def temperature(
     keep = np.isin(codes, list(wanted)) if wanted else np.zeros(len(codes), bool)
     if not keep.any():
         return pd.DataFrame(columns=cols)
-    months = events["date"].to_numpy("datetime64[ns]")[keep].astype("datetime64[M]").astype(int)
-    quarters = (months - months % 3).astype("datetime64[M]").astype("datetime64[ns]")
+    # Sums per (pair, quarter) with one bincount over integer cells: no string grouping
+    # (a million events' pair labels would be iterated one by one).
     known = np.array(sorted(wanted))
+    pair_of = np.searchsorted(known, codes[keep])
+    months = events["date"].to_numpy("datetime64[ns]")[keep].astype("datetime64[M]").astype(int)
+    quarter = months // 3
+    first, nq = int(quarter.min()), int(quarter.max() - quarter.min()) + 1
+    cell = pair_of * nq + (quarter - first)
+    scores = np.nan_to_num(events["score"].to_numpy(dtype=float, na_value=np.nan)[keep])
+    size = len(known) * nq
+    sums = np.bincount(cell, weights=scores, minlength=size).reshape(len(known), nq)
+    counts = np.bincount(cell, minlength=size).reshape(len(known), nq)
+    present = counts.sum(axis=1) > 0
+    if fill and nq - 1 < max_quarters:  # quarters without events are 0, not a line across
+        shown = np.broadcast_to(present[:, None], counts.shape)
+    else:
+        shown = counts > 0
     labels = np.array([wanted[c] for c in known], dtype=object)
-    frame = pd.DataFrame(
+    by_label = np.argsort(labels, kind="stable")
+    p_idx, q_idx = np.nonzero(shown[by_label])
+    p_idx = by_label[p_idx]
+    starts = ((first + q_idx) * 3).astype("datetime64[M]").astype("datetime64[ns]")
+    return pd.DataFrame(
         {
-            "pair": labels[np.searchsorted(known, codes[keep])],
-            "quarter": quarters,
-            "score": events["score"].to_numpy()[keep],
+            "pair": labels[p_idx],
+            "quarter": starts,
+            "score": sums[p_idx, q_idx],
+            "events": counts[p_idx, q_idx].astype("int64"),
         }
     )
-    out = frame.groupby(["pair", "quarter"], sort=True).agg(
-        score=("score", "sum"), events=("score", "size")
-    )
-    span = frame["quarter"].max().to_period("Q") - frame["quarter"].min().to_period("Q")
-    if fill and span.n < max_quarters:  # quarters without events are 0, not a line across
-        quarters = pd.period_range(frame["quarter"].min(), frame["quarter"].max(), freq="Q")
-        full = pd.MultiIndex.from_product(
-            [sorted(set(frame["pair"])), quarters.start_time], names=["pair", "quarter"]
-        )
-        out = out.reindex(full, fill_value=0)
-    return out.reset_index()
 
 
 def focused_pairs(

@@ -117,7 +117,10 @@ def read_table(directory: Path, table: Table) -> tuple[RawTable | None, list[Pro
         return None, [Problem(name, line, "-", "contains NUL bytes: a binary file, not CSV text")]
     if not text or text.isspace():
         return None, [Problem(name, 1, "-", "file is empty: a header row is needed")]
-    header = next(csv.reader(io.StringIO(text)))
+    try:  # newline="": the csv module sees \r and \r\n line ends as they are
+        header = next(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        return None, [Problem(name, 1, "-", f"cannot read the header row: {exc}")]
     problems = _header_problems(name, table, [h.strip() for h in header])
     if any(p.column == "-" for p in problems):
         return None, problems

@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..dataset import Dataset
 from ..formats import partial_dates
+from ..query import per_dataset
 from .common import empty_figure, esc, join_lines, lookup, make_figure
 
 WIDTHS = ((0, 1.2), (1, 2.5), (3, 4.0), (10, 6.0))  # (events between the pair at least, px)
@@ -55,13 +57,14 @@ def _curves(p0: np.ndarray, p1: np.ndarray, bend: np.ndarray) -> np.ndarray:
 
 
 def _edge_hovers(rel: pd.DataFrame, names: Mapping[str, str], labels: Mapping[str, str]) -> list:
+    """Hover text of each relation: title, type, actors, dates, source (no event count)."""
     starts = partial_dates(rel["start_date"], rel["start_precision"])
     ends = partial_dates(rel["end_date"], rel["end_precision"])
     out = []
-    for title, rtype, a, b, directed, start, end, source, events in zip(
+    for title, rtype, a, b, directed, start, end, source in zip(
         rel["title"], rel["relation_type"].astype(str), rel["actor_a"].astype(str),
         rel["actor_b"].astype(str), rel["directed"], starts, ends, rel["source_name"],
-        rel["events"], strict=True,
+        strict=True,
     ):  # fmt: skip
         arrow = "→" if directed else "–"
         dates = f"{start} – {end}" if end else f"{start} (in force)"
@@ -73,11 +76,18 @@ def _edge_hovers(rel: pd.DataFrame, names: Mapping[str, str], labels: Mapping[st
                     f"{esc(names.get(a, a))} {arrow} {esc(names.get(b, b))}",
                     dates,
                     f"Source: {esc(source, 120)}",
-                    f"Events in window: {events}" if events else "",
                 ]
             )
         )
     return out
+
+
+@per_dataset(maxsize=1)
+def relation_hovers(dataset: Dataset) -> np.ndarray:
+    """The hover text of every relation of ``dataset`` (row for row), made once per dataset:
+    pass ``relation_hovers(ds)[relations.index]`` to :func:`network_figure`."""
+    labels = lookup(dataset.relation_types, "id", "label")
+    return np.array(_edge_hovers(dataset.relations, dataset.names, labels), dtype=object)
 
 
 def network_figure(
@@ -93,13 +103,15 @@ def network_figure(
     extra_nodes: Iterable[str] = (),
     title: str | None = None,
     height: int | None = None,
+    hover: np.ndarray | None = None,
     as_dict: bool = False,
 ) -> go.Figure:
     """Draw relations in force between actors placed at ``positions`` (columns x, y).
 
     Several relations between one pair are drawn as separate curves, coloured by type; edge
     width grows with ``pair_counts`` (events between the pair); node size with ``sizes``.
-    Each node carries its actor id as ``customdata`` for click handling.
+    Each node carries its actor id as ``customdata`` for click handling. ``hover``: the
+    relations' hover texts, row for row, if the caller has them (see :func:`relation_hovers`).
     """
     focus = [str(f) for f in focus]
     nodes = pd.unique(
@@ -142,10 +154,17 @@ def network_figure(
         )
     )
     order = order[placed[order]]
-    rel = relations.iloc[order][_HOVER_COLUMNS]
+    rel = relations[_HOVER_COLUMNS if hover is None else ["relation_type"]].iloc[order]
     pairs, p0, p1 = pairs[order], p0[order], p1[order]
     events = pd.Series(pairs).map(counts).fillna(0).astype(int).to_numpy()
-    rel = rel.assign(events=events)
+    if hover is None:
+        texts = _edge_hovers(rel, names, labels)
+    else:
+        texts = np.asarray(hover, dtype=object)[order].tolist()
+    texts = [
+        f"{t}<br>Events in window: {n}" if n else t
+        for t, n in zip(texts, events.tolist(), strict=True)
+    ]
     slot, of = _slots(pairs)
     pts = _curves(p0, p1, (slot - (of - 1) / 2) * 0.18)
     widths = _widths(events)
@@ -186,7 +205,7 @@ def network_figure(
                 "opacity": 0.35,
                 "symbol": "diamond",
             },
-            "text": _edge_hovers(rel, names, labels),
+            "text": texts,
             "hovertemplate": "%{text}<extra></extra>",
             "showlegend": False,
             "name": "relations",

@@ -8,12 +8,15 @@ single events come back once the window is narrow enough.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..dataset import Dataset
 from ..query import pair_codes, pair_label
 from .common import (
     SYMBOLS,
@@ -27,6 +30,8 @@ from .common import (
 )
 
 MAX_POINTS = 2500
+MAX_CACHED_HOVERS = 200_000
+"""Hover texts kept per dataset (about 200 bytes each); past that the cache starts over."""
 MAX_LANES = 30
 MAX_BINS = 240
 OTHER = "other pairs"
@@ -144,6 +149,35 @@ def _hover(
     return out
 
 
+_hovers: weakref.WeakKeyDictionary[Dataset, tuple[np.ndarray, list[int]]] = (
+    weakref.WeakKeyDictionary()
+)
+_hovers_lock = threading.Lock()
+
+
+def event_hovers(dataset: Dataset, rows: np.ndarray) -> np.ndarray:
+    """The hover texts of ``dataset.events`` at positions ``rows``, for ``timeline_figure``.
+
+    Each event's text is made once and kept while the dataset lives (shared by every session),
+    so a filter change formats only the events no earlier change has shown.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    with _hovers_lock:
+        texts, filled = _hovers.get(dataset, (None, [0]))
+        if texts is None or filled[0] > MAX_CACHED_HOVERS:
+            texts, filled = np.full(len(dataset.events), None, dtype=object), [0]
+            _hovers[dataset] = (texts, filled)
+    got = texts[rows]
+    missing = rows[got == None]  # noqa: E711  (element-wise test of an object array)
+    if len(missing):
+        labels = lookup(dataset.event_types, "id", "label")
+        made = _hover(dataset.events.iloc[missing], dataset.names, labels)
+        texts[missing] = made
+        filled[0] += len(missing)
+        got = texts[rows]
+    return got
+
+
 def timeline_figure(
     events: pd.DataFrame,
     event_types: pd.DataFrame,
@@ -156,11 +190,13 @@ def timeline_figure(
     max_points: int = MAX_POINTS,
     height: int | None = None,
     title: str | None = None,
+    hover: np.ndarray | None = None,
     as_dict: bool = False,
 ) -> go.Figure:
     """Events on a time axis. ``start``/``stop`` fix the x range (default: the events' span).
 
-    Each point carries its event id as ``customdata`` for click handling.
+    Each point carries its event id as ``customdata`` for click handling. ``hover``: the hover
+    texts of ``events``, row for row, if the caller has them (see :func:`event_hovers`).
     """
     if events.empty:
         return empty_figure("No events for these filters", height=height, as_dict=as_dict)
@@ -172,7 +208,9 @@ def timeline_figure(
     if len(events) > max_points:
         traces, extra = _heatmap(events, lane, ordered, start, stop)
     else:
-        traces, extra = _points(events, lane, event_types, colors, type_labels, names, selected)
+        if hover is None:
+            hover = np.array(_hover(events, names, type_labels), dtype=object)
+        traces, extra = _points(events, lane, event_types, colors, type_labels, hover, selected)
     ordered = [esc(x) for x in ordered]
     x_range = epoch_ms(np.array([start, stop], dtype="datetime64[ns]")).tolist()
     layout = {
@@ -222,7 +260,7 @@ def _heatmap(events, lane, order, start, stop) -> tuple[list[dict], dict]:
     return [heatmap], {"annotations": [note]}
 
 
-def _points(events, lane, event_types, colors, type_labels, names, selected):
+def _points(events, lane, event_types, colors, type_labels, hover, selected):
     order = list(event_types["id"].astype(str))
     symbol = {t: SYMBOLS[i % len(SYMBOLS)] for i, t in enumerate(order)}
     is_span = (events["date_precision"].astype(str) != "day") | events["end_date"].notna()
@@ -230,7 +268,6 @@ def _points(events, lane, event_types, colors, type_labels, names, selected):
     stop_ms = epoch_ms(events["stop"])
     # a point at the middle of its span (for a single day: that day's noon)
     mid_ms = (start_ms + stop_ms) / 2
-    hover = np.array(_hover(events, names, type_labels), dtype=object)
     lanes_esc = lane.map(esc).to_numpy(object)
     ids = events["event_id"].astype(str).to_numpy(object)
     types = events["event_type"].astype(str).to_numpy(object)

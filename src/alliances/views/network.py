@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 
 from .. import metrics, query
 from ..figures import network_figure
+from ..figures.network import relation_hovers
 from .base import PLOTLY_CONFIG, DatasetView, FigurePane
 
 
@@ -64,6 +65,7 @@ class NetworkView(DatasetView):
             pair_counts=sel.pair_counts,
             focus=sel.focus,
             title=f"Relations in force on {self.as_of:%Y-%m-%d}",
+            hover=relation_hovers(self.dataset)[in_force.index.to_numpy()],
             as_dict=as_dict,
         )
 

@@ -7,7 +7,7 @@ import panel as pn
 import plotly.graph_objects as go
 
 from ..figures import timeline_figure
-from ..figures.timeline import MAX_POINTS
+from ..figures.timeline import MAX_POINTS, event_hovers
 from .base import PLOTLY_CONFIG, DatasetView, FigurePane
 
 
@@ -41,7 +41,8 @@ class TimelineView(DatasetView):
             inside = ((light["date"] < stop) & (light["stop"] > start)).to_numpy()
             rows, light = rows[inside], light[inside]
         # binned: the light columns are enough; one by one: the full rows (few of them)
-        events = light if len(rows) > MAX_POINTS else sel.source.iloc[rows]
+        binned = len(rows) > MAX_POINTS
+        events = light if binned else sel.source.iloc[rows]
         return timeline_figure(
             events,
             self.dataset.event_types,
@@ -50,6 +51,7 @@ class TimelineView(DatasetView):
             start=start,
             stop=stop,
             selected=self.filters.event or None,
+            hover=None if binned else event_hovers(self.dataset, rows),
             as_dict=as_dict,
         )
 
