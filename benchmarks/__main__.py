@@ -24,6 +24,8 @@ from .report import PROFILE_ACTOR, SizeResult
 from .synthetic import generate
 
 OUT = ROOT / "benchmarks" / "out"
+HAND_WRITTEN = "\n## Notes on the targets"
+"""The section of docs/performance.md written by hand: kept when the page is rewritten."""
 
 
 def log(message: str) -> None:
@@ -213,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
         notes=notes,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
+    previous = out.read_text(encoding="utf-8") if out.is_file() else ""
+    if HAND_WRITTEN in previous:
+        text = text.rstrip("\n") + "\n" + previous[previous.index(HAND_WRITTEN) :]
     out.write_text(text, encoding="utf-8")
     verdicts, _ = report.targets(results)
     print("\n" + verdicts)

@@ -438,6 +438,10 @@ Bokeh PATCH-DOC message built from the Document's change events (JSON plus binar
 
 {verdicts}
 
+Why each missed target is missed, with what was measured and tried, is in
+[Notes on the targets](#notes-on-the-targets) at the end of this page (written by hand; the
+command keeps that section when it rewrites the page).
+
 {profiles or "No target was missed at the largest size: no profile needed."}
 
 ## Details

@@ -228,13 +228,19 @@ def _signature(directory: Path) -> tuple:
 
 
 def fingerprint_files(directory: Path) -> str:
-    """A short content hash of the dataset's files: equal data, equal fingerprint."""
+    """A short content hash of the dataset's files: equal data, equal fingerprint.
+
+    Each table's file is the one the loader reads: its CSV, or its Parquet file without one.
+    """
     digest = hashlib.sha256()
     for table in schema.TABLES.values():
-        digest.update(table.filename.encode())
-        p = directory / table.filename
-        if p.is_file():
-            digest.update(p.read_bytes())
+        for p in (directory / table.filename, directory / f"{table.name}.parquet"):
+            if p.is_file():
+                digest.update(p.name.encode())
+                with p.open("rb") as fh:
+                    for block in iter(lambda fh=fh: fh.read(1 << 22), b""):
+                        digest.update(block)
+                break
     return digest.hexdigest()[:12]
 
 
