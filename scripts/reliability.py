@@ -43,7 +43,6 @@ import random
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -56,6 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from alliances.testing import HOST, ServerProcess, chromium, free_port
+from alliances.testing import start_server as start_server_process
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = Path(__file__).resolve().parent
@@ -209,25 +209,15 @@ def start_server(
     command = [sys.executable, "-m", "alliances.cli", *args]
     env = {k: v for k, v in os.environ.items() if k != "ALLIANCES_DATA"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SCRIPTS), env.get("PYTHONPATH")]))
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
-    server = Server(proc, port, log, command)
-    deadline = time.monotonic() + START_TIMEOUT
-    last = "no answer yet"
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            last = f"the server exited with code {proc.returncode}"
-            break
-        try:
-            if len(server.probe_all(max(num_procs, 1), tries=20)) >= max(num_procs, 1):
-                return server
-            last = "not every process answers yet"
-        except (urllib.error.URLError, OSError) as exc:
-            last = repr(exc)
-        time.sleep(0.5)
-    server.stop()
-    raise RuntimeError(f"{' '.join(command)} did not start ({last}); log:\n{server.output()}")
+    processes = max(num_procs, 1)
+
+    def ready(server: Server) -> bool:  # every worker answers the probe
+        return len(server.probe_all(processes, tries=20)) >= processes
+
+    return start_server_process(
+        command, port, log, ready, timeout=START_TIMEOUT, env=env, cwd=ROOT,
+        server_class=Server, command=command,
+    )  # fmt: skip
 
 
 @contextlib.contextmanager

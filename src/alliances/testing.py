@@ -13,7 +13,9 @@ import contextlib
 import shutil
 import socket
 import subprocess
-from collections.abc import Iterator
+import time
+import urllib.error
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +75,47 @@ class ServerProcess:
 
     def stop(self) -> None:
         stop_process(self.proc)
+
+
+def start_server(
+    cmd: list[str],
+    port: int,
+    log: Path,
+    ready: Callable[[ServerProcess], bool],
+    *,
+    timeout: float = 90.0,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    server_class: type[ServerProcess] = ServerProcess,
+    **fields: object,
+) -> ServerProcess:
+    """Run ``cmd`` (output to ``log``) and return once ``ready(server)`` is true.
+
+    Raises ``RuntimeError`` with the command, the last answer and the server's log if it exits
+    or is not ready within ``timeout`` seconds (it is stopped then). ``server_class`` and
+    ``fields``: a subclass of :class:`ServerProcess` to return, and its extra fields.
+    """
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, env=env)
+    server = server_class(proc, port, log, **fields)
+    deadline = time.monotonic() + timeout
+    last = "no answer yet"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            last = f"the server exited with code {proc.returncode}"
+            break
+        try:
+            if ready(server):
+                return server
+            last = "not ready yet"
+        except (urllib.error.URLError, OSError) as exc:
+            last = repr(exc)
+        time.sleep(0.25)
+    server.stop()
+    raise RuntimeError(
+        f"{' '.join(cmd)}\ndid not serve {server.url} ({last}); its log:\n{server.output()}"
+    )
 
 
 def chromium_path() -> str:

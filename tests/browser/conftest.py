@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -21,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from alliances import testing
 from alliances.testing import (
     HOST,
     ServerProcess,
@@ -53,28 +52,17 @@ Server = ServerProcess
 
 def start_server(cmd: list[str], port: int, log: Path, env: dict[str, str] | None = None) -> Server:
     """Run ``cmd`` and wait until the dashboard route answers 200 (else fail with the log)."""
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
-    server = Server(proc, port, log)
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    last = "no answer yet"
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            last = f"the server exited with code {proc.returncode}"
-            break
-        try:
-            with urllib.request.urlopen(server.url, timeout=5) as response:
-                if response.status == 200:
-                    return server
-                last = f"HTTP {response.status}"
-        except (urllib.error.URLError, OSError) as exc:
-            last = repr(exc)
-        time.sleep(0.25)
-    server.stop()
-    pytest.fail(
-        f"{' '.join(cmd)}\ndid not serve {server.url} ({last}); its log:\n{server.output()}",
-        pytrace=False,
-    )
+
+    def ready(server: Server) -> bool:
+        with urllib.request.urlopen(server.url, timeout=5) as response:
+            return response.status == 200
+
+    try:
+        return testing.start_server(
+            cmd, port, log, ready, timeout=SERVER_START_TIMEOUT, env=env, cwd=ROOT
+        )
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 def panel_serve(data: Path | None, log: Path) -> Server:
