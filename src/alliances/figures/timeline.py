@@ -8,16 +8,15 @@ single events come back once the window is narrow enough.
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from ..dataset import Dataset
-from ..query import pair_codes, pair_label
+from ..query import pair_codes, pair_label, per_dataset
 from .common import (
     SYMBOLS,
     empty_figure,
@@ -149,10 +148,15 @@ def _hover(
     return out
 
 
-_hovers: weakref.WeakKeyDictionary[Dataset, tuple[np.ndarray, list[int]]] = (
-    weakref.WeakKeyDictionary()
-)
-_hovers_lock = threading.Lock()
+@dataclass
+class _HoverStore:
+    texts: np.ndarray  # one slot per event of the dataset; None until made
+    made: int = 0
+
+
+@per_dataset(maxsize=1)
+def _hover_store(dataset: Dataset) -> _HoverStore:
+    return _HoverStore(np.full(len(dataset.events), None, dtype=object))
 
 
 def event_hovers(dataset: Dataset, rows: np.ndarray) -> np.ndarray:
@@ -162,18 +166,16 @@ def event_hovers(dataset: Dataset, rows: np.ndarray) -> np.ndarray:
     so a filter change formats only the events no earlier change has shown.
     """
     rows = np.asarray(rows, dtype=np.int64)
-    with _hovers_lock:
-        texts, filled = _hovers.get(dataset, (None, [0]))
-        if texts is None or filled[0] > MAX_CACHED_HOVERS:
-            texts, filled = np.full(len(dataset.events), None, dtype=object), [0]
-            _hovers[dataset] = (texts, filled)
+    store = _hover_store(dataset)
+    if store.made > MAX_CACHED_HOVERS:  # start over in a new array: readers keep the old one
+        store.texts, store.made = np.full(len(dataset.events), None, dtype=object), 0
+    texts = store.texts
     got = texts[rows]
     missing = rows[got == None]  # noqa: E711  (element-wise test of an object array)
     if len(missing):
         labels = lookup(dataset.event_types, "id", "label")
-        made = _hover(dataset.events.iloc[missing], dataset.names, labels)
-        texts[missing] = made
-        filled[0] += len(missing)
+        texts[missing] = _hover(dataset.events.iloc[missing], dataset.names, labels)
+        store.made += len(missing)
         got = texts[rows]
     return got
 
