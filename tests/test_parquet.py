@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from alliances import load_dataset
+from alliances.dataset import fingerprint_files
 from alliances.validation import validate
 from unit_helpers import SMALL
 
@@ -82,3 +83,11 @@ def test_the_fingerprint_follows_the_parquet_content(parquet_copy, tmp_path):
     first, second = load_dataset(parquet_copy, cache=False), load_dataset(other, cache=False)
     assert first.fingerprint != second.fingerprint
     assert load_dataset(parquet_copy, cache=False).fingerprint == first.fingerprint
+
+
+def test_a_load_and_the_files_give_one_fingerprint(parquet_copy):
+    """A load hashes the bytes it read; the server compares that with a fresh hash of the
+    files to tell whether they changed: both must agree, for CSV and for Parquet."""
+    assert load_dataset(SMALL, cache=False).fingerprint == fingerprint_files(SMALL)
+    to_parquet(parquet_copy, "events")
+    assert load_dataset(parquet_copy, cache=False).fingerprint == fingerprint_files(parquet_copy)

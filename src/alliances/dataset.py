@@ -13,6 +13,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -227,21 +228,28 @@ def _signature(directory: Path) -> tuple:
     return tuple(sig)
 
 
+def _fingerprint(files: Iterable[tuple[str, str]]) -> str:
+    """12 hex digits from each (file name, SHA-256 of its bytes) in table order."""
+    combined = hashlib.sha256()
+    for name, digest in files:
+        combined.update(f"{name}\0{digest}\n".encode())
+    return combined.hexdigest()[:12]
+
+
 def fingerprint_files(directory: Path) -> str:
     """A short content hash of the dataset's files: equal data, equal fingerprint.
 
     Each table's file is the one the loader reads: its CSV, or its Parquet file without one.
+    A load computes the same value from the bytes it read (no second read of the files).
     """
-    digest = hashlib.sha256()
+    found = []
     for table in schema.TABLES.values():
         for p in (directory / table.filename, directory / f"{table.name}.parquet"):
             if p.is_file():
-                digest.update(p.name.encode())
                 with p.open("rb") as fh:
-                    for block in iter(lambda fh=fh: fh.read(1 << 22), b""):
-                        digest.update(block)
+                    found.append((p.name, hashlib.file_digest(fh, "sha256").hexdigest()))
                 break
-    return digest.hexdigest()[:12]
+    return _fingerprint(found)
 
 
 _CACHE: OrderedDict[tuple, Dataset] = OrderedDict()
@@ -283,7 +291,8 @@ def _load(directory: Path) -> Dataset:
     raws, problems = validate_tables(directory)
     if problems:
         raise DatasetError(directory, problems)
-    return _build(raws, directory, fingerprint_files(directory))
+    read = [raws[t.name] for t in schema.TABLES.values() if t.name in raws]
+    return _build(raws, directory, _fingerprint((r.path.name, r.digest) for r in read))
 
 
 @dataclass(frozen=True)

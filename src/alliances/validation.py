@@ -8,6 +8,7 @@ even when quoted values span several lines.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -66,6 +67,7 @@ class RawTable:
     path: Path
     frame: pd.DataFrame
     absent: frozenset[str] = frozenset()  # columns missing from the file, added empty
+    digest: str = ""  # SHA-256 of the file's bytes, as read: the dataset's fingerprint uses it
     _lines: list[int] | None = None
 
     def line_of(self, index: int) -> int:
@@ -132,7 +134,7 @@ def read_table(directory: Path, table: Table) -> tuple[RawTable | None, list[Pro
     if not problems:
         fast = _read_fast(data, table, [h.strip() for h in header])
         if fast is not None:
-            return _raw(table, path, fast), problems
+            return _raw(table, path, fast, data), problems
     # pandas silently turns the first column into the index when rows are wider than the
     # header, so rows with too many fields are found here first.
     shape = _shape_problems(name, text, len(header))
@@ -154,7 +156,7 @@ def read_table(directory: Path, table: Table) -> tuple[RawTable | None, list[Pro
     for f in table.fields:
         if f.kind in CATEGORICAL_KINDS and f.name in frame.columns:
             frame[f.name] = frame[f.name].astype("category")
-    return _raw(table, path, frame), problems
+    return _raw(table, path, frame, data), problems
 
 
 # Columns with few distinct values (ids of other tables, dates, numbers, vocabularies) are read
@@ -162,13 +164,13 @@ def read_table(directory: Path, table: Table) -> tuple[RawTable | None, list[Pro
 CATEGORICAL_KINDS = frozenset({"ref", "refs", "date", "number", "bool", "choice", "url", "color"})
 
 
-def _raw(table: Table, path: Path, frame: pd.DataFrame) -> RawTable:
+def _raw(table: Table, path: Path, frame: pd.DataFrame, data: bytes) -> RawTable:
     absent = frozenset(f.name for f in table.fields if f.name not in frame.columns)
     for f in table.fields:
         if f.name in absent:
             dtype = "category" if f.kind in CATEGORICAL_KINDS else "string"
             frame[f.name] = pd.Series(pd.NA, index=frame.index, dtype="string").astype(dtype)
-    return RawTable(table, path, frame, absent)
+    return RawTable(table, path, frame, absent, hashlib.sha256(data).hexdigest())
 
 
 def _read_parquet(path: Path, table: Table) -> tuple[RawTable | None, list[Problem]]:
@@ -178,7 +180,8 @@ def _read_parquet(path: Path, table: Table) -> tuple[RawTable | None, list[Probl
 
     name = path.name
     try:
-        arrow = pq.read_table(path)
+        data = path.read_bytes()  # once: the fingerprint hashes the same bytes
+        arrow = pq.read_table(pa.BufferReader(data))
     except (OSError, pa.ArrowException) as exc:
         return None, [Problem(name, 1, "-", f"cannot read Parquet file: {exc}")]
     header = [str(c) for c in arrow.column_names]
@@ -213,7 +216,7 @@ def _read_parquet(path: Path, table: Table) -> tuple[RawTable | None, list[Probl
                 frame[column] = frame[column].cat.remove_categories([""])
         else:
             frame[column] = frame[column].replace("", np.nan)
-    return _raw(table, path, frame), []
+    return _raw(table, path, frame, data), []
 
 
 def _read_fast(data: bytes, table: Table, header: list[str]) -> pd.DataFrame | None:
