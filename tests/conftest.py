@@ -7,13 +7,13 @@ module) and mark themselves ``pytest.mark.usefixtures("fresh_caches")``.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from alliances.dataset import Dataset, clear_cache
-from unit_helpers import clear_query_caches, small
+from unit_helpers import clear_query_caches, reliability_script, small
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SMALL = FIXTURES / "small"
@@ -70,3 +70,22 @@ def edited(small_copy: Path) -> Callable[..., Path]:
         return small_copy
 
     return edit
+
+
+# --------------------------------------------------------------------------- served (reliability)
+
+
+@pytest.fixture(scope="module")
+def short_lived_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """``alliances serve`` on the small dataset that destroys a session without a connection
+    after 1 s, with the debug probe of scripts/reliability.py (stopped after the module)."""
+    reliability = reliability_script()
+    log = tmp_path_factory.mktemp("served") / "server.log"
+    with reliability.running(SMALL, log, cleanup_ms=reliability.CLEANUP_MS) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def oracle():
+    """The small dataset on the test's side: what each set of filters must show."""
+    return reliability_script().Oracle(SMALL)

@@ -10,7 +10,6 @@ deep link and checks that its KPI cards, URL and (Events tab open) table count a
 from __future__ import annotations
 
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,22 +25,10 @@ reliability = reliability_script()
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def oracle():
-    """The small dataset on the test's side: what each set of filters must show."""
-    return reliability.Oracle(SMALL)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
-    """One ``alliances serve`` that destroys closed sessions after 1 s, with the debug probe."""
-    log = tmp_path_factory.mktemp("reliability") / "server.log"
-    with reliability.running(SMALL, log, cleanup_ms=reliability.CLEANUP_MS) as server:
-        yield server
-
-
-def test_concurrent_sessions_each_see_their_own_filters(server, oracle):
-    result = reliability.run_concurrency(server, oracle, sessions=6, changes=10, think=0.0)
+def test_concurrent_sessions_each_see_their_own_filters(short_lived_server, oracle):
+    result = reliability.run_concurrency(
+        short_lived_server, oracle, sessions=6, changes=10, think=0.0
+    )
 
     problems = result.errors + result.leaks + result.server_errors
     assert not problems, "\n".join(problems)
@@ -52,8 +39,10 @@ def test_concurrent_sessions_each_see_their_own_filters(server, oracle):
     assert len({reliability.plan(oracle, i, 0)[0]["actors"][0] for i in range(6)}) == 6
 
 
-def test_closed_sessions_are_destroyed_and_memory_comes_back(server, oracle):
-    result = reliability.run_memory(server, oracle, sessions=20, batch=10, settle=1.0, trim=False)
+def test_closed_sessions_are_destroyed_and_memory_comes_back(short_lived_server, oracle):
+    result = reliability.run_memory(
+        short_lived_server, oracle, sessions=20, batch=10, settle=1.0, trim=False
+    )
 
     assert not result.errors, "\n".join(result.errors)
     assert result.held == [10, 10], "sessions the server held in each batch"

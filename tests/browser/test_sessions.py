@@ -9,28 +9,18 @@ page's HTML, so the app does it itself (``alliances.app.local_stylesheets``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from unit_helpers import SMALL, reliability_script
+from unit_helpers import reliability_script
 
 reliability = reliability_script()
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def short_lived_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
-    """``alliances serve`` that discards a session without a connection after 1 s."""
-    log = tmp_path_factory.mktemp("sessions") / "server.log"
-    with reliability.running(SMALL, log, cleanup_ms=reliability.CLEANUP_MS) as server:
-        yield server
-
-
-def test_a_session_built_by_its_websocket_loads_nothing_off_the_server(browser, short_lived_server):
-    oracle = reliability.Oracle(Path(SMALL))
+def test_a_session_built_by_its_websocket_loads_nothing_off_the_server(
+    browser, short_lived_server, oracle
+):
     # Bokeh's JavaScript held back 3 s: the page's own session is gone when it connects
     page = reliability.websocket_built_page(short_lived_server, oracle, delay=3.0, browser=browser)
 
