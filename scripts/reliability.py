@@ -51,6 +51,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,21 +130,27 @@ class Server(ServerProcess):
         """Log lines that report an error: tracebacks, views that failed to update."""
         return [line for line in self.output().splitlines() if ERROR_LINES.search(line)]
 
-    def probe(self, **flags: bool) -> dict:
+    def probe(self, **flags: int) -> dict:
         """What the process answering this request holds: ``light``, ``types``, ``trim``,
-        ``referrers``, ``clear_caches`` (see reliability_probe.py)."""
+        ``referrers``, ``clear_caches``, ``hold`` (ms) (see reliability_probe.py)."""
         query = urllib.parse.urlencode({k: int(v) for k, v in flags.items()})
         with urllib.request.urlopen(f"{self.base}{PROBE_PATH}?{query}", timeout=120) as r:
             return json.load(r)
 
     def probe_all(self, processes: int, tries: int = 40, light: bool = True) -> dict[int, dict]:
-        """One probe per server process (the kernel hands each connection to one of them)."""
+        """One probe per server process. The kernel hands each connection to one of them, and
+        an idle worker may take them all: with several processes, probes go ``processes`` at a
+        time, each holding its worker 300 ms, so that the others must take some."""
         seen: dict[int, dict] = {}
-        for _ in range(tries):
-            answer = self.probe(light=light)
-            seen[answer["pid"]] = answer
-            if len(seen) >= processes:
-                break
+        hold = 300 if processes > 1 else 0
+        with ThreadPoolExecutor(processes) as pool:
+            for _ in range(tries):
+                for answer in pool.map(
+                    lambda _: self.probe(light=light, hold=hold), range(processes)
+                ):
+                    seen[answer["pid"]] = answer
+                if len(seen) >= processes:
+                    break
         return seen
 
     def processes(self) -> list:
@@ -1122,10 +1129,17 @@ async def _on_every_process(
     counts: dict[int, int] = {}
     try:
         for i in range(most):
+            # Linux hands a new connection to the worker that waited last, often the same one
+            # every time; every other session, a held probe keeps that worker busy while the
+            # session connects, so that the websocket goes to another
+            hold = 1500 if i % 2 else 0
+            busy = asyncio.create_task(asyncio.to_thread(server.probe, light=1, hold=hold))
+            await asyncio.sleep(0.1)
             try:
                 sessions.append(await open_and_change(server, oracle, i))
             except Exception as exc:
                 errors.append(f"session {i}: {type(exc).__name__}: {exc}")
+            await busy
             counts = connections_per_process(server)
             if len(sessions) >= processes and len(counts) >= processes and all(counts.values()):
                 break

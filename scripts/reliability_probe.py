@@ -7,9 +7,11 @@ dashboards, filter objects, documents and Plotly panes are still reachable after
 ``gc.collect()``. ``?light=1``: only the PID, RSS and sessions (cheap enough to poll; with
 ``&collect=1`` after ``gc.collect()``, and the number of objects gc tracks);
 ``?trim=1`` also returns freed heap pages to the system (``malloc_trim``), to tell a leak from
-allocator fragmentation; ``?types=1`` adds a histogram of object types (diff two to see what
-grows); ``?referrers=1`` names what keeps a dashboard alive; ``?clear_caches=1`` empties the
-``per_dataset`` caches of ``alliances.query`` first (to see what they hold).
+allocator fragmentation; ``?hold=MS`` keeps the worker busy that long first (so that
+concurrent probes reach the other ``--num-procs`` workers); ``?types=1`` adds a histogram
+of object types (diff two to see what grows); ``?referrers=1`` names what keeps a dashboard
+alive; ``?clear_caches=1`` empties the ``per_dataset`` caches of ``alliances.query`` first
+(to see what they hold).
 
 Never load it in production: it walks every object of the process and answers anyone.
 """
@@ -22,6 +24,7 @@ import gc
 import json
 import os
 import sys
+import time
 
 from tornado import web
 
@@ -71,6 +74,9 @@ class ProbeHandler(web.RequestHandler):
         from alliances.app import Dashboard
         from alliances.state import Filters
 
+        hold = self.get_argument("hold", "")
+        if hold.isdigit():  # keep this worker busy (ms, at most 2 s): the next connection
+            time.sleep(min(int(hold), 2000) / 1000)  # goes to another --num-procs worker
         contexts = getattr(self.application, "applications", {})
         sessions = {path: len(list(ctx.sessions)) for path, ctx in contexts.items()}
         if self.get_argument("light", "") == "1":  # no object walk: cheap enough to poll
