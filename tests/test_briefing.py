@@ -204,3 +204,13 @@ def test_key_events_are_capped_with_a_note(small, monkeypatch):
     html = render_briefing(alliances.Filters(), dataset=small)
     assert "Key events (2 of 6)" in html
     assert "strongest cooperation or conflict scores" in html
+
+
+def test_cli_export_with_pair_lanes_on_the_bundled_data(tmp_path):
+    """Pair lanes once overflowed int8 actor codes with the bundled data's 33 actors."""
+    result = _cli("--lanes", "pair", "--actors", "PRK", "-o", "pairs.html", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    html = (tmp_path / "pairs.html").read_text(encoding="utf-8")
+    # the busiest pair's lane label, in the timeline's JSON spec (plotly escapes the dash)
+    assert "PRK\\u2013RUS" in html

@@ -43,5 +43,10 @@ def test_ci_runs_the_readme_test_command_verbatim():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     lines = [ln for ln in ci.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     assert command in lines, f".ci/run does not run the README's test command:\n{command}"
+    # ... in a virtual environment of its own, made just before: a dependency that only the
+    # CI machine's Python happens to have must not hide a gap in pyproject.toml
+    before = lines[: lines.index(command)]
+    assert any(re.search(r"python3? -m venv ", ln) for ln in before), before
+    assert any(re.search(r"^(source|\.) .*/bin/activate", ln) for ln in before), before
     assert "chromium" in command
     assert "pytest" in command

@@ -618,3 +618,28 @@ def test_dashboard_of_a_dataset_without_events_or_relations(tmp_path: Path):
     ds = build(tmp_path, actors=[actor("A"), actor("B")])
     _, root = render(Dashboard(dataset=ds))
     assert len(list(root.select({"type": PlotlyPlot}))) == 4
+
+
+def test_timeline_pair_lanes_on_the_bundled_data():
+    """Pair lanes on the bundled data: busiest pair first, one-sided events under their actor."""
+    from alliances.dataset import load_dataset
+
+    ds = load_dataset()
+    view = TimelineView(filters=Filters(lanes="pair", start=dt.date(2022, 1, 1)), dataset=ds)
+    fig = view.figure()
+    lanes = list(fig.layout.yaxis.categoryarray)[::-1]  # top lane first
+    events = view.events
+    pairs = events.dropna(subset=["actor_2"])
+    labels = [
+        "–".join(sorted(map(str, ab)))
+        for ab in zip(pairs["actor_1"], pairs["actor_2"], strict=True)
+    ]
+    busiest = pd.Series(labels).value_counts()
+    assert lanes[0] == busiest.index[0]
+    lane_of = {}
+    for trace in fig.data:
+        if trace.mode == "markers":
+            lane_of.update(zip(trace.customdata, trace.y, strict=True))
+    assert len(lane_of) == len(events)
+    one_sided = events[events["actor_2"].isna()].iloc[0]
+    assert lane_of[one_sided["event_id"]] == one_sided["actor_1"]

@@ -57,7 +57,9 @@ def lane_labels(
         codes, ids = pair_codes(events)
         n = len(ids)
         one_sided = codes < 0
-        codes[one_sided] = n * n + events["actor_1"].cat.codes.to_numpy()[one_sided]
+        # int64: the categorical codes are int8 for a few actors, and n * n overflows them
+        actor_1 = events["actor_1"].cat.codes.to_numpy().astype(np.int64)
+        codes[one_sided] = n * n + actor_1[one_sided]
         lane_of, keys = pd.factorize(codes)
         counts = np.bincount(lane_of, minlength=len(keys))
         top = np.argsort(-counts, kind="stable")[:MAX_LANES]
