@@ -46,7 +46,8 @@ def find(events, when, etype, actors, magnitude=None, unit=None) -> pd.DataFrame
         ("2000-07-19", "summit", ["RUS", "PRK"], None, None, "first trip in 24 years"),
         ("2019-02-27", "summit", ["USA", "PRK"], None, None, "Hanoi summit fell through"),
         ("2022-02-24", "military_action", ["RUS", "UKR"], None, None, "invasion of Ukraine"),
-        ("2024-06", "military_action", ["RUS", "UKR"], 10000, "artillery shells per day",
+        # an analyst's estimate of the fire rate is an assessment, not a use of force (issue #15)
+        ("2024-06", "statement", ["RUS", "UKR"], 10000, "artillery shells per day",
          "around 10,000 shells per day"),
         ("2024-03-18", "arms_transfer", ["PRK", "RUS"], 7000, "containers",
          "7,000 containers of munitions (ROK Defense Ministry)"),
