@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -121,3 +123,152 @@ def test_bundled_counts_meet_the_minimums(ds):
     assert c["events"] >= 150
     for frame in (ds.events, ds.relations):
         assert frame["source_name"].notna().all()
+
+
+# --------------------------------------------------------------------------- data audit (issue #15)
+# The bundled CSVs are read directly with pandas, as text, so that the audit does not depend on
+# the loader it is meant to keep honest.
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+URL_SHARE = 0.8  # the share of events and of relations that must carry a source_url
+
+
+def read(table: str) -> pd.DataFrame:
+    return pd.read_csv(DATA / f"{table}.csv", dtype=str, keep_default_na=False)
+
+
+@pytest.fixture(scope="module")
+def raw():
+    return {t: read(t) for t in ("actors", "events", "relations", "event_types", "relation_types")}
+
+
+def span(value: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last day a partial date (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`) can mean."""
+    period = pd.Period(value)
+    return period.start_time.normalize(), period.end_time.normalize()
+
+
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [
+        ("actors", "id"),
+        ("events", "event_id"),
+        ("relations", "relation_id"),
+        ("event_types", "id"),
+        ("relation_types", "id"),
+    ],
+)
+def test_ids_are_unique(raw, table, key):
+    ids = raw[table][key]
+    assert ids.is_unique, sorted(ids[ids.duplicated()])
+    assert (ids != "").all()
+
+
+def test_relation_spans_are_ordered(raw):
+    r = raw["relations"]
+    for row in r.itertuples():
+        start, _ = span(row.start_date)
+        if row.end_date:
+            _, end = span(row.end_date)
+            assert end >= start, row.relation_id
+
+
+def test_event_spans_are_ordered(raw):
+    e = raw["events"]
+    for row in e[e["end_date"] != ""].itertuples():
+        assert span(row.end_date)[1] >= span(row.date)[0], row.event_id
+
+
+def link_problem(event, relation) -> str | None:
+    """The event-relation rule the bundled data satisfies (issue #15).
+
+    1. Actors: if the event has an actor_2, {actor_1, actor_2} equals {actor_a, actor_b}; if it
+       is one-sided (no actor_2), actor_1 is actor_a or actor_b. Participants do not count.
+    2. Dates: the event's `date`, at its precision, overlaps the relation's span
+       [start_date, end_date] at theirs (an open end_date means still in force).
+    """
+    pair = {relation.actor_a, relation.actor_b}
+    if event.actor_2:
+        if {event.actor_1, event.actor_2} != pair:
+            return f"actors {event.actor_1}/{event.actor_2} are not the relation's {sorted(pair)}"
+    elif event.actor_1 not in pair:
+        return f"one-sided actor {event.actor_1} is not in the relation's {sorted(pair)}"
+    first, last = span(event.date)
+    if last < span(relation.start_date)[0]:
+        return f"{event.date} is before the relation's start {relation.start_date}"
+    if relation.end_date and first > span(relation.end_date)[1]:
+        return f"{event.date} is after the relation's end {relation.end_date}"
+    return None
+
+
+def test_events_link_only_to_relations_of_their_actors_in_force(raw):
+    relations = raw["relations"].set_index("relation_id", drop=False)
+    linked = raw["events"][raw["events"]["relation_id"] != ""]
+    assert len(linked) > 200
+    problems = {
+        row.event_id: link_problem(row, relations.loc[row.relation_id])
+        for row in linked.itertuples()
+    }
+    assert {k: v for k, v in problems.items() if v} == {}
+
+
+def test_the_link_rule_rejects_the_mistakes_it_was_written_for():
+    def rel(a, b, start, end=""):
+        return pd.Series({"actor_a": a, "actor_b": b, "start_date": start, "end_date": end})
+
+    def ev(a1, a2, date):
+        return pd.Series({"actor_1": a1, "actor_2": a2, "date": date, "event_id": "x"})
+
+    # a Russian veto linked to the UNSC sanctions regime on North Korea
+    assert link_problem(ev("RUS", "PRK", "2024-03-28"), rel("UNSC", "PRK", "2006-10-14"))
+    # Camp David (US host, Japan visitor) linked to the Japan-ROK leg
+    assert link_problem(ev("USA", "JPN", "2023-08-18"), rel("JPN", "KOR", "2023-08-18"))
+    # a day before the treaty existed; a suspension after the agreement had ended
+    assert link_problem(ev("RUS", "PRK", "2024-06-18"), rel("RUS", "PRK", "2024-06-19"))
+    assert link_problem(
+        ev("KOR", "PRK", "2024-06-04"), rel("KOR", "PRK", "2018-09-19", "2023-11-23")
+    )
+    # month and year precision overlap rather than compare strings
+    assert (
+        link_problem(ev("RUS", "CHN", "1980-04"), rel("RUS", "CHN", "1950-02-14", "1980-04"))
+        is None
+    )
+    assert link_problem(ev("RUS", "PRK", "1996"), rel("RUS", "PRK", "1961-07-06", "1996")) is None
+    assert link_problem(ev("PRK", "", "2017-07-04"), rel("PRK", "USA", "1953-07-27")) is None
+
+
+@pytest.mark.parametrize("table", ["events", "relations"])
+def test_every_row_is_sourced(raw, table):
+    t = raw[table]
+    assert (t["source_name"].str.strip() != "").all()
+    assert t["confidence"].isin(["confirmed", "reported", "estimated", "disputed"]).all()
+    urls = t["source_url"]
+    assert urls[urls != ""].str.match(r"https?://[^/\s]*[^./\s]/").all()  # no host ending in a dot
+    cited = t["other_sources"].str.findall(r"https?://[^/\s;]+").explode().dropna()
+    assert not cited.str.endswith(".").any(), sorted(cited[cited.str.endswith(".")])
+    # a bare outlet ("Reuters", "Yonhap") does not identify the article or document
+    bare = t[~t["source_name"].str.contains(r"[:(]")]
+    assert bare.empty, sorted(bare.iloc[:, 0])
+
+
+def test_rows_on_events_the_analysis_only_mentions_cite_their_primary_source(raw):
+    e = raw["events"].set_index("event_id")
+    mentioned = [
+        "2024-12-08-fall-of-assad",
+        "2024-06-13-g7-apulia-era-loans",
+        "2024-10-25-g7-era-loan-shares",
+        "2024-10-eu-era-share",
+        "2024-10-gbr-can-jpn-era-share",
+        "2024-10-biden-confirms-era-loan",
+        "2024-12-10-treasury-disburses-20bn",
+        "2018-05-16-trump-mirziyoyev-white-house",
+        "2025-01-20-trump-second-term",
+    ]
+    for event_id in mentioned:
+        row = e.loc[event_id]
+        assert row["source_name"] != SEED, event_id
+        assert row["source_url"].startswith("https://"), event_id
+        assert "Responsible Statecraft" in row["other_sources"], event_id
+    csp = raw["relations"].set_index("relation_id").loc["rel-rus-prk-2024-csp-treaty"]
+    assert csp["source_name"] != SEED
+    assert "interfax.com" in csp["other_sources"]  # entry into force, 4 December 2024
