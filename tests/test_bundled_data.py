@@ -272,3 +272,105 @@ def test_rows_on_events_the_analysis_only_mentions_cite_their_primary_source(raw
     csp = raw["relations"].set_index("relation_id").loc["rel-rus-prk-2024-csp-treaty"]
     assert csp["source_name"] != SEED
     assert "interfax.com" in csp["other_sources"]  # entry into force, 4 December 2024
+
+
+@pytest.mark.parametrize("table", ["events", "relations"])
+def test_most_rows_give_an_address_a_reader_can_check(raw, table):
+    urls = raw[table]["source_url"]
+    share = (urls != "").mean()
+    assert share >= URL_SHARE, f"{table}: {share:.1%} of rows carry a source_url"
+
+
+# ------------------------------------------------------------------------ facts added in issue #15
+# Each pin is one row an analyst would look for first; the row's source states the fact.
+
+
+@pytest.mark.parametrize(
+    ("event_id", "date", "etype", "actor_1", "actor_2"),
+    [
+        ("2021-09-15-aukus-announced", "2021-09-15", "declaration", "USA", "AUKUS"),
+        ("2023-03-13-aukus-optimal-pathway", "2023-03-13", "declaration", "USA", "AUKUS"),
+        ("2017-11-12-quad-revived", "2017-11-12", "declaration", "USA", "QUAD"),
+        ("2021-03-12-quad-virtual-summit", "2021-03-12", "summit", "USA", "QUAD"),
+        ("2021-09-24-quad-washington-summit", "2021-09-24", "summit", "USA", "QUAD"),
+        ("2022-05-24-quad-tokyo-summit", "2022-05-24", "summit", "JPN", "QUAD"),
+        ("2023-05-20-quad-hiroshima-summit", "2023-05-20", "summit", "JPN", "QUAD"),
+        ("2024-09-21-quad-wilmington-summit", "2024-09-21", "summit", "USA", "QUAD"),
+        ("2022-06-29-nato-madrid-strategic-concept", "2022-06-29", "statement", "NATO", "RUS"),
+        ("2023-07-11-nato-vilnius-summit", "2023-07-11", "declaration", "NATO", "UKR"),
+        ("2024-07-10-nato-washington-declaration", "2024-07-10", "statement", "NATO", "CHN"),
+        ("2025-06-25-nato-hague-summit", "2025-06-25", "declaration", "NATO", ""),
+        ("2024-06-27-freedom-edge-1", "2024-06-27", "military_cooperation", "USA", "KOR"),
+        ("2024-11-13-freedom-edge-2", "2024-11-13", "military_cooperation", "USA", "KOR"),
+        ("2023-12-19-trilateral-missile-warning-data-sharing", "2023-12-19",
+         "military_cooperation", "KOR", "JPN"),
+        ("2022-12-16-japan-national-security-strategy", "2022-12-16", "statement", "JPN", "CHN"),
+        ("2022-09-08-prk-nuclear-forces-law", "2022-09-08", "statement", "PRK", ""),
+        ("2023-09-26-prk-constitution-nuclear", "2023-09-26", "statement", "PRK", ""),
+        ("2023-02-21-russia-suspends-new-start", "2023-02-21", "treaty_status", "RUS", "USA"),
+        ("2023-06-23-wagner-mutiny", "2023-06-23", "military_action", "WAGNER", "RUS"),
+        ("2019-07-23-chn-rus-first-joint-bomber-patrol", "2019-07-23",
+         "military_cooperation", "RUS", "CHN"),
+        ("2024-07-24-chn-rus-bomber-patrol-alaska", "2024-07-24",
+         "military_cooperation", "RUS", "CHN"),
+        ("2024-12-prk-troops-first-combat-kursk", "2024-12", "military_action", "PRK", "UKR"),
+        ("2020-05-14-russia-wheat-aid-prk", "2020-05-14", "aid", "RUS", "PRK"),
+        ("2024-03-07-russia-oil-to-prk", "2024-03-07", "aid", "RUS", "PRK"),
+        ("2023-09-06-prk-tactical-nuclear-submarine", "2023-09-06", "statement", "PRK", ""),
+        ("2024-04-blinken-china-dual-use", "2024-04", "statement", "USA", "CHN"),
+    ],
+)  # fmt: skip
+def test_issue_15_strands_are_recorded_with_an_address(
+    raw, event_id, date, etype, actor_1, actor_2
+):
+    e = raw["events"].set_index("event_id")
+    assert event_id in e.index, event_id
+    row = e.loc[event_id]
+    assert (row["date"], row["event_type"]) == (date, etype)
+    assert (row["actor_1"], row["actor_2"]) == (actor_1, actor_2)
+    assert row["source_url"].startswith("http"), event_id
+
+
+def test_eu_sanctions_packages_are_a_numbered_series(raw):
+    e = raw["events"]
+    packages = e[e["event_id"].str.match(r"\d{4}-\d\d-\d\d-eu-\d+(st|nd|rd|th)-sanctions-package$")]
+    numbers = packages["event_id"].str.extract(r"-eu-(\d+)")[0].astype(int)
+    assert {1, 2, 6, 10, 11, 12, 13, 14, 15, 16, 18} <= set(numbers)
+    assert (
+        (packages[["actor_1", "actor_2", "event_type"]] == ["EU", "RUS", "sanctions"]).all().all()
+    )
+    # numbered in the order they were adopted
+    assert list(
+        packages.sort_values("date")["event_id"].str.extract(r"-eu-(\d+)")[0].astype(int)
+    ) == sorted(numbers)
+
+
+def test_issue_15_coding_fixes_hold(raw):
+    e = raw["events"].set_index("event_id")
+    r = raw["relations"].set_index("relation_id")
+    a = raw["actors"].set_index("id")
+    msmt = e.loc["2024-10-16-msmt-launched", "participants"].split(";")
+    assert "NLD" in msmt
+    assert "ITA" in msmt
+    assert "ITA" not in e.loc["2024-06-05-putin-praises-south-korea", "participants"].split(";")
+    assert "MSMT" not in e.loc["2025-05-29-msmt-first-report", "participants"].split(";")
+    members = set(r[r["actor_b"] == "MSMT"]["actor_a"])
+    assert members == {"AUS", "CAN", "DEU", "FRA", "GBR", "ITA", "JPN", "KOR", "NLD", "NZL", "USA"}
+    assert set(r[r["actor_b"] == "QUAD"]["actor_a"]) == {"AUS", "IND", "JPN", "USA"}
+    assert set(r[r["actor_b"] == "AUKUS"]["actor_a"]) == {"AUS", "GBR", "USA"}
+    # the 1951 US-Japan treaty gave basing rights without a US duty to defend Japan
+    assert r.loc["rel-usa-jpn-1951-security-treaty", "relation_type"] == "security_assistance"
+    assert r.loc["rel-rus-chn-2019-csp-new-era", "title"] == (
+        "Comprehensive Strategic Partnership of Coordination for a New Era"
+    )
+    # annexation claims are statements; the force used is recorded in its own events
+    for annexation in ("2014-03-18-crimea-annexed", "2022-09-30-russia-annexes-four-regions"):
+        assert e.loc[annexation, "event_type"] == "statement"
+    assert (a.loc["IND", "iso_numeric"], a.loc["IND", "cow_code"]) == ("356", "750")
+    assert (a.loc["NLD", "iso_numeric"], a.loc["NLD", "cow_code"]) == ("528", "210")
+    assert "260" in a.loc["DEU", "description"]  # West Germany's COW code before 1990
+    types = set(raw["event_types"].iloc[:, 0])
+    assert {"statement", "leadership_change"} <= types
+    readme = (DATA / "README.md").read_text(encoding="utf-8")
+    assert "`statement`" in readme
+    assert "`leadership_change`" in readme
