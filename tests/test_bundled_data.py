@@ -374,3 +374,19 @@ def test_issue_15_coding_fixes_hold(raw):
     readme = (DATA / "README.md").read_text(encoding="utf-8")
     assert "`statement`" in readme
     assert "`leadership_change`" in readme
+
+
+def test_camp_david_commitments_and_dual_use_sanctions_are_recorded(raw):
+    r = raw["relations"].set_index("relation_id")
+    for leg in (
+        "rel-usa-jpn-2023-camp-david",
+        "rel-usa-kor-2023-camp-david",
+        "rel-jpn-kor-2023-camp-david",
+    ):
+        assert r.loc[leg, "start_date"] == "2023-08-18"
+        assert r.loc[leg, "relation_type"] == "strategic_partnership"
+    e = raw["events"].set_index("event_id")
+    chinese_suppliers = e.loc["2024-05-01-us-sanctions-chinese-suppliers"]
+    assert (chinese_suppliers["event_type"], chinese_suppliers["actor_2"]) == ("sanctions", "RUS")
+    assert "CHN" in chinese_suppliers["participants"].split(";")
+    assert "CHN" in e.loc["2024-12-16-eu-15th-sanctions-package", "participants"].split(";")
