@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 from pathlib import Path
 
@@ -16,15 +18,20 @@ NOTEBOOK = ROOT / "dashboards" / "explore.ipynb"
 @pytest.mark.notebook
 @pytest.mark.slow
 def test_explore_notebook_runs_without_errors(tmp_path):
-    shutil.copy(NOTEBOOK, tmp_path / NOTEBOOK.name)
-    nb = nbformat.read(tmp_path / NOTEBOOK.name, as_version=4)
+    folder = tmp_path / "notebooks"  # where the notebook is, as a user's checkout would be
+    folder.mkdir()
+    temp = tmp_path / "temp"  # the kernel's temporary directory
+    temp.mkdir()
+    shutil.copy(NOTEBOOK, folder / NOTEBOOK.name)
+    nb = nbformat.read(folder / NOTEBOOK.name, as_version=4)
     client = NotebookClient(
         nb,
         timeout=180,
         kernel_name="python3",
-        resources={"metadata": {"path": str(tmp_path)}},
+        resources={"metadata": {"path": str(folder)}},
     )
-    client.execute()  # raises CellExecutionError on the first failing cell
+    # raises CellExecutionError on the first failing cell
+    client.execute(env={**os.environ, "TMPDIR": str(temp)})
 
     outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.output_type == "error"]
@@ -39,8 +46,13 @@ def test_explore_notebook_runs_without_errors(tmp_path):
     assert "'CHN'" in text  # China is a partner of Russia and North Korea in the window
     # the views rendered as Panel/Bokeh outputs, not as plain reprs
     assert any("application/vnd.holoviews_exec.v0+json" in o.get("data", {}) for o in outputs)
-    # the briefing was written, self-contained
-    briefing = tmp_path / "russia-dprk-briefing.html"
+    # the briefing was written where the notebook printed, in a temporary folder, and
+    # nothing was written beside the notebook (in a checkout, that is the repository)
+    printed = re.findall(r"^(\S+\.html) \d+\.\d MB$", text, re.M)
+    assert len(printed) == 1, text
+    briefing = Path(printed[0])
+    assert briefing.parent.parent == temp
     html = briefing.read_text(encoding="utf-8")
     assert "Russia and North Korea since 2022" in html
     assert "<strong>Assessment.</strong>" in html
+    assert sorted(p.name for p in folder.iterdir()) == [NOTEBOOK.name]

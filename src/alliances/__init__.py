@@ -37,6 +37,7 @@ _LAZY = {
     "EventsTable": "views",
     "EventDetail": "views",
     "export_briefing": "briefing",
+    "extension": "notebook",
     "render_briefing": "briefing",
 }
 
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from .app import Dashboard, create_app, dashboard
     from .briefing import export_briefing, render_briefing
     from .dataset import Dataset, bundled_path, load_dataset
+    from .notebook import extension
     from .query import select
     from .state import Filters
     from .validation import DatasetError, Problem, validate
@@ -92,6 +94,7 @@ __all__ = [
     "create_app",
     "dashboard",
     "export_briefing",
+    "extension",
     "load_dataset",
     "render_briefing",
     "select",
