@@ -7,7 +7,9 @@ leaves 127.0.0.1 (the dashboard must work offline).
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import shutil
 import sys
 import urllib.error
@@ -240,3 +242,95 @@ def watch_dialogs(page) -> list[str]:
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     return dialogs
+
+
+# --------------------------------------------------------------------------- JupyterLab
+
+# JupyterLab user settings for a test: no news or update checks (they would fetch from the
+# internet and show a notification over the notebook).
+LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+
+NEVER_CHECK = "jupyterlab.NeverCheckForUpdate"
+
+
+@dataclass
+class JupyterServer(ServerProcess):
+    """A ``jupyter lab`` process this test started, with its token (stopped by its PID)."""
+
+    token: str = ""
+
+    @property
+    def url(self) -> str:
+        return f"{self.base}/lab?token={self.token}"
+
+    def notebook_url(self, name: str) -> str:
+        """The address that opens notebook ``name`` (in the root folder) in JupyterLab."""
+        return f"{self.base}/lab/tree/{urllib.parse.quote(name)}?token={self.token}"
+
+
+def jupyter_env(home: Path) -> dict[str, str]:
+    """The environment for a ``jupyter lab`` that reads and writes nothing of this machine's
+    Jupyter, IPython or alliances settings: every such folder is under ``home``."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("JUPYTER", "IPYTHON", "ALLIANCES_")) and k != "TMPDIR"
+    }
+    folders = {
+        "JUPYTER_CONFIG_DIR": "config",
+        "JUPYTER_DATA_DIR": "data",
+        "JUPYTER_RUNTIME_DIR": "runtime",
+        "JUPYTERLAB_SETTINGS_DIR": "settings",
+        "JUPYTERLAB_WORKSPACES_DIR": "workspaces",
+        "IPYTHONDIR": "ipython",
+        "TMPDIR": "tmp",  # the kernel's temporary files (the notebook's briefing) stay here
+    }
+    for name, sub in folders.items():
+        (home / sub).mkdir(parents=True, exist_ok=True)
+        env[name] = str(home / sub)
+    for plugin, settings in LAB_SETTINGS.items():
+        file = home / "settings" / f"{plugin}.jupyterlab-settings"
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(json.dumps(settings), encoding="utf-8")
+    return env
+
+
+def start_jupyter_lab(root: Path, home: Path) -> JupyterServer:
+    """``jupyter lab`` serving ``root`` on a free loopback port with a generated token.
+
+    As root (CI) with ``--allow-root``, without a browser, news or update checks; its
+    settings, runtime files and kernel temporary files are under ``home``.
+    """
+    port, token = free_port(), secrets.token_hex(16)
+    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root"]
+    cmd += [f"--ServerApp.ip={HOST}", f"--ServerApp.port={port}", "--ServerApp.port_retries=0"]
+    cmd += [f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={token}"]
+    cmd += ["--LabApp.news_url=None", "--LabApp.check_for_updates_class=" + NEVER_CHECK]
+    cmd += ["--LabApp.expose_app_in_browser=True"]  # window.jupyterapp: the kernel's state
+
+    def ready(server: JupyterServer) -> bool:
+        request = urllib.request.Request(
+            f"{server.base}/api/status", headers={"Authorization": f"token {server.token}"}
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status == 200
+
+    try:
+        server = testing.start_server(
+            cmd, port, home / "jupyter.log", ready, timeout=SERVER_START_TIMEOUT,
+            env=jupyter_env(home), cwd=root, server_class=JupyterServer, token=token,
+        )  # fmt: skip
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    assert isinstance(server, JupyterServer)
+    return server
+
+
+def block_off_host(page) -> None:
+    """Abort every request of ``page``'s context that leaves 127.0.0.1 (a CDN, fonts, news)."""
+    page.context.route(
+        "**/*",
+        lambda route: route.abort() if off_host(route.request.url) else route.continue_(),
+    )
