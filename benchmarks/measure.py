@@ -18,7 +18,6 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -82,23 +81,11 @@ def within_budget(planned: int, budget: float, minimum: int = 1) -> Iterator[int
 
 
 def clear_selection_caches() -> None:
-    """Forget every cached selection, keeping per-dataset precomputations.
+    """Forget every cached selection, keeping per-dataset precomputations (arrays, layout), so
+    no change is answered from a selection computed earlier."""
+    from alliances import cache
 
-    The data layer caches with ``query.per_dataset``: a weak dict dataset -> {args: value}.
-    Entries with no args (``arrays(dataset)``, ``layout(dataset)``) are computed once per
-    dataset by design and stay; entries keyed by filter values are dropped, so no change is
-    answered from a selection computed earlier.
-    """
-    from alliances import metrics, query
-
-    for module in (query, metrics):
-        for obj in list(vars(module).values()):
-            cache = getattr(obj, "cache", None)
-            if not isinstance(cache, weakref.WeakKeyDictionary):
-                continue
-            for per_dataset in list(cache.values()):
-                for key in [k for k in list(per_dataset) if k != ()]:
-                    per_dataset.pop(key, None)
+    cache.clear(keep_precomputed=True)
 
 
 # --------------------------------------------------------------------------- load

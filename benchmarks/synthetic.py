@@ -22,6 +22,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from alliances.dataset import bundled_path
+from alliances.dates import parse_partial
 
 REAL_ACTORS = (
     ("RUS", "Russia", "Europe", "Russian Federation;USSR", 643, 365),
@@ -311,6 +312,13 @@ def _events(
     relation_of_pair[relation_pairs[::-1]] = np.arange(len(relation_pairs))[::-1]
     linked = relation_of_pair[pick]
     linked = np.where((linked >= 0) & (rng.random(n) < 0.05), linked, -1)
+    # ... and only while the relation is in force (the validator's rule for links)
+    spans = parse_partial(pd.Series(relations["start_date"], dtype=object))["start"].to_numpy()
+    ends = parse_partial(pd.Series(relations["end_date"], dtype=object))["stop"].to_numpy()
+    at = np.maximum(linked, 0)
+    day = days.astype("datetime64[ns]")
+    in_force = (spans[at] <= day) & (np.isnat(ends[at]) | (day < ends[at]))
+    linked = np.where(in_force, linked, -1)
     rel_ids = relations["relation_id"]
     relation_id = np.where(linked >= 0, rel_ids[np.maximum(linked, 0)], None)
 

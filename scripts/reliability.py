@@ -260,13 +260,12 @@ class Oracle:
 
     def __init__(self, data: Path | None):
         import alliances
-        from alliances.figures.common import lookup
         from alliances.views.controls import actor_options, vocabulary_options
 
         self.dataset = ds = alliances.load_dataset(data)
         self.actor_label = {v: k for k, v in actor_options(ds).items()}
         self.type_label = {v: k for k, v in vocabulary_options(ds.event_types).items()}
-        self.type_text = lookup(ds.event_types, "id", "label")
+        self.type_text = ds.event_type_labels
         events = ds.events
         busy = sum(
             events[column].astype(object).value_counts().reindex(ds.actor_ids, fill_value=0)
@@ -403,7 +402,9 @@ class Session:
             # patches sent before the reply are already in the document it carries
             reply = await asyncio.wait_for(self._expect("PULL-DOC-REPLY"), OPEN_TIMEOUT)
             self._index(reply.content["doc"])
-            missing = [w for w in (*self.WIDGETS, "location", "tabs") if w not in self.ids]
+            # the Events tab's table and count arrive when the tab is opened (dynamic tabs)
+            needed = [w for w in self.WIDGETS if w != "al-count"]
+            missing = [w for w in (*needed, "location", "tabs") if w not in self.ids]
             if missing:
                 raise ConnectionError(f"{name}: the document has no {missing}")
         except BaseException:
@@ -452,8 +453,8 @@ class Session:
             return
         self.ids[key] = node["id"]
         for attr in ("text", "search", "value", "active"):  # what shown() and set() use
-            if attr in attrs:
-                self.values[(node["id"], attr)] = attrs[attr]
+            # an attribute at its default is not sent, but may change later (an empty count)
+            self.values[(node["id"], attr)] = attrs.get(attr)
 
     async def _next_message(self):
         while True:
@@ -473,6 +474,8 @@ class Session:
                 if message.msgtype == "ERROR":
                     self.errors.append(f"server ERROR message: {message.content}")
                 elif message.msgtype == "PATCH-DOC":
+                    if "al-count" not in self.ids:  # models sent when a tab is opened
+                        self._index(message.content)
                     for event in message.content.get("events", []):
                         if event.get("kind") == "ModelChanged":
                             model = event.get("model") or {}
@@ -488,7 +491,8 @@ class Session:
             self._arrived.set()
 
     def _value(self, key: str, attr: str):
-        return self.values.get((self.ids[key], attr))
+        """The model's value; ``None`` until the model has arrived (a tab not opened yet)."""
+        return self.values.get((self.ids.get(key), attr))
 
     def shown(self) -> Shown:
         """KPIs and URL; the table's count too once the Events tab is open (a background tab

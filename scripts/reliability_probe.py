@@ -70,7 +70,7 @@ class ProbeHandler(web.RequestHandler):
         from bokeh.document import Document
         from bokeh.server.session import ServerSession
 
-        from alliances import query
+        from alliances import cache
         from alliances.app import Dashboard
         from alliances.state import Filters
 
@@ -88,12 +88,8 @@ class ProbeHandler(web.RequestHandler):
             self.set_header("Content-Type", "application/json")
             self.write(json.dumps(light))
             return
-        if self.get_argument("clear_caches", "") == "1":  # what the query caches hold
-            for name in dir(query):
-                cache = getattr(getattr(query, name), "cache", None)
-                if cache is not None and hasattr(cache, "clear"):
-                    for _, entries in list(cache.items()):
-                        entries.clear()
+        if self.get_argument("clear_caches", "") == "1":  # what the data caches hold
+            cache.clear()
         gc.collect()
         if self.get_argument("trim", "") == "1":
             with contextlib.suppress(OSError, AttributeError):
@@ -109,11 +105,7 @@ class ProbeHandler(web.RequestHandler):
                 "plotly_panes": pn.pane.Plotly,
             },
         )
-        caches = {}
-        for name in dir(query):
-            cache = getattr(getattr(query, name), "cache", None)
-            if cache is not None and hasattr(cache, "items"):
-                caches[name] = sum(len(v) for _, v in list(cache.items()))
+        caches = {name.rpartition(".")[2]: n for name, n in cache.entries().items()}
         body = {
             "pid": os.getpid(),
             "rss": _rss(),

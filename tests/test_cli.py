@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from alliances.cli import main
+from unit_helpers import summary_values
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SMALL = FIXTURES / "small"
@@ -137,14 +138,15 @@ def test_validate_without_argument_checks_the_bundled_data():
 def test_info_prints_counts_and_date_span():
     result = alliances("info", SMALL)
     assert result.returncode == 0
-    lines = result.stdout.splitlines()
-    assert lines[0] == f"dataset      {SMALL.resolve()}"
-    assert "actors       7" in lines
-    assert "relations    5" in lines
-    assert "events       6" in lines
-    assert "event types  16" in lines
-    assert "date span    1953-10-01 to 2024-06-19" in lines
-    assert "  arms_transfer          2" in lines
+    info = summary_values(result.stdout)
+    assert next(iter(info)) == "dataset"
+    assert info["dataset"] == str(SMALL.resolve())
+    assert (info["actors"], info["relations"], info["events"]) == ("7", "5", "6")
+    assert (info["event types"], info["relation types"]) == ("16", "11")
+    assert info["date span"] == "1953-10-01 to 2024-06-19"
+    assert info["source URLs"] == "relations 20%, events 33%"
+    assert info["  Arms or munitions transfer"] == "2"  # labels, not type ids
+    assert "  arms_transfer" not in info
 
 
 def test_info_on_an_invalid_folder_prints_the_report_and_exits_1():
@@ -174,14 +176,15 @@ def test_info_on_tables_with_no_rows(small_copy):
         path.write_text(path.read_text(encoding="utf-8").split("\n")[0] + "\n", encoding="utf-8")
     result = alliances("info", small_copy)
     assert result.returncode == 0
-    assert "events       0" in result.stdout.splitlines()
-    assert "date span    none (no events or relations)" in result.stdout.splitlines()
+    info = summary_values(result.stdout)
+    assert info["events"] == "0"
+    assert info["date span"] == "none (no events or relations)"
 
 
 def test_info_runs_from_any_directory(tmp_path):
     result = alliances("info", SMALL.resolve(), cwd=tmp_path)
     assert result.returncode == 0
-    assert "events       6" in result.stdout.splitlines()
+    assert summary_values(result.stdout)["events"] == "6"
 
 
 # --------------------------------------------------------------------------- in-process

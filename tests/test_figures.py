@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 
 from alliances import metrics, query
@@ -41,13 +42,21 @@ def annotations(fig) -> list[str]:
     return [a.text for a in fig.layout.annotations]
 
 
+def _temperature(*args, **kw) -> go.Figure:
+    return go.Figure(temperature_figure(*args, **kw))
+
+
+def _ranking(*args, **kw) -> go.Figure:
+    return go.Figure(ranking_figure(*args, **kw))
+
+
 # --------------------------------------------------------------------------- network
 
 
 def draw_network(dataset, relations=None, **kw):
+    """The network figure, validated by plotly (the builders return plain specs)."""
     relations = dataset.relations if relations is None else relations
-    kw.setdefault("names", dataset.names)
-    return network_figure(relations, metrics.layout(dataset), dataset.relation_types, **kw)
+    return go.Figure(network_figure(relations, dataset, **kw))
 
 
 def edge_traces(fig):
@@ -207,9 +216,9 @@ def test_network_of_no_relations_still_shows_focused_actors(ds):
 
 
 def draw_timeline(dataset, events=None, **kw):
+    """The timeline figure, validated by plotly (the builders return plain specs)."""
     events = dataset.events if events is None else events
-    kw.setdefault("names", dataset.names)
-    return timeline_figure(events, dataset.event_types, **kw)
+    return go.Figure(timeline_figure(events, dataset, **kw))
 
 
 def marker_traces(fig):
@@ -428,7 +437,8 @@ def test_binned_counts_per_lane_sum_to_the_events_of_that_lane(ds, lanes):
             .map(dict(zip(ds.event_types["id"], ds.event_types["label"], strict=True)))
         )
     else:
-        expected = query.pair_key(events["actor_1"], events["actor_2"])
+        pairs = zip(events["actor_1"], events["actor_2"], strict=True)
+        expected = pd.Series([query.pair_label(str(a), str(b)) for a, b in pairs])
     per_lane = dict(zip(hm.y, z.sum(axis=1), strict=True))
     assert per_lane == expected.value_counts().astype(float).to_dict()
 
@@ -486,7 +496,7 @@ def test_100000_events_serialize_under_2_mb(ds):
 
 
 def test_temperature_figure_has_a_line_per_pair(ds):
-    fig = temperature_figure(query.temperature(ds.events, fill=False), names=ds.names)
+    fig = _temperature(query.temperature(ds.events, fill=False), names=ds.names)
     lines = {t.name: t for t in fig.data}
     assert list(lines) == ["North Korea – Russia", "Ukraine – United States"]
     prk_rus = lines["North Korea – Russia"]
@@ -497,7 +507,7 @@ def test_temperature_figure_has_a_line_per_pair(ds):
 
 
 def test_temperature_figure_draws_quiet_quarters_at_zero_without_a_marker(ds):
-    fig = temperature_figure(query.temperature(ds.events), names=ds.names)
+    fig = _temperature(query.temperature(ds.events), names=ds.names)
     prk_rus = {t.name: t for t in fig.data}["North Korea – Russia"]
     assert list(prk_rus.x) == [
         ms(q) for q in ("2023-07-01", "2023-10-01", "2024-01-01", "2024-04-01")
@@ -510,7 +520,7 @@ def test_temperature_figure_draws_quiet_quarters_at_zero_without_a_marker(ds):
 
 
 def test_temperature_figure_of_nothing_explains_itself(ds):
-    fig = temperature_figure(query.temperature(ds.events.iloc[0:0]), names=ds.names)
+    fig = _temperature(query.temperature(ds.events.iloc[0:0]), names=ds.names)
     assert len(fig.data) == 0
     assert annotations(fig) == ["No events between two actors for these filters"]
 
@@ -520,7 +530,7 @@ def test_temperature_figure_of_nothing_explains_itself(ds):
 
 def test_ranking_figure_puts_the_most_central_on_top(ds):
     rank = metrics.ranking(ds.relations, "degree", ds.names)
-    fig = ranking_figure(rank, label="Degree centrality", focus=("USA",))
+    fig = _ranking(rank, label="Degree centrality", focus=("USA",))
     (bar,) = fig.data
     # horizontal bars are drawn bottom-up: the first of the ranking comes last
     assert list(bar.y) == ["UKR", "PRK", "KOR", "USA", "RUS"]
@@ -533,12 +543,12 @@ def test_ranking_figure_puts_the_most_central_on_top(ds):
 
 def test_ranking_figure_shows_the_top_only(ds):
     rank = metrics.ranking(ds.relations, "degree", ds.names)
-    (bar,) = ranking_figure(rank, top=2).data
+    (bar,) = _ranking(rank, top=2).data
     assert list(bar.y) == ["USA", "RUS"]
 
 
 def test_ranking_figure_of_nothing_explains_itself():
-    fig = ranking_figure(pd.DataFrame(columns=["actor", "value", "name"]))
+    fig = _ranking(pd.DataFrame(columns=["actor", "value", "name"]))
     assert len(fig.data) == 0
     assert annotations(fig) == ["No relations in force at the end of the window"]
 
@@ -586,8 +596,8 @@ def hostile_figures(ds):
         "timeline by pair": draw_timeline(ds, lanes="pair", selected="h1"),
         "binned timeline by type": draw_timeline(ds, lanes="type", max_points=1),
         "binned timeline by pair": draw_timeline(ds, lanes="pair", max_points=1),
-        "temperature": temperature_figure(query.temperature(sel.events), names=ds.names),
-        "ranking": ranking_figure(rank, label=HOSTILE, focus=("A",)),
+        "temperature": _temperature(query.temperature(sel.events), names=ds.names),
+        "ranking": _ranking(rank, label=HOSTILE, focus=("A",)),
     }
 
 
@@ -635,8 +645,6 @@ def test_epoch_ms_keeps_missing_dates_missing():
 def test_every_dashboard_figure_is_a_valid_plotly_spec(ds):
     """The dashboard sends figure specs as plain dicts, never checked by plotly (for speed):
     check here that every figure it shows passes plotly's validation, through a few changes."""
-    import plotly.graph_objects as go
-
     from alliances.app import Dashboard
 
     f = Filters()

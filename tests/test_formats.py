@@ -128,3 +128,77 @@ def test_partial_dates_of_missing_values_are_empty():
     start = pd.Series(pd.to_datetime(["2024-06-19", None, "2023-08-01", "2022-01-01"]))
     precision = pd.Series(["day", None, "month", "year"], dtype="category")
     assert partial_dates(start, precision).tolist() == ["2024-06-19", "", "2023-08", "2022"]
+
+
+# --------------------------------------------------------------------------- spreadsheet formulas
+
+FORMULAS = [
+    '=HYPERLINK("http://example.invalid/x","click me")',
+    "+1+2",
+    "-2+3",
+    "@SUM(A1:A2)",
+    "\tindented",
+]
+
+
+def test_every_formula_start_of_owasp_is_neutralised():
+    from alliances.formats import neutralise_formulas
+
+    cells = pd.Series(
+        ["=1", "+1", "-1", "@a", "\t1", "\r1", "a=1", "", None, "'=already"], dtype=object
+    )
+    assert neutralise_formulas(cells).tolist() == [
+        "'=1", "'+1", "'-1", "'@a", "'\t1", "'\r1", "a=1", "", None, "'=already",
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def formula_events(tmp_path: Path) -> Dataset:
+    return build(
+        tmp_path / "formulas",
+        actors=[actor("A"), actor("B")],
+        events=[
+            event(f"f{i}", "2024-01-02", "summit", "A", "B", title=text, description=text,
+                  location=text, source_name=text)
+            for i, text in enumerate(FORMULAS)
+        ]
+        + [event("plain", "2024-01-03", "aid", "A", "B", title="Aid - 3 tranches",
+                 magnitude="-5", unit="USD")],
+    )  # fmt: skip
+
+
+def test_cells_a_spreadsheet_would_evaluate_are_written_with_a_quote(formula_events):
+    written = rows(to_csv(formula_events.events, "events"))
+    for i, text in enumerate(FORMULAS):
+        for column in ("title", "description", "location", "source_name"):
+            assert written[f"f{i}"][column] == "'" + text, (i, column)
+    # other text, and numbers (a negative magnitude is a number, not a formula), stay as they are
+    assert written["plain"]["title"] == "Aid - 3 tranches"
+    assert written["plain"]["magnitude"] == "-5"
+
+
+def test_a_neutralised_file_loads_back_with_the_original_text(formula_events, tmp_path: Path):
+    folder = write_all(formula_events, tmp_path / "written")
+    assert "'=HYPERLINK" in (folder / "events.csv").read_text(encoding="utf-8")
+    again = load_dataset(folder, cache=False)
+    titles = dict(zip(again.events["event_id"], again.events["title"], strict=True))
+    assert [titles[f"f{i}"] for i in range(len(FORMULAS))] == FORMULAS
+    assert titles["plain"] == "Aid - 3 tranches"
+    assert again.events.set_index("event_id").at["plain", "magnitude"] == -5
+
+
+def test_comment_lines_before_the_header_are_skipped_and_lines_still_count(ds, tmp_path: Path):
+    folder = write_all(ds, tmp_path / "written")
+    events = folder / "events.csv"
+    body = events.read_text(encoding="utf-8")
+    events.write_text(
+        "# alliances events\n# Actors: all\n" + body.replace(",2023-08,", ",2023-13,"),
+        encoding="utf-8",
+    )
+    from alliances.validation import validate
+
+    problems = [str(p) for p in validate(folder)]
+    # the bad date is on the file's line 2 + 2 comment lines below where it was
+    line = body.splitlines().index(next(x for x in body.splitlines() if ",2023-08," in x)) + 1
+    assert len(problems) == 1
+    assert problems[0].startswith(f"events.csv:{line + 2}: date: ")

@@ -18,6 +18,7 @@ import pytest
 
 from alliances import schema
 from alliances.dataset import load_dataset
+from unit_helpers import summary_values
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "data" / "README.md"
@@ -202,9 +203,8 @@ def test_a_wheel_installs_and_runs_from_anywhere(tmp_path):
 
     result = run(script, "info", cwd=elsewhere)
     assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[0] == f"dataset      {data.resolve()}"
+    info = summary_values(result.stdout)
+    assert info["dataset"] == str(data.resolve())
     counts = load_dataset(ROOT / "data").counts()
-    assert f"actors       {counts['actors']}" in lines
-    assert f"relations    {counts['relations']}" in lines
-    assert f"events       {counts['events']}" in lines
+    for table in ("actors", "relations", "events"):
+        assert info[table] == str(counts[table])

@@ -91,3 +91,40 @@ def test_a_load_and_the_files_give_one_fingerprint(parquet_copy):
     assert load_dataset(SMALL, cache=False).fingerprint == fingerprint_files(SMALL)
     to_parquet(parquet_copy, "events")
     assert load_dataset(parquet_copy, cache=False).fingerprint == fingerprint_files(parquet_copy)
+
+
+def test_an_edited_parquet_file_reloads(parquet_copy):
+    """The load cache must notice a change to the Parquet file that holds a table (it once
+    compared only the CSV's name, so a Parquet-only dataset never reloaded)."""
+    to_parquet(parquet_copy, "events")
+    first = load_dataset(parquet_copy)
+    assert load_dataset(parquet_copy) is first  # unchanged files: the cached load
+
+    def retitle(frame: pd.DataFrame) -> None:
+        frame.loc[0, "title"] = "Another title"
+
+    frame = pq.read_table(parquet_copy / "events.parquet").to_pandas()
+    retitle(frame)
+    pq.write_table(
+        pa.Table.from_pandas(frame, preserve_index=False), parquet_copy / "events.parquet"
+    )
+    second = load_dataset(parquet_copy)
+    assert second is not first
+    assert "Another title" in set(second.events["title"])
+    assert second.fingerprint == fingerprint_files(parquet_copy) != first.fingerprint
+
+
+def test_one_function_names_the_file_of_each_table(parquet_copy):
+    from alliances import schema
+    from alliances.reading import signature, table_file
+
+    to_parquet(parquet_copy, "events")
+    events = schema.TABLES["events"]
+    assert table_file(parquet_copy, events).name == "events.parquet"
+    assert table_file(parquet_copy, schema.TABLES["actors"]).name == "actors.csv"
+    assert [name for name, *_ in signature(parquet_copy)] == [
+        table_file(parquet_copy, t).name for t in schema.TABLES.values()
+    ]
+    # a CSV beside the Parquet file wins, in reading as in the signature
+    (parquet_copy / "events.csv").write_bytes((SMALL / "events.csv").read_bytes())
+    assert table_file(parquet_copy, events).name == "events.csv"

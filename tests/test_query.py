@@ -71,6 +71,17 @@ def test_window_puts_a_reversed_range_in_order(ds):
     assert (w.start, w.end) == (pd.Timestamp("2024-01-01"), pd.Timestamp("2024-03-31"))
 
 
+def test_a_reversed_window_is_read_in_order_and_said_so(ds):
+    """From 2024-12-31 to 2023-01-01 once showed events with no word of the swap."""
+    sel = query.select(ds, Filters(start=D(2024, 12, 31), end=D(2023, 1, 1)))
+    assert ids(sel.events) == ids(
+        query.select(ds, Filters(start=D(2023, 1, 1), end=D(2024, 12, 31))).events
+    )
+    assert sel.notices == (
+        "'From' (2024-12-31) is after 'To' (2023-01-01): showing 2023-01-01 to 2024-12-31",
+    )
+
+
 def test_a_start_after_the_data_selects_nothing(ds):
     """``From 2030`` with no ``To``: nothing happened yet, whatever the data's last day."""
     sel = query.select(ds, Filters(start=D(2030, 1, 1)))

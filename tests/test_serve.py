@@ -190,3 +190,37 @@ def test_credentials_from_the_environment_keep_their_capitals(tmp_path):
         assert log_in(base, PASSWORD) == 200
     assert PASSWORD not in log.read_text()
     assert COOKIE_SECRET not in log.read_text()
+
+
+def test_a_login_without_a_cookie_secret_gets_one_instead_of_http_500(tmp_path):
+    """Panel needs a secret to sign login cookies and answered every request with HTTP 500
+    without one; ``alliances serve`` makes one for the run and says what that means."""
+    log = tmp_path / "server.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PANEL_")}
+    with start_server(["--basic-auth", PASSWORD], log, env) as base:
+        assert request(f"{base}/login")[0] == 200
+        assert request(f"{base}/alliances_app")[0] == 302  # to the login page, not a 500
+        assert log_in(base, "wrong") == 302
+        assert log_in(base, PASSWORD) == 200
+    text = log.read_text()
+    assert "logins will not survive a restart" in text
+    assert "PANEL_COOKIE_SECRET" in text
+    assert "500" not in text.replace("5006", "")
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "needed"),
+    [
+        (["--basic-auth", "pw"], {}, True),
+        (["--basic-auth=pw"], {}, True),
+        ([], {"PANEL_BASIC_AUTH": "/etc/users.json"}, True),
+        (["--oauth-provider", "github"], {}, True),
+        (["--basic-auth", "pw", "--cookie-secret", "s"], {}, False),
+        (["--basic-auth", "pw"], {"PANEL_COOKIE_SECRET": "s"}, False),
+        ([], {}, False),
+    ],
+)
+def test_when_a_cookie_secret_is_made(args, env, needed):
+    from alliances.cli import needs_cookie_secret
+
+    assert needs_cookie_secret(args, env) is needed

@@ -719,3 +719,45 @@ def test_dataset_error_lists_the_problems(tmp_path):
     assert lines[1] == "events.csv:2: date: not a date"
     assert lines[50] == "events.csv:51: date: not a date"
     assert lines[51:] == ["... and 10 more"]
+
+
+# --------------------------------------------------------------------------- event-relation links
+
+
+def test_an_event_linked_to_a_relation_of_other_actors_is_reported(edited):
+    # e6 (USA-UKR aid) linked to the Russia-DPRK treaty
+    folder = edited("events.csv", "EP,,,confirmed,\n", "EP,,,confirmed,rel-rus-prk-2024\n")
+    assert [str(p) for p in validate(folder)] == [
+        "events.csv:8: relation_id: relation 'rel-rus-prk-2024' is between RUS and PRK, "
+        "not this event's actors"
+    ]
+
+
+def test_an_event_linked_before_its_relation_began_is_reported(edited):
+    # e3 (March 2024) linked to the treaty of June 2024
+    folder = edited("events.csv", "AP,,,estimated,\n", "AP,,,estimated,rel-rus-prk-2024\n")
+    assert [str(p) for p in validate(folder)] == [
+        "events.csv:5: relation_id: relation 'rel-rus-prk-2024' starts later (2024-06-19) "
+        "than this event"
+    ]
+
+
+def test_an_event_linked_after_its_relation_ended_is_reported_at_the_relation_precision(edited):
+    # the 1961 treaty ended "1995": a 1995-12 event is within it, a 1996-01 one is not
+    within = edited(
+        "events.csv", "e5,2023-08,,arms_transfer,PRK,RUS,,,,,,Shipments begin,,NIS,,,reported,\n",
+        "e5,1995-12,,arms_transfer,PRK,RUS,,,,,,Shipments begin,,NIS,,,reported,rel-rus-prk-1961\n",
+    )  # fmt: skip
+    assert validate(within) == []
+    after = edited("events.csv", "e5,1995-12,", "e5,1996-01,")
+    assert [str(p) for p in validate(after)] == [
+        "events.csv:7: relation_id: relation 'rel-rus-prk-1961' ended (1995) before this event"
+    ]
+
+
+def test_a_one_sided_event_may_link_a_relation_of_its_actor(edited):
+    folder = edited(
+        "events.csv", "e5,2023-08,,arms_transfer,PRK,RUS,,,,,,Shipments begin,,NIS,,,reported,\n",
+        "e5,2024-07,,weapons_test,PRK,,,,,,,Launch,,NIS,,,reported,rel-rus-prk-2024\n",
+    )  # fmt: skip
+    assert validate(folder) == []

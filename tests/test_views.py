@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import panel as pn
+import param
 import pytest
 from bokeh.document import Document
 from panel.models.plotly import PlotlyPlot
@@ -22,6 +23,7 @@ from panel.models.tabulator import DataTabulator
 from alliances import dataset as dataset_module
 from alliances.app import Dashboard, dashboard
 from alliances.dataset import Dataset
+from alliances.fragments import link
 from alliances.state import Filters
 from alliances.views import (
     AboutPanel,
@@ -36,7 +38,6 @@ from alliances.views import (
     TemperatureView,
     TimelineView,
 )
-from alliances.views.base import link
 from unit_helpers import (
     HOSTILE,
     SMALL,
@@ -178,16 +179,56 @@ def test_network_is_drawn_as_of_the_chosen_date(ds, filters):
     assert sorted(trace_values(model, "customdata", "actors")) == ["KOR", "PRK", "RUS", "USA"]
 
 
-def test_network_year_player_sets_the_as_of_date(ds, filters):
+def year_controls(layout) -> tuple[pn.widgets.IntSlider, pn.pane.HTML, dict]:
+    (slider,) = layout.select(pn.widgets.IntSlider)
+    (shown,) = [p for p in layout.select(pn.pane.HTML) if "al-asof" in p.css_classes]
+    buttons = {b.label: b for b in layout.select(pn.widgets.Button)}
+    return slider, shown, buttons
+
+
+def release(slider: pn.widgets.IntSlider, year: int) -> None:
+    """What the browser sends when the slider's handle is let go at ``year``."""
+    with param.edit_constant(slider):
+        slider.param.update(value=year, value_throttled=year)
+
+
+def test_network_year_slider_sets_the_as_of_date(ds, filters):
     filters.param.update(start=dt.date(2020, 3, 1), end=dt.date(2024, 6, 19))
     layout, _ = render(NetworkView(filters=filters, dataset=ds))
-    (player,) = layout.select(pn.widgets.DiscretePlayer)
-    assert player.options == [2020, 2021, 2022, 2023, 2024]
-    assert player.value == 2024
-    player.value = 2022
+    slider, shown, _ = year_controls(layout)
+    assert (slider.start, slider.end, slider.value) == (2020, 2024, 2024)
+    assert "2024-06-19" in shown.object  # the date drawn, not only its year
+    release(slider, 2022)
     assert filters.as_of == dt.date(2022, 12, 31)
-    player.value = 2024  # the last year ends with the window
+    assert "2022-12-31" in shown.object
+    release(slider, 2024)  # the last year ends with the window
     assert filters.as_of == dt.date(2024, 6, 19)
+
+
+def test_the_year_slider_follows_a_new_window(ds, filters):
+    """It once kept the old range and year until play was pressed."""
+    layout, _ = render(NetworkView(filters=filters, dataset=ds))
+    slider, shown, _ = year_controls(layout)
+    filters.end = dt.date(2020, 12, 31)
+    assert (slider.end, slider.value) == (2020, 2020)
+    assert "2020-12-31" in shown.object
+    filters.start = dt.date(2015, 1, 1)
+    assert (slider.start, slider.end) == (2015, 2020)
+
+
+def test_named_buttons_step_through_the_years(ds, filters):
+    filters.param.update(start=dt.date(2020, 3, 1), end=dt.date(2024, 6, 19))
+    layout, _ = render(NetworkView(filters=filters, dataset=ds))
+    slider, _, buttons = year_controls(layout)
+    assert list(buttons) == ["First", "Previous", "Play", "Next"]
+    buttons["First"].clicks += 1
+    assert filters.as_of == dt.date(2020, 12, 31)
+    assert slider.value == 2020
+    buttons["Next"].clicks += 1
+    assert filters.as_of == dt.date(2021, 12, 31)
+    buttons["Previous"].clicks += 1
+    buttons["Previous"].clicks += 1  # not before the window's first year
+    assert filters.as_of == dt.date(2020, 12, 31)
 
 
 def test_a_click_on_a_node_focuses_on_that_actor(ds, filters):
@@ -298,11 +339,12 @@ def table_model(root) -> DataTabulator:
 def test_table_rows_follow_the_filters(ds, filters):
     layout, root = render(EventsTable(filters=filters, dataset=ds))
     model = table_model(root)
-    assert sorted(model.source.data["id"]) == ["e1", "e2", "e3", "e4", "e5", "e6"]
+    assert sorted(model.source.data["Id"]) == ["e1", "e2", "e3", "e4", "e5", "e6"]
     filters.actors = ["USA"]
-    assert list(model.source.data["id"]) == ["e6"]
-    assert list(model.source.data["date"]) == ["2024-06-13 – 2024-06-15"]
-    assert list(model.source.data["title"]) == ["ERA loans"]
+    assert list(model.source.data["Id"]) == ["e6"]
+    assert list(model.source.data["Date"]) == ["2024-06-13 – 2024-06-15"]
+    assert list(model.source.data["Event"]) == ["ERA loans"]
+    assert list(model.source.data["Actors"]) == ["United States → Ukraine"]
     counts = [p for p in layout.select(pn.pane.HTML) if "events match" in str(p.object)]
     assert [visible_text(p.object) for p in counts] == ["1 events match the filters"]
 
@@ -310,7 +352,7 @@ def test_table_rows_follow_the_filters(ds, filters):
 def test_table_writes_dates_at_their_precision(ds, filters):
     _, root = render(EventsTable(filters=filters, dataset=ds))
     data = table_model(root).source.data
-    dates = dict(zip(data["id"], data["date"], strict=True))
+    dates = dict(zip(data["Id"], data["Date"], strict=True))
     assert dates["e5"] == "2023-08"
     assert dates["e3"] == "2024-03-18"
 
@@ -318,7 +360,7 @@ def test_table_writes_dates_at_their_precision(ds, filters):
 def test_selecting_a_table_row_opens_the_event(ds, filters):
     layout, _ = render(EventsTable(filters=filters, dataset=ds))
     (table,) = layout.select(pn.widgets.Tabulator)
-    row = list(table.value["id"]).index("e4")
+    row = list(table.value["Id"]).index("e4")
     table.selection = [row]
     assert filters.event == "e4"
 
@@ -328,12 +370,18 @@ def test_table_download_is_the_filtered_events_in_the_public_format(ds, filters)
     layout, _ = render(EventsTable(filters=filters, dataset=ds))
     (download,) = layout.select(pn.widgets.FileDownload)
     text = download.callback().getvalue()
-    lines = text.splitlines()
+    comments = [line for line in text.splitlines() if line.startswith("#")]
+    lines = text.splitlines()[len(comments) :]
     assert lines[0].startswith("event_id,date,end_date,event_type")
     assert [line.split(",")[0] for line in lines[1:] if line.startswith("e")] == [
         "e5", "e3", "e4", "e1", "e2",
     ]  # fmt: skip
     assert ",2023-08,," in text
+    # what chose these rows: in the file name and in comment lines before the header
+    assert download.filename.startswith("alliances-events_PRK_")
+    assert download.filename.endswith(".csv")
+    assert "# Actors: North Korea (PRK)" in comments
+    assert "# link: ?actors=PRK" in comments
 
 
 def test_table_shows_titles_as_plain_text_and_sources_as_safe_links(tmp_path: Path, filters):
@@ -346,9 +394,9 @@ def test_table_shows_titles_as_plain_text_and_sources_as_safe_links(tmp_path: Pa
     columns = {c["field"]: c for c in model.configuration["columns"]}
     # only the source column is rendered as HTML; titles are plain text cells
     html_columns = [f for f, c in columns.items() if c.get("formatter") in ("html", "htmlTemplate")]
-    assert html_columns == ["source"]
-    assert set(model.source.data["title"]) == {HOSTILE}
-    sources = list(model.source.data["source"])
+    assert html_columns == ["Source"]
+    assert set(model.source.data["Event"]) == {HOSTILE}
+    sources = list(model.source.data["Source"])
     for cell in sources:
         assert_harmless(cell)
     assert "&lt;img" in sources[0]
@@ -490,7 +538,7 @@ def test_a_view_that_fails_to_update_says_so_instead_of_breaking(
     def broken():
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(view, "figure", broken)
+    monkeypatch.setattr(view, "spec", broken)
     filters.actors = ["USA"]  # must not raise into the caller (a widget, the URL sync)
     model = plotly_model(root)
     assert model.data == []
@@ -517,7 +565,8 @@ def test_a_node_click_in_one_view_updates_the_other(ds, filters):
     _, table_root = render(EventsTable(filters=filters, dataset=ds))
     (pane,) = net_layout.select(pn.pane.Plotly)
     pane.click_data = {"points": [{"customdata": "CHN"}]}
-    assert list(table_model(table_root).source.data["id"]) == ["e4"]
+    assert list(table_model(table_root).source.data["Id"]) == ["e4"]
+    assert filters.actor == "CHN"  # the detail card shows China
 
 
 def test_views_of_separate_filters_are_independent(ds):
@@ -581,13 +630,14 @@ def test_dashboard_views_update_together(ds):
     _, root = render(board)
     board.filters.actors = ["CHN"]
     assert board.kpis.kpis["events"] == 1
-    # the events table sits in a background tab: it catches up when its tab is opened
+    # the events table sits in a background tab: nothing is computed or sent for it until
+    # the tab is opened, then it catches up
     tables = list(root.select({"type": DataTabulator}))
-    assert [len(t.source.data["id"]) for t in tables] == [6]
+    assert [len(t.source.data["Id"]) for t in tables] == [0]
     board.tabs.active = 1
-    assert [list(t.source.data["id"]) for t in tables] == [["e4"]]
+    assert [list(t.source.data["Id"]) for t in tables] == [["e4"]]
     board.filters.actors = ["USA"]  # while shown, it follows at once
-    assert [list(t.source.data["id"]) for t in tables] == [["e6"]]
+    assert [list(t.source.data["Id"]) for t in tables] == [["e6"]]
 
 
 def test_dashboard_notices_are_escaped(ds):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import re
 import shutil
 import sys
 from collections.abc import Iterable
@@ -102,10 +103,9 @@ def small() -> Dataset:
 
 def clear_query_caches() -> None:
     """Forget every result the data layer cached per dataset (selections, arrays, layouts)."""
-    from alliances import metrics, query
+    from alliances import cache
 
-    for cached in (query._select, query.arrays, metrics.layout):
-        cached.cache.clear()
+    cache.clear()
 
 
 def relabel(folder: Path, filename: str, type_id: str, label: str) -> None:
@@ -166,3 +166,23 @@ def reliability_script() -> ModuleType:
     sys.modules["reliability"] = module  # dataclasses look their module up by name
     spec.loader.exec_module(module)
     return module
+
+
+def summary_values(text: str) -> dict[str, str]:
+    """``alliances info``'s lines as {label: value} (``"  arms_transfer"`` keeps its indent).
+
+    Asserts what a reader relies on: the values of the top block start in one column, and so
+    do the counts of the per-type block.
+    """
+    values: dict[str, str] = {}
+    columns: dict[bool, set[int]] = {True: set(), False: set()}
+    for line in text.splitlines():
+        if not line.strip() or line.endswith(":"):
+            continue
+        match = re.fullmatch(r"( *)(\S.*?\S)( {2,})(\S.*)", line)
+        assert match, f"not a 'label  value' line: {line!r}"
+        indented = bool(match[1])
+        columns[indented].add(match.start(4))
+        values[match[1] + match[2]] = match[4]
+    assert all(len(c) <= 1 for c in columns.values()), f"misaligned values:\n{text}"
+    return values

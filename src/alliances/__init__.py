@@ -18,9 +18,9 @@ except PackageNotFoundError:  # running from a source tree without an install
 _LAZY = {
     "Dataset": "dataset",
     "load_dataset": "dataset",
-    "bundled_path": "dataset",
-    "DatasetError": "validation",
-    "Problem": "validation",
+    "bundled_path": "reading",
+    "DatasetError": "problems",
+    "Problem": "problems",
     "validate": "validation",
     "Filters": "state",
     "select": "query",
@@ -44,11 +44,13 @@ _LAZY = {
 if TYPE_CHECKING:
     from .app import Dashboard, create_app, dashboard
     from .briefing import export_briefing, render_briefing
-    from .dataset import Dataset, bundled_path, load_dataset
+    from .dataset import Dataset, load_dataset
     from .notebook import extension
+    from .problems import DatasetError, Problem
     from .query import select
+    from .reading import bundled_path
     from .state import Filters
-    from .validation import DatasetError, Problem, validate
+    from .validation import validate
     from .views import (
         ChangesView,
         EventDetail,

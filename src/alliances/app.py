@@ -11,13 +11,16 @@ import logging
 import os
 import sys
 import urllib.parse
+from typing import ClassVar
 
 import panel as pn
+import param
 
 from . import query, state
-from .dataset import Dataset, Served, load_dataset, resolve_path, serve_dataset
-from .state import Filters
-from .validation import DatasetError
+from .dataset import Dataset, ServedDataset, load_dataset, serve_dataset
+from .problems import DatasetError
+from .reading import resolve_path
+from .state import FILTERS, Filters
 from .views import (
     AboutPanel,
     BriefingExport,
@@ -31,19 +34,49 @@ from .views import (
     TemperatureView,
     TimelineView,
 )
-from .views.base import Linked
+from .views.base import SELECTION_DEPENDS, FilteredViewer
+from .views.compat import quiet_closed_websockets
 
 log = logging.getLogger("alliances")
 
 TITLE = "Alliances"
-APP_CSS = """
-:host { --alliances-accent: #1f3b57; }
-.notice { font-size: 0.9em; }
+NARROW_PX = 768
+"""Below this window width the filter sidebar starts collapsed, over the page when opened."""
+SIDEBAR_CSS = f"""
+@media (max-width: {NARROW_PX - 0.02}px) {{
+  #sidebar.show, #sidebar.collapsing {{
+    position: absolute; z-index: 1050; height: 100%; overflow-y: auto;
+    background: var(--bs-body-bg, #fff); box-shadow: 0 0 12px rgba(0, 0, 0, 0.25);
+  }}
+}}
 """
 
 
-class Dashboard(Linked):
-    """All views of one dataset, linked through one :class:`Filters` object."""
+class NarrowScreen(pn.reactive.ReactiveHTML):
+    """Collapses the template's sidebar when the page opens in a narrow window (a phone).
+
+    The server cannot know the window's width when it renders the page, so this invisible
+    element's render script does it in the browser; the menu button opens it again.
+    """
+
+    _template = "<div id='narrow' style='display: none'></div>"
+    _scripts: ClassVar[dict[str, str]] = {
+        "render": f"""
+        const sidebar = document.getElementById('sidebar');
+        if (sidebar && window.innerWidth < {NARROW_PX}) {{
+          sidebar.classList.remove('show');
+          document.getElementById('sidebar-toggle')?.setAttribute('aria-expanded', 'false');
+        }}
+        """
+    }
+
+
+class Dashboard(FilteredViewer):
+    """All views of one dataset, linked through one :class:`Filters` object.
+
+    The layout reflows: the network and its side column sit side by side when there is room
+    and stack when there is not, and so do the temperature and the changes.
+    """
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -55,9 +88,12 @@ class Dashboard(Linked):
         self.temperature = TemperatureView(**shared)
         self.ranking = RankingView(**shared)
         self.changes = ChangesView(**shared)
-        self.table = EventsTable(**shared)
+        # the events table is in a background tab: built now, filled when first looked at
+        self.table = EventsTable(**shared, active=False)
         self.detail = EventDetail(**shared)
         self.export = BriefingExport(**shared)
+        self._data_notices: list[str] = []
+        self._link_notices: list[str] = []
         self.notices = pn.pane.Alert(
             "",
             alert_type="warning",
@@ -65,25 +101,29 @@ class Dashboard(Linked):
             sizing_mode="stretch_width",
             css_classes=["al-notices"],
         )
+        side = pn.Column(
+            pn.pane.HTML("<h4>Details</h4>", margin=(0, 10)),
+            self.detail,
+            self.ranking,
+            width=330,
+            css_classes=["al-side"],
+        )
         overview = pn.Column(
             self.kpis,
-            pn.Row(
-                pn.Column(self.network, sizing_mode="stretch_width"),
-                pn.Column(
-                    pn.Column(
-                        pn.pane.HTML("<h4>Event detail</h4>", margin=(0, 10)),
-                        self.detail,
-                        height=250,
-                        scroll=True,
-                        sizing_mode="stretch_width",
-                    ),
-                    self.ranking,
-                    width=330,
-                ),
+            pn.FlexBox(
+                pn.Column(self.network, min_width=420, sizing_mode="stretch_width"),
+                side,
+                flex_wrap="wrap",
+                align_items="flex-start",
                 sizing_mode="stretch_width",
             ),
             self.timeline,
-            pn.Row(self.temperature, self.changes, sizing_mode="stretch_width"),
+            pn.FlexBox(
+                pn.Column(self.temperature, min_width=420, sizing_mode="stretch_width"),
+                pn.Column(self.changes, min_width=300, sizing_mode="stretch_width"),
+                flex_wrap="wrap",
+                sizing_mode="stretch_width",
+            ),
             sizing_mode="stretch_width",
         )
         self.tabs = pn.Tabs(
@@ -91,14 +131,23 @@ class Dashboard(Linked):
             ("Events", self.table),
             ("About", AboutPanel(self.dataset)),
             sizing_mode="stretch_width",
+            # not dynamic: Panel 1.9 can draw a dynamic tab's table before its rows arrive and
+            # then never show them; the table stays empty (and costs nothing) until opened
             dynamic=False,
         )
         self.main = pn.Column(self.notices, self.tabs, sizing_mode="stretch_width")
-        # the events table is in a background tab: it updates when it is looked at
-        self.table.show(self.tabs.active == 1)
-        self.tabs.param.watch(lambda e: self.table.show(e.new == 1), "active")
+        self.tabs.param.watch(self._on_tab, "active")
+        self._show_notices()
 
-    def report_stale(self, served: Served) -> None:
+    def _on_tab(self, event) -> None:
+        self.table.active = event.new == 1
+
+    @param.depends(*SELECTION_DEPENDS, watch=True)
+    def _on_selection(self) -> None:
+        self._link_notices = []  # they were about the link that opened the page
+        self._show_notices()
+
+    def report_stale(self, served: ServedDataset) -> None:
         """Say that the files on disk are not what is shown, and why (the report is logged)."""
         fingerprint = self.dataset.fingerprint
         if served.problems:
@@ -124,16 +173,31 @@ class Dashboard(Linked):
             )
 
     def notify(self, messages: list[str]) -> None:
-        """Show notices (ignored link parameters, unknown ids) above the views, escaped."""
+        """Show notices about the data (stale files, a reload) above the views."""
+        self._data_notices = list(messages)
+        self._show_notices()
+
+    def notify_link(self, messages: list[str]) -> None:
+        """Show what the page's link asked for that could not be applied, until the next change."""
+        self._link_notices = list(messages)
+        self._show_notices()
+
+    def _show_notices(self) -> None:
+        """Data notices, link notices and what the current selection says, escaped."""
+        messages = [*self._data_notices, *self._link_notices, *self.selection_notices()]
         if messages:
             items = "".join(f"<li>{html.escape(m)}</li>" for m in messages[:12])
             self.notices.object = f"<ul class='notice'>{items}</ul>"
         self.notices.visible = bool(messages)
 
+    def selection_notices(self) -> tuple[str, ...]:
+        return query.select(self.dataset, self.filters).notices
+
     def __panel__(self):
-        return pn.Row(
+        return pn.FlexBox(
             pn.Column(self.controls, self.export, width=300),
-            self.main,
+            pn.Column(self.main, min_width=360, sizing_mode="stretch_width"),
+            flex_wrap="wrap",
             sizing_mode="stretch_width",
         )
 
@@ -149,13 +213,14 @@ def dashboard(
 def _session_query() -> dict[str, str]:
     """The page's query string, decoded leniently (garbage in, a notice out)."""
     args = getattr(pn.state, "session_args", None) or {}
-    query = {}
+    query_args = {}
     for key, values in args.items():
         if not values:
             continue
         raw = values[-1]
-        query[str(key)] = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-    return query
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+        query_args[str(key)] = text
+    return query_args
 
 
 def _sync_url(board: Dashboard) -> None:
@@ -166,21 +231,21 @@ def _sync_url(board: Dashboard) -> None:
         actors=ds.actor_ids,
         event_types=list(ds.event_types["id"]),
         relation_types=list(ds.relation_types["id"]),
-        regions=ds.actors["region"].dropna().unique().tolist(),
+        regions=ds.regions,
         event_exists=lambda event_id: event_id in query.event_index(ds),
     )
     if updates:
         board.filters.param.update(**updates)
-    board.notify(notices)
+    board.notify_link(notices)
     location = pn.state.location
     if location is None:
         return
 
     def write(*_):
-        query = state.to_query(board.filters)
-        location.search = "?" + urllib.parse.urlencode(query) if query else ""
+        query_string = state.to_query(board.filters)
+        location.search = "?" + urllib.parse.urlencode(query_string) if query_string else ""
 
-    board.filters.param.watch(write, list(Filters._filter_params()))
+    board.filters.param.watch(write, list(FILTERS))
     # The browser sends its own query string when the page loads, which would overwrite a
     # link cleaned up here: rewrite it once the page is there.
     pn.state.onload(write)
@@ -230,59 +295,10 @@ def data_from_argv(argv: list[str] | None = None) -> str | None:
     return None
 
 
-def _quiet_closed_websockets() -> None:
-    """Drop the tracebacks asyncio logs when a page closes in the middle of an update.
-
-    Panel 1.9 cancels a closed session's pending writes but never awaits writes that already
-    failed (holoviz/panel#3341), so asyncio logs "Task exception was never retrieved" with a
-    ``WebSocketClosedError`` per page closed mid-update. Those, and only those, are dropped.
-    """
-    import asyncio
-
-    from tornado.websocket import WebSocketClosedError
-
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        return
-    previous = loop.get_exception_handler()
-    if getattr(previous, "alliances", False):
-        return
-
-    def handler(loop: asyncio.AbstractEventLoop, context: dict) -> None:
-        if isinstance(context.get("exception"), WebSocketClosedError):
-            return
-        if previous is not None:
-            previous(loop, context)
-        else:
-            loop.default_exception_handler(context)
-
-    handler.alliances = True  # type: ignore[attr-defined]
-    loop.set_exception_handler(handler)
-
-
-def local_stylesheets() -> None:
-    """Point the session's Panel stylesheets at this server's ``static/`` route.
-
-    Panel rewrites its components' stylesheet URLs (which name cdn.holoviz.org) only while it
-    renders a page's HTML. A session that Bokeh builds from a websocket instead (the page's own
-    session reached another ``--num-procs`` worker, or was discarded before the page connected)
-    would keep the CDN URLs: offline, such a page loses Panel's widget and table styles.
-    Call it after ``.servable()``; it is harmless when the page's HTML did the rewrite.
-    ``patch_model_css`` is Panel-internal: tests/test_reliability.py fails if it changes.
-    """
-    from panel.io.resources import LOCAL_DIST, patch_model_css
-
-    rel = pn.state.rel_path
-    dist = f"{rel}/{LOCAL_DIST}" if rel else LOCAL_DIST
-    for root in pn.state.curdoc.roots:
-        patch_model_css(root, dist_url=dist)
-
-
 def create_app(data: str | os.PathLike[str] | None = None) -> pn.template.BaseTemplate:
     """One browser session's dashboard (``panel serve`` calls this per session)."""
     pn.extension("plotly", "tabulator", notifications=False)
-    _quiet_closed_websockets()
+    quiet_closed_websockets()
     try:
         served = serve_dataset(data)
     except OSError as exc:
@@ -304,8 +320,9 @@ def create_app(data: str | os.PathLike[str] | None = None) -> pn.template.BaseTe
     template = pn.template.BootstrapTemplate(
         title=TITLE,
         sidebar=[board.controls, board.export, reload],
-        main=[board.main],
+        main=[board.main, NarrowScreen()],
         sidebar_width=300,
         header_background="#1f3b57",
     )
+    template.config.raw_css.append(SIDEBAR_CSS)
     return template

@@ -16,26 +16,25 @@ from pathlib import Path
 import nh3
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import plotly.io as pio
 import plotly.offline
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from . import __version__, metrics, query
-from .dataset import Dataset, bundled_path, load_dataset
-from .figures import network_figure, temperature_figure, timeline_figure
-from .figures.common import lookup
-from .figures.timeline import MAX_POINTS
+from .dataset import Dataset, load_dataset
+from .figures import Spec, network_for, temperature_for, timeline_for
 from .files import write_atomic
 from .fragments import (
     CSS,
     changes_html,
+    describe_filters,
     environment,
     event_rows,
     kpi_cards,
     relation_rows,
 )
+from .reading import bundled_path
 from .state import Filters
 
 MAX_EVENTS = 300
@@ -64,37 +63,10 @@ def notes_to_html(notes: str) -> str:
     )
 
 
-def describe_filters(dataset: Dataset, filters: Filters) -> list[tuple[str, str]]:
-    """The filters as label/value lines a reader understands."""
-    w = query.window(dataset, filters)
-    focused = query.focus(dataset, filters)
-    event_labels = lookup(dataset.event_types, "id", "label")
-    relation_labels = lookup(dataset.relation_types, "id", "label")
-
-    def names(ids) -> str:
-        return ", ".join(f"{dataset.actor_name(a)} ({a})" for a in ids)
-
-    lines = [("Window", f"{w.start:%Y-%m-%d} to {w.end:%Y-%m-%d}")]
-    chosen = [a for a in filters.actors if a in dataset.names]
-    lines.append(("Actors", names(chosen) if chosen else "all"))
-    if filters.include_partners and chosen:
-        extra = [a for a in focused if a not in chosen]
-        lines.append(("Their partners", names(extra) if extra else "none in the window"))
-    types = [event_labels.get(t, t) for t in filters.event_types]
-    lines.append(("Event types", ", ".join(types) if types else "all"))
-    rtypes = [relation_labels.get(t, t) for t in filters.relation_types]
-    lines.append(("Relation types", ", ".join(rtypes) if rtypes else "all"))
-    if filters.regions:
-        lines.append(("Regions", ", ".join(filters.regions)))
-    if filters.search:
-        lines.append(("Search", filters.search))
-    return lines
-
-
-def _figure_html(fig: go.Figure, div_id: str, height: int) -> str:
-    fig.update_layout(height=height)
+def _figure_html(spec: Spec, div_id: str, height: int) -> str:
+    spec = {"data": spec["data"], "layout": {**spec["layout"], "height": height}}
     return pio.to_html(
-        fig,
+        spec,
         full_html=False,
         include_plotlyjs=False,
         include_mathjax=False,
@@ -109,8 +81,8 @@ def _key_events(sel: query.Selection) -> tuple[pd.DataFrame, str]:
     """All events if few; else the most significant (largest |score|, then newest)."""
     if len(sel) <= MAX_EVENTS:
         return sel.events, ""
-    weight = sel.light["score"].abs().to_numpy()
-    newest_first = -sel.light["date"].to_numpy("datetime64[ns]").view("int64")
+    weight = sel.facts["score"].abs().to_numpy()
+    newest_first = -sel.facts["date"].to_numpy("datetime64[ns]").view("int64")
     top = np.lexsort((newest_first, -weight))[:MAX_EVENTS]
     chosen = sel.source.iloc[np.sort(sel.rows[top])]
     note = (
@@ -134,60 +106,26 @@ def render_briefing(
     sel = query.select(dataset, filters)
     w = sel.window
     generated = generated or dt.datetime.now(dt.UTC)
-    type_labels = lookup(dataset.event_types, "id", "label")
-    end = w.end
-    in_force = query.relations_in_force(dataset, filters, end)
-    ranking = metrics.ranking(in_force, filters.centrality, dataset.names)
+    when = query.as_of(dataset, filters)
+    in_force = query.relations_in_force(dataset, filters, when)
     label = metrics.CENTRALITY_LABELS[filters.centrality]
 
     figures = [
         {
-            "title": f"Network on {end:%Y-%m-%d}",
+            "title": f"Network on {when:%Y-%m-%d}",
             "caption": f"Node size: {label.lower()}. Edge width: events between the pair in "
             "the window. Hover for the relations and their sources.",
-            "html": _figure_html(
-                network_figure(
-                    in_force,
-                    metrics.layout(dataset),
-                    dataset.relation_types,
-                    names=dataset.names,
-                    sizes=dict(zip(ranking["actor"], ranking["value"], strict=True)),
-                    size_label=label,
-                    pair_counts=sel.pair_counts,
-                    focus=sel.focus,
-                ),
-                "network",
-                520,
-            ),
+            "html": _figure_html(network_for(dataset, filters, titled=False), "network", 520),
         },
         {
             "title": "Timeline",
             "caption": "Events known only to the month or year are drawn as spans over it.",
-            "html": _figure_html(
-                timeline_figure(
-                    sel.light if len(sel) > MAX_POINTS else sel.events,
-                    dataset.event_types,
-                    names=dataset.names,
-                    lanes=filters.lanes,
-                    start=w.start,
-                    stop=w.stop,
-                ),
-                "timeline",
-                420,
-            ),
+            "html": _figure_html(timeline_for(dataset, filters), "timeline", 420),
         },
         {
             "title": "Relationship temperature",
             "caption": "Sum of event scores per quarter: above zero cooperation, below conflict.",
-            "html": _figure_html(
-                temperature_figure(
-                    sel.temperature,
-                    names=dataset.names,
-                    title=None,
-                ),
-                "temperature",
-                340,
-            ),
+            "html": _figure_html(temperature_for(dataset, filters, title=None), "temperature", 340),
         },
     ]
     key_events, events_note = _key_events(sel)
@@ -204,12 +142,12 @@ def render_briefing(
             filters=describe_filters(dataset, filters),
             notices=list(sel.notices),
             notes_html=_markup(notes_to_html(notes)),
-            kpis=kpi_cards(query.kpis(sel.light), type_labels, len(sel.relations)),
+            kpis=kpi_cards(query.kpis(sel.facts), dataset.event_type_labels, len(sel.relations)),
             figures=[{**f, "html": _markup(f["html"])} for f in figures],
-            as_of=f"{end:%Y-%m-%d}",
+            as_of=f"{when:%Y-%m-%d}",
             relations=relation_rows(in_force, dataset),
             relation_columns=RELATION_COLUMNS,
-            events=event_rows(key_events, dataset),
+            events=event_rows(key_events, dataset, EVENT_COLUMNS),
             events_total=len(sel),
             events_note=events_note,
             event_columns=EVENT_COLUMNS,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -109,6 +110,16 @@ def cmd_serve(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
         )
         return USAGE_ERROR
     env = dict(os.environ, ALLIANCES_DATA=str(directory))
+    if needs_cookie_secret(extra, env):
+        # Panel answers every request with HTTP 500 when a login has no secret to sign its
+        # cookie with; one made for this run (in the environment, which `ps` does not show)
+        env["PANEL_COOKIE_SECRET"] = secrets.token_urlsafe(32)
+        print(
+            "alliances serve: logins need a cookie secret and none was given, so this run made "
+            "one: logins will not survive a restart, and several processes behind one proxy "
+            "need one shared secret (set PANEL_COOKIE_SECRET in their environment).",
+            file=sys.stderr,
+        )
     cmd = serve_command(args, extra)
     print(f"Serving {directory} at http://{args.address}:{args.port}/", file=sys.stderr)
     sys.stdout.flush()
@@ -116,6 +127,19 @@ def cmd_serve(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
     if os.name == "posix" and args.num_procs <= 1:
         os.execve(sys.executable, cmd, env)  # the server keeps this process id
     return _supervise(cmd, env)
+
+
+def needs_cookie_secret(extra: Sequence[str], env: dict[str, str]) -> bool:
+    """Whether ``panel serve`` will ask for logins (basic auth or OAuth) without a secret."""
+
+    def given(option: str, variable: str) -> bool:
+        in_args = any(a == option or a.startswith(option + "=") for a in extra)
+        return in_args or bool(env.get(variable))
+
+    login = given("--basic-auth", "PANEL_BASIC_AUTH") or given(
+        "--oauth-provider", "PANEL_OAUTH_PROVIDER"
+    )
+    return login and not given("--cookie-secret", "PANEL_COOKIE_SECRET")
 
 
 def _supervise(cmd: list[str], env: dict[str, str]) -> int:

@@ -1,48 +1,37 @@
 """Loading a dataset folder into typed, read-only pandas frames.
 
 ``load_dataset()`` validates first (:mod:`alliances.validation`) and raises
-:class:`~alliances.validation.DatasetError` listing every problem; a valid folder becomes a
+:class:`~alliances.problems.DatasetError` listing every problem; a valid folder becomes a
 :class:`Dataset` whose ids and types are categoricals and whose dates keep their precision.
 Loads are cached per folder and reused until a file in it changes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import schema
+from . import cache, schema
 from .dates import parse_partial
-from .validation import DatasetError, RawTable, validate_tables
-
-ENV_DATA = "ALLIANCES_DATA"
-"""Environment variable naming the dataset folder to use instead of the bundled one."""
-
-
-def bundled_path() -> Path:
-    """The dataset shipped with the package (in a source checkout: the repository's ``data/``)."""
-    packaged = Path(str(resources.files("alliances"))) / "data"
-    if (packaged / "events.csv").is_file():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "data"
-
-
-def resolve_path(path: str | os.PathLike[str] | None = None) -> Path:
-    """The folder to load: ``path``, else ``$ALLIANCES_DATA``, else the bundled dataset."""
-    if path is None or str(path) == "":
-        path = os.environ.get(ENV_DATA) or bundled_path()
-    return Path(path).expanduser().resolve()
+from .problems import DatasetError
+from .reading import (
+    ENV_DATA,
+    RawTable,
+    bundled_path,
+    fingerprint_files,
+    fingerprint_of,
+    resolve_path,
+    signature,
+)
+from .validation import validate_tables
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,21 +49,48 @@ class Dataset:
     events: pd.DataFrame
     path: Path | None = None
     fingerprint: str = ""
-    origin: str = ""
-    _names: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:  # the frames' own reprs would fill a notebook cell
+        counts = ", ".join(f"{n:,} {what}" for what, n in list(self.counts().items())[:3])
+        return f"<Dataset {self.path or '(in memory)'}: {counts}; fingerprint {self.fingerprint}>"
 
     @property
     def actor_ids(self) -> list[str]:
         return list(self.actors["id"])
 
-    @property
+    @cached_property
     def names(self) -> dict[str, str]:
         """Actor id -> display name."""
-        return self._names
+        return _mapping(self.actors, "name")
 
     def actor_name(self, actor_id: str) -> str:
         """Display name of an actor id (the id itself if unknown)."""
-        return self._names.get(actor_id, actor_id)
+        return self.names.get(actor_id, actor_id)
+
+    @cached_property
+    def event_type_labels(self) -> dict[str, str]:
+        """Event type id -> label."""
+        return _mapping(self.event_types, "label")
+
+    @cached_property
+    def event_type_colors(self) -> dict[str, str]:
+        """Event type id -> ``#rrggbb``."""
+        return _mapping(self.event_types, "color")
+
+    @cached_property
+    def relation_type_labels(self) -> dict[str, str]:
+        """Relation type id -> label."""
+        return _mapping(self.relation_types, "label")
+
+    @cached_property
+    def relation_type_colors(self) -> dict[str, str]:
+        """Relation type id -> ``#rrggbb``."""
+        return _mapping(self.relation_types, "color")
+
+    @cached_property
+    def regions(self) -> list[str]:
+        """The regions of the actors, sorted."""
+        return sorted(self.actors["region"].dropna().unique())
 
     @cached_property
     def span(self) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -94,26 +110,49 @@ class Dataset:
             "relation_types": len(self.relation_types),
         }
 
+    def url_coverage(self) -> dict[str, float]:
+        """Share of relations and of events whose source has a web address (0..1)."""
+        return {
+            table: float(frame["source_url"].notna().mean()) if len(frame) else 0.0
+            for table, frame in (("relations", self.relations), ("events", self.events))
+        }
+
     def summary(self) -> str:
-        """Counts and date span, as ``alliances info`` prints them."""
+        """Counts, date span, source URL coverage and events per type, as ``alliances info``
+        prints them."""
         first, last = self.span
         c = self.counts()
-        lines = [
-            f"dataset      {self.path}",
-            f"fingerprint  {self.fingerprint}",
-            f"actors       {c['actors']}",
-            f"relations    {c['relations']}",
-            f"events       {c['events']}",
-            f"event types  {c['event_types']}",
-            f"relation types {c['relation_types']}",
-            f"date span    {first:%Y-%m-%d} to {last:%Y-%m-%d}"
-            if not pd.isna(first)
-            else "date span    none (no events or relations)",
+        urls = self.url_coverage()
+        rows = [
+            ("dataset", str(self.path)),
+            ("fingerprint", self.fingerprint),
+            ("actors", c["actors"]),
+            ("relations", c["relations"]),
+            ("events", c["events"]),
+            ("event types", c["event_types"]),
+            ("relation types", c["relation_types"]),
+            (
+                "date span",
+                f"{first:%Y-%m-%d} to {last:%Y-%m-%d}"
+                if not pd.isna(first)
+                else "none (no events or relations)",
+            ),
+            ("source URLs", f"relations {urls['relations']:.0%}, events {urls['events']:.0%}"),
         ]
+        width = max(len(label) for label, _ in rows) + 2
+        lines = [f"{label:<{width}}{value}" for label, value in rows]
         per_type = self.events["event_type"].value_counts()
+        labels = self.event_type_labels
         lines.append("events by type:")
-        lines += [f"  {k:<22} {v}" for k, v in per_type.items() if v]
+        shown = [(labels.get(str(k), str(k)), v) for k, v in per_type.items() if v]
+        type_width = max((len(label) for label, _ in shown), default=0) + 2
+        lines += [f"  {label:<{type_width}}{v}" for label, v in shown]
         return "\n".join(lines)
+
+
+def _mapping(frame: pd.DataFrame, column: str) -> dict[str, str]:
+    """``id`` -> ``column`` of a table, as strings."""
+    return dict(zip(frame["id"].astype(str), frame[column].astype(str), strict=True))
 
 
 # --------------------------------------------------------------------------- building
@@ -200,7 +239,6 @@ def _build(raws: dict[str, RawTable], path: Path | None, fingerprint: str) -> Da
     events = _by_date(events, "date")
     relations = _by_date(relations, "start_date")
 
-    names = dict(zip(actors["id"], actors["name"], strict=True))
     return Dataset(
         actors=actors,
         event_types=event_types,
@@ -209,47 +247,10 @@ def _build(raws: dict[str, RawTable], path: Path | None, fingerprint: str) -> Da
         events=events,
         path=path,
         fingerprint=fingerprint,
-        origin=str(path) if path else "",
-        _names=names,
     )
 
 
 # --------------------------------------------------------------------------- loading + cache
-
-
-def _signature(directory: Path) -> tuple:
-    sig = []
-    for table in schema.TABLES.values():
-        try:
-            st = (directory / table.filename).stat()
-            sig.append((table.filename, st.st_mtime_ns, st.st_size))
-        except OSError:
-            sig.append((table.filename, None, None))
-    return tuple(sig)
-
-
-def _fingerprint(files: Iterable[tuple[str, str]]) -> str:
-    """12 hex digits from each (file name, SHA-256 of its bytes) in table order."""
-    combined = hashlib.sha256()
-    for name, digest in files:
-        combined.update(f"{name}\0{digest}\n".encode())
-    return combined.hexdigest()[:12]
-
-
-def fingerprint_files(directory: Path) -> str:
-    """A short content hash of the dataset's files: equal data, equal fingerprint.
-
-    Each table's file is the one the loader reads: its CSV, or its Parquet file without one.
-    A load computes the same value from the bytes it read (no second read of the files).
-    """
-    found = []
-    for table in schema.TABLES.values():
-        for p in (directory / table.filename, directory / f"{table.name}.parquet"):
-            if p.is_file():
-                with p.open("rb") as fh:
-                    found.append((p.name, hashlib.file_digest(fh, "sha256").hexdigest()))
-                break
-    return _fingerprint(found)
 
 
 _CACHE: OrderedDict[tuple, Dataset] = OrderedDict()
@@ -262,7 +263,7 @@ _LOCK = threading.Lock()
 def load_dataset(path: str | os.PathLike[str] | None = None, *, cache: bool = True) -> Dataset:
     """Load and validate a dataset folder (default: the bundled dataset).
 
-    Raises :class:`~alliances.validation.DatasetError`, listing every problem, if the folder
+    Raises :class:`~alliances.problems.DatasetError`, listing every problem, if the folder
     does not pass validation; ``NotADirectoryError`` if it is not a folder.
     """
     directory = resolve_path(path)
@@ -273,7 +274,7 @@ def load_dataset(path: str | os.PathLike[str] | None = None, *, cache: bool = Tr
     with _LOCK:
         folder_lock = _FOLDER_LOCKS.setdefault(str(directory), threading.Lock())
     with folder_lock:  # sessions arriving together after a change load the folder once
-        key = (str(directory), _signature(directory))
+        key = (str(directory), signature(directory))
         with _LOCK:
             if key in _CACHE:
                 _CACHE.move_to_end(key)
@@ -292,11 +293,11 @@ def _load(directory: Path) -> Dataset:
     if problems:
         raise DatasetError(directory, problems)
     read = [raws[t.name] for t in schema.TABLES.values() if t.name in raws]
-    return _build(raws, directory, _fingerprint((r.path.name, r.digest) for r in read))
+    return _build(raws, directory, fingerprint_of((r.path.name, r.digest) for r in read))
 
 
 @dataclass(frozen=True)
-class Served:
+class ServedDataset:
     """What a server should show: the dataset, and why it may not be the files' current state."""
 
     dataset: Dataset | None
@@ -313,7 +314,7 @@ SETTLE_SECONDS = 2.0
 """Files modified more recently than this may be half-written: keep serving the last good data."""
 
 
-def serve_dataset(path: str | os.PathLike[str] | None = None) -> Served:
+def serve_dataset(path: str | os.PathLike[str] | None = None) -> ServedDataset:
     """The dataset a new session should get: the files as they are if they are valid, else the
     last version that was (with the problems), so a bad or half-written edit never takes the
     dashboard down. With no good version yet, ``dataset`` is ``None``."""
@@ -324,33 +325,34 @@ def serve_dataset(path: str | os.PathLike[str] | None = None) -> Served:
         and _recently_modified(directory)
         and last_good.fingerprint != fingerprint_files(directory)
     ):
-        return Served(last_good, settling=True)
+        return ServedDataset(last_good, settling=True)
     try:
-        return Served(load_dataset(directory))
+        return ServedDataset(load_dataset(directory))
     except DatasetError as exc:
-        return Served(_LAST_GOOD.get(str(directory)), exc.problems)
+        return ServedDataset(_LAST_GOOD.get(str(directory)), exc.problems)
 
 
 def _recently_modified(directory: Path) -> bool:
     now = time.time()
-    return any(
-        m is not None and now - m / 1e9 < SETTLE_SECONDS for _, m, _ in _signature(directory)
-    )
+    return any(m is not None and now - m / 1e9 < SETTLE_SECONDS for _, m, _ in signature(directory))
 
 
 def clear_cache() -> None:
-    """Forget every cached load (tests use this)."""
+    """Forget every cached load, and every result cached per dataset (tests use this)."""
     with _LOCK:
         _CACHE.clear()
         _LAST_GOOD.clear()
+    cache.clear()
 
 
 __all__ = [
+    "ENV_DATA",
     "Dataset",
     "DatasetError",
-    "Served",
+    "ServedDataset",
     "bundled_path",
     "clear_cache",
+    "fingerprint_files",
     "load_dataset",
     "resolve_path",
     "serve_dataset",

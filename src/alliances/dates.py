@@ -62,9 +62,49 @@ def invalid_dates(values: pd.Series) -> pd.Series:
     return values.notna() & parsed["start"].isna()
 
 
-def format_partial(start: pd.Timestamp | None, precision: str | None) -> str:
-    """Format a date at its precision: ``2024``, ``2024-06`` or ``2024-06-19`` (or empty)."""
+_WIDTH = {"year": 4, "month": 7, "day": 10}
+"""How many characters of ``YYYY-MM-DD`` each precision keeps: the one rule for printing a
+partial date, in both the scalar and the vectorised form below."""
+
+
+def format_partial(start: pd.Timestamp | None, precision: object) -> str:
+    """One date at its precision: ``2024``, ``2024-06`` or ``2024-06-19`` (empty if missing)."""
     if start is None or pd.isna(start):
         return ""
-    fmt = {"year": "%Y", "month": "%Y-%m"}.get(str(precision), "%Y-%m-%d")
-    return pd.Timestamp(start).strftime(fmt)
+    width = _WIDTH.get(str(precision), _WIDTH["day"])
+    return pd.Timestamp(start).strftime("%Y-%m-%d")[:width]
+
+
+def partial_dates(start: pd.Series, precision: pd.Series) -> pd.Series:
+    """Dates at their precisions, vectorised (missing dates and unknown precisions: ``""``)."""
+    values = start.to_numpy("datetime64[ns]")
+    days = np.datetime_as_string(values.astype("datetime64[D]"), unit="D")
+    prec = precision.astype(object).to_numpy()
+    widths = np.zeros(len(prec), dtype=np.int64)
+    for name, width in _WIDTH.items():
+        widths[prec == name] = width
+    widths[np.isnat(values)] = 0
+    out = [text[:width] for text, width in zip(days.tolist(), widths.tolist(), strict=True)]
+    return pd.Series(out, index=start.index, dtype=object)
+
+
+def format_span(
+    start: pd.Timestamp | None,
+    start_precision: object,
+    stop_start: pd.Timestamp | None = None,
+    stop_precision: object = None,
+) -> str:
+    """``2024-06-13 – 2024-06-15``, or one date, each at its own precision."""
+    first = format_partial(start, start_precision)
+    if stop_start is None or pd.isna(stop_start):
+        return first
+    return f"{first} – {format_partial(stop_start, stop_precision)}"
+
+
+def partial_spans(
+    start: pd.Series, start_precision: pd.Series, end: pd.Series, end_precision: pd.Series
+) -> pd.Series:
+    """:func:`format_span` for whole columns (an event's date and end date, say)."""
+    first = partial_dates(start, start_precision)
+    until = partial_dates(end, end_precision)
+    return first.where(until == "", first + " – " + until)

@@ -1,35 +1,36 @@
-"""Typed frames back to the public CSV format: what downloads and exports write."""
+"""Typed frames back to the public CSV format: what downloads, exports and imports write.
+
+Text that a spreadsheet would run as a formula (a cell starting with ``=``, ``+``, ``-``, ``@``,
+a tab or a carriage return: data imported from public sources can hold anything) is written
+with a leading ``'``, OWASP's rule against CSV injection; :mod:`alliances.reading` takes the
+quote off again, so a written file loads back unchanged.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
 from . import schema
+from .dates import partial_dates
+from .reading import COMMENT, FORMULA_STARTS
 
-_WIDTH = {"year": 4, "month": 7, "day": 10}  # characters of ``YYYY-MM-DD`` each precision keeps
-
-
-def partial_dates(start: pd.Series, precision: pd.Series) -> pd.Series:
-    """Format datetimes at their precision (``2024``, ``2024-06``, ``2024-06-19``), vectorised.
-
-    Missing dates and unknown precisions give ``""``.
-    """
-    values = start.to_numpy("datetime64[ns]")
-    days = np.datetime_as_string(values.astype("datetime64[D]"), unit="D")
-    prec = precision.astype(object).to_numpy()
-    widths = np.zeros(len(prec), dtype=np.int64)
-    for name, width in _WIDTH.items():
-        widths[prec == name] = width
-    widths[np.isnat(values)] = 0
-    out = [text[:width] for text, width in zip(days.tolist(), widths.tolist(), strict=True)]
-    return pd.Series(out, index=start.index, dtype=object)
+__all__ = ["neutralise_formulas", "partial_dates", "to_csv", "to_public"]
 
 
 def _number(value: object) -> str:
     if value is None or pd.isna(value):
         return ""
     return np.format_float_positional(float(value), trim="-")
+
+
+def neutralise_formulas(values: pd.Series) -> pd.Series:
+    """Text cells a spreadsheet would evaluate, with a ``'`` in front (others unchanged)."""
+    text = values.astype(object)
+    cells = [f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in text]
+    return pd.Series(cells, index=text.index, dtype=object)
 
 
 def to_public(frame: pd.DataFrame, table: str) -> pd.DataFrame:
@@ -46,10 +47,15 @@ def to_public(frame: pd.DataFrame, table: str) -> pd.DataFrame:
         elif f.kind == "number":
             out[f.name] = col.map(_number)
         else:
-            out[f.name] = col.astype(object).where(col.notna(), "")
+            out[f.name] = neutralise_formulas(col.astype(object).where(col.notna(), ""))
     return out.reset_index(drop=True)
 
 
-def to_csv(frame: pd.DataFrame, table: str) -> str:
-    """CSV text of ``frame`` in the public format of ``table`` (loads back with the loader)."""
-    return to_public(frame, table).to_csv(index=False, lineterminator="\n")
+def to_csv(frame: pd.DataFrame, table: str, comments: Iterable[str] = ()) -> str:
+    """CSV text of ``frame`` in the public format of ``table`` (loads back with the loader).
+
+    ``comments`` become ``# ...`` lines before the header (what filters made the file, say);
+    the loader skips them.
+    """
+    lines = "".join(f"{COMMENT} {' '.join(str(c).split())}\n" for c in comments)
+    return lines + to_public(frame, table).to_csv(index=False, lineterminator="\n")

@@ -7,21 +7,24 @@ links are made only from http(s) URLs.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
 import jinja2
+import numpy as np
 import pandas as pd
 
-from . import schema
+from . import query, schema
 from .dataset import Dataset
-from .figures.common import lookup, span_label
-from .formats import partial_dates
+from .dates import format_span, partial_spans
 
 MAX_TYPES_SHOWN = 6
 MAX_TOTALS_SHOWN = 4
 MAX_CHANGES_SHOWN = 40
+MAX_ACTOR_EVENTS = 8
 _URL = schema.URL_PATTERN
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'`;]+", re.IGNORECASE)
 
 
 def safe_url(value: object) -> bool:
@@ -61,6 +64,24 @@ def text(value: object) -> str:
     return str(value)
 
 
+def with_links(value: object) -> list[tuple[str, str | None]]:
+    """Text cut into (text, url) pieces: each http(s) address in it becomes a piece with its
+    URL (the template makes those links; the rest stays escaped text)."""
+    text_value = text(value)
+    pieces: list[tuple[str, str | None]] = []
+    last = 0
+    for match in _URL_IN_TEXT.finditer(text_value):
+        url = match.group(0).rstrip(".,)")
+        end = match.start() + len(url)
+        if match.start() > last:
+            pieces.append((text_value[last : match.start()], None))
+        pieces.append((url, url if safe_url(url) else None))
+        last = end
+    if last < len(text_value):
+        pieces.append((text_value[last:], None))
+    return pieces
+
+
 def link(url: object, label: object) -> str:
     """An ``<a>`` for an http(s) URL, escaped; only the escaped label for anything else."""
     return str(macro("link")(url if isinstance(url, str) else None, text(label)))
@@ -89,10 +110,10 @@ def kpis_html(kpis: dict[str, Any], type_labels: dict[str, str], relations: int)
 
 def change_items(changes: pd.DataFrame, dataset: Dataset) -> list[dict[str, str]]:
     names = dataset.names
-    labels = lookup(dataset.relation_types, "id", "label")
+    labels = dataset.relation_type_labels
     return [
         {
-            "when": span_label(row.when, row.when_precision),
+            "when": format_span(row.when, row.when_precision),
             "change": str(row.change),
             "type": labels.get(str(row.relation_type), str(row.relation_type)),
             "a": names.get(str(row.actor_a), str(row.actor_a)),
@@ -115,36 +136,55 @@ def _actor(dataset: Dataset, actor: object) -> str:
     return f"{dataset.actor_name(str(actor))} ({actor})"
 
 
+def describe_filters(dataset: Dataset, filters: query.AnyFilters) -> list[tuple[str, str]]:
+    """The filters as label/value lines a reader understands."""
+    w = query.window(dataset, filters)
+    focused = query.focus(dataset, filters)
+    event_labels, relation_labels = dataset.event_type_labels, dataset.relation_type_labels
+
+    def names(ids) -> str:
+        return ", ".join(f"{dataset.actor_name(a)} ({a})" for a in ids)
+
+    lines = [("Window", f"{w.start:%Y-%m-%d} to {w.end:%Y-%m-%d}")]
+    chosen = [a for a in filters.actors if a in dataset.names]
+    lines.append(("Actors", names(chosen) if chosen else "all"))
+    if filters.include_partners and chosen:
+        extra = [a for a in focused if a not in chosen]
+        lines.append(("Their partners", names(extra) if extra else "none in the window"))
+    types = [event_labels.get(t, t) for t in filters.event_types]
+    lines.append(("Event types", ", ".join(types) if types else "all"))
+    rtypes = [relation_labels.get(t, t) for t in filters.relation_types]
+    lines.append(("Relation types", ", ".join(rtypes) if rtypes else "all"))
+    if filters.regions:
+        lines.append(("Regions", ", ".join(filters.regions)))
+    if filters.search:
+        lines.append(("Search", filters.search))
+    return lines
+
+
 def event_record(dataset: Dataset, event_id: str | None) -> dict[str, Any] | None:
     """Everything the detail card shows for one event id (None: nothing selected)."""
     if not event_id:
         return None
-    from .query import event_index
-
-    positions = event_index(dataset).get_indexer_for([event_id])
+    positions = query.event_index(dataset).get_indexer_for([event_id])
     if positions[0] < 0:
         return {"missing": event_id}
     e = dataset.events.iloc[positions[0]]
-    type_labels = lookup(dataset.event_types, "id", "label")
     participants = ""
     if pd.notna(e["participants"]):
         parts = [p.strip() for p in str(e["participants"]).split(";") if p.strip()]
         participants = ", ".join(_actor(dataset, p) for p in parts)
-    magnitude = ""
-    if pd.notna(e["magnitude"]):
-        basis = " (cumulative estimate)" if e["magnitude_basis"] == "cumulative" else ""
-        magnitude = f"{e['magnitude']:,.0f} {text(e['unit'])}{basis}"
     relation = None
     if pd.notna(e["relation_id"]):
         rel = dataset.relations[dataset.relations["relation_id"] == str(e["relation_id"])]
         if not rel.empty:
             r = rel.iloc[0]
-            dates = span_label(
+            dates = format_span(
                 r["start_date"], r["start_precision"], r["end_date"], r["end_precision"]
             )
             relation = {
                 "title": text(r["title"]),
-                "type": lookup(dataset.relation_types, "id", "label").get(str(r["relation_type"])),
+                "type": dataset.relation_type_labels.get(str(r["relation_type"])),
                 "dates": dates + ("" if pd.notna(r["end_date"]) else ", in force"),
                 "source_url": text(r["source_url"]),
                 "source_name": text(r["source_name"]),
@@ -153,54 +193,154 @@ def event_record(dataset: Dataset, event_id: str | None) -> dict[str, Any] | Non
         "missing": None,
         "id": str(e["event_id"]),
         "title": text(e["title"]),
+        "when": format_span(e["date"], e["date_precision"], e["end_date"], e["end_precision"]),
+        "type": dataset.event_type_labels.get(str(e["event_type"]), str(e["event_type"])),
+        "source_url": text(e["source_url"]),
+        "source_name": text(e["source_name"]),
         "fields": [
-            ("Date", span_label(e["date"], e["date_precision"], e["end_date"], e["end_precision"])),
-            ("Type", type_labels.get(str(e["event_type"]), str(e["event_type"]))),
             ("Actor 1", _actor(dataset, e["actor_1"])),
             ("Actor 2", _actor(dataset, e["actor_2"])),
             ("Participants", participants),
             ("Location", text(e["location"])),
-            ("Magnitude", magnitude),
+            ("Magnitude", _magnitude(e["magnitude"], e["unit"], e["magnitude_basis"])),
             ("Description", text(e["description"])),
             ("Confidence", text(e["confidence"])),
         ],
-        "source_url": text(e["source_url"]),
-        "source_name": text(e["source_name"]),
-        "other_sources": text(e["other_sources"]),
+        "other_sources": [with_links(s) for s in text(e["other_sources"]).split(";") if s.strip()],
         "relation": relation,
     }
+
+
+def _magnitude(value: object, unit: object, basis: object) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    note = " (cumulative estimate)" if basis == "cumulative" else ""
+    return f"{float(value):,.0f} {text(unit)}{note}".strip()
 
 
 def detail_html(dataset: Dataset, event_id: str | None) -> str:
     return str(macro("event_detail")(event_record(dataset, event_id)))
 
 
-def event_rows(events: pd.DataFrame, dataset: Dataset) -> list[dict[str, Any]]:
-    """Events as table rows for the briefing (source as a (url, name) pair)."""
-    when = partial_dates(events["date"], events["date_precision"])
-    until = partial_dates(events["end_date"], events["end_precision"])
-    labels = lookup(dataset.event_types, "id", "label")
-    rows = []
-    for row, w, u in zip(events.itertuples(index=False), when, until, strict=True):
-        magnitude = "" if pd.isna(row.magnitude) else f"{row.magnitude:,.0f} {text(row.unit)}"
-        rows.append(
-            {
-                "Date": f"{w} – {u}" if u else w,
-                "Type": labels.get(str(row.event_type), str(row.event_type)),
-                "Actors": " → ".join(
-                    dataset.actor_name(str(a)) for a in (row.actor_1, row.actor_2) if pd.notna(a)
-                ),
-                "Event": text(row.title),
-                "Magnitude": magnitude,
-                "Confidence": text(row.confidence),
-                "Source": (text(row.source_url), text(row.source_name)),
-            }
+def actor_record(
+    dataset: Dataset, filters: query.AnyFilters, actor_id: str | None
+) -> dict[str, Any] | None:
+    """What the actor card shows: who it is, its relations in force on the network's date, and
+    its latest events in the selection."""
+    if not actor_id:
+        return None
+    found = dataset.actors[dataset.actors["id"] == actor_id]
+    if found.empty:
+        return {"missing": actor_id}
+    a = found.iloc[0]
+    when = query.as_of(dataset, filters)
+    in_force = query.relations_in_force(dataset, filters, when)
+    mine = in_force[(in_force["actor_a"] == actor_id) | (in_force["actor_b"] == actor_id)]
+    relations = [
+        {
+            "type": dataset.relation_type_labels.get(str(r.relation_type), str(r.relation_type)),
+            "with": _actor(dataset, r.actor_b if str(r.actor_a) == actor_id else r.actor_a),
+            "title": text(r.title),
+            "since": format_span(r.start_date, r.start_precision),
+        }
+        for r in mine.itertuples(index=False)
+    ]
+    sel = query.select(dataset, filters)
+    facts = sel.facts
+    involved = (facts["actor_1"] == actor_id) | (facts["actor_2"] == actor_id)
+    rows = sel.rows[involved.to_numpy(bool)][-MAX_ACTOR_EVENTS:][::-1]
+    recent = [
+        {"id": str(e.event_id), "when": w, "title": text(e.title)}
+        for e, w in zip(
+            dataset.events.iloc[rows].itertuples(index=False),
+            event_table(dataset.events.iloc[rows], dataset)["Date"],
+            strict=True,
         )
-    return rows
+    ]
+    return {
+        "missing": None,
+        "id": actor_id,
+        "name": text(a["name"]),
+        "fields": [
+            ("Kind", text(a["kind"]).replace("_", "-")),
+            ("Region", text(a["region"])),
+            ("Also known as", ", ".join(s.strip() for s in text(a["aliases"]).split(";") if s)),
+            ("Description", text(a["description"])),
+        ],
+        "as_of": f"{when:%Y-%m-%d}",
+        "relations": relations,
+        "recent": recent,
+        "events_total": int(involved.sum()),
+    }
+
+
+def actor_html(dataset: Dataset, filters: query.AnyFilters, actor_id: str | None) -> str:
+    return str(macro("actor_detail")(actor_record(dataset, filters, actor_id)))
+
+
+EVENT_TABLE_COLUMNS = (
+    "Date", "Type", "Actors", "Event", "Magnitude", "Location", "Confidence", "Description",
+    "Other sources", "Id", "Actor 1", "Actor 2",
+)  # fmt: skip
+"""The readable columns of :func:`event_table`, besides ``source_name`` and ``source_url``."""
+
+
+def event_table(events: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
+    """Events as people read them: one builder for the dashboard's table and the briefing.
+
+    Dates at their precision, type labels, actor names with the direction, magnitudes with
+    their unit; ``source_name`` and ``source_url`` stay apart for each medium to link.
+    """
+    names = dataset.names
+
+    def name(ids: pd.Series) -> np.ndarray:
+        return ids.astype(object).map(lambda a: names.get(a, a), na_action="ignore").to_numpy()
+
+    first, second = name(events["actor_1"]), name(events["actor_2"])
+    actors = [
+        a if not isinstance(b, str) else f"{a} → {b}" for a, b in zip(first, second, strict=True)
+    ]
+    magnitude = [
+        _magnitude(v, u, b)
+        for v, u, b in zip(
+            events["magnitude"], events["unit"], events["magnitude_basis"], strict=True
+        )
+    ]
+    labels = dataset.event_type_labels
+    return pd.DataFrame(
+        {
+            "Date": partial_spans(
+                events["date"],
+                events["date_precision"],
+                events["end_date"],
+                events["end_precision"],
+            ).to_numpy(),
+            "Type": events["event_type"].astype(str).map(labels).to_numpy(),
+            "Actors": actors,
+            "Event": events["title"].astype(object).fillna("").to_numpy(),
+            "Magnitude": magnitude,
+            "Location": events["location"].astype(object).fillna("").to_numpy(),
+            "Confidence": events["confidence"].astype(str).to_numpy(),
+            "Description": events["description"].astype(object).fillna("").to_numpy(),
+            "Other sources": events["other_sources"].astype(object).fillna("").to_numpy(),
+            "Id": events["event_id"].astype(str).to_numpy(),
+            "Actor 1": events["actor_1"].astype(str).to_numpy(),
+            "Actor 2": events["actor_2"].astype(object).fillna("").to_numpy(),
+            "source_name": events["source_name"].astype(object).fillna("").to_numpy(),
+            "source_url": events["source_url"].astype(object).fillna("").to_numpy(),
+        }
+    )
+
+
+def event_rows(events: pd.DataFrame, dataset: Dataset, columns: list[str]) -> list[dict[str, Any]]:
+    """Events as the briefing's table rows (``Source`` as a (url, name) pair)."""
+    table = event_table(events, dataset)
+    table["Source"] = list(zip(table["source_url"], table["source_name"], strict=True))
+    return table[columns].to_dict("records")
 
 
 def relation_rows(relations: pd.DataFrame, dataset: Dataset) -> list[dict[str, Any]]:
-    labels = lookup(dataset.relation_types, "id", "label")
+    labels = dataset.relation_type_labels
     rows = []
     for r in relations.itertuples(index=False):
         rows.append(
@@ -209,8 +349,8 @@ def relation_rows(relations: pd.DataFrame, dataset: Dataset) -> list[dict[str, A
                 "Type": labels.get(str(r.relation_type), str(r.relation_type)),
                 "Between": f"{dataset.actor_name(str(r.actor_a))} – "
                 f"{dataset.actor_name(str(r.actor_b))}",
-                "Since": span_label(r.start_date, r.start_precision),
-                "Until": span_label(r.end_date, r.end_precision) if pd.notna(r.end_date) else "",
+                "Since": format_span(r.start_date, r.start_precision),
+                "Until": format_span(r.end_date, r.end_precision) if pd.notna(r.end_date) else "",
                 "Confidence": text(r.confidence),
                 "Source": (text(r.source_url), text(r.source_name)),
             }
@@ -218,17 +358,17 @@ def relation_rows(relations: pd.DataFrame, dataset: Dataset) -> list[dict[str, A
     return rows
 
 
-def table_html(columns: list[str], rows: list[dict[str, Any]], links: tuple[str, ...] = ()) -> str:
-    return str(macro("table")(columns, rows, links))
-
-
 CSS = """
 .kpis {display: flex; flex-wrap: wrap; gap: 6px;}
 .kpi {background: #f4f6f9; border-radius: 6px; padding: 4px 10px; min-width: 80px;}
 .kpi-value {font-size: 1.2em; font-weight: 600; color: #1f3b57;}
 .kpi-label {font-size: 0.75em; color: #555; max-width: 160px;}
+.detail h4 {margin: 0 0 2px 0;}
+.detail-when {margin: 0; color: #444;}
+.detail-source {margin: 2px 0 6px 0;}
 .detail dt {font-weight: 600; color: #444; margin-top: 4px;}
-.detail dd {margin: 0 0 2px 0;}
+.detail dd {margin: 0 0 2px 0; overflow-wrap: anywhere;}
+.detail ul {margin: 0; padding-left: 1.1em;}
 .muted {color: #666;}
 table.vocab, table.data {border-collapse: collapse; font-size: 0.9em; margin-bottom: 1em;}
 table.vocab th, table.vocab td, table.data th, table.data td {

@@ -6,8 +6,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from . import query
+from .cache import per_dataset
 from .dataset import Dataset
-from .query import per_dataset
 
 CENTRALITY_LABELS = {
     "degree": "Degree centrality",
@@ -77,18 +78,19 @@ def _positions(graph: nx.Graph) -> dict:
     return nx.forceatlas2_layout(graph, seed=7, max_iter=300, scaling_ratio=2.0, gravity=1.0)
 
 
-def ranking_at(dataset: Dataset, filters, when: pd.Timestamp, kind: str) -> pd.DataFrame:
+def ranking_at(
+    dataset: Dataset, filters: query.AnyFilters, when: pd.Timestamp, kind: str
+) -> pd.DataFrame:
     """The ranking of the relations the filters show in force on ``when`` (cached, shared)."""
-    from .query import Criteria
-
-    return _ranking_at(dataset, Criteria.of(filters), pd.Timestamp(when), kind)
+    return _ranking_at(dataset, query.Criteria.of(filters), pd.Timestamp(when), kind)
 
 
 @per_dataset(maxsize=16)
-def _ranking_at(dataset: Dataset, criteria, when: pd.Timestamp, kind: str) -> pd.DataFrame:
-    from .query import relations_in_force
-
-    return ranking(relations_in_force(dataset, criteria, when), kind, dataset.names)
+def _ranking_at(
+    dataset: Dataset, criteria: query.Criteria, when: pd.Timestamp, kind: str
+) -> pd.DataFrame:
+    in_force = query.relations_in_force(dataset, criteria, when)
+    return ranking(in_force, kind, dataset.names)
 
 
 @per_dataset(maxsize=1)

@@ -7,57 +7,22 @@ so a filter change over a million events stays in the tens of milliseconds.
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import weakref
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property, wraps
-from typing import TypeVar
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
+from .cache import per_dataset
 from .dataset import Dataset
 from .state import Filters
 
-T = TypeVar("T")
 DAY = pd.Timedelta(days=1)
 
 
-def per_dataset(func: Callable[..., T] | None = None, *, maxsize: int = 8):
-    """Cache ``func(dataset, *args)`` while the dataset lives, the last ``maxsize`` args each.
-
-    The one caching decorator of the data layer. Results are shared: treat them as read-only.
-    The dataset is held weakly, so a replaced dataset and its cached results are freed.
-    """
-
-    def decorate(func: Callable[..., T]) -> Callable[..., T]:
-        caches: weakref.WeakKeyDictionary[Dataset, OrderedDict] = weakref.WeakKeyDictionary()
-        lock = threading.Lock()
-
-        @wraps(func)
-        def wrapper(dataset: Dataset, *args):
-            with lock:
-                cache = caches.setdefault(dataset, OrderedDict())
-                if args in cache:
-                    cache.move_to_end(args)
-                    return cache[args]
-            value = func(dataset, *args)
-            with lock:
-                cache[args] = value
-                while len(cache) > maxsize:
-                    cache.popitem(last=False)
-            return value
-
-        wrapper.cache = caches  # type: ignore[attr-defined]
-        return wrapper
-
-    return decorate(func) if func is not None else decorate
-
-
 @dataclass(frozen=True)
-class Arrays:
+class ColumnArrays:
     """Numpy views of the columns the filters test, computed once per dataset."""
 
     ev_date: np.ndarray  # int64 ns
@@ -74,22 +39,22 @@ class Arrays:
     rel_polarity: np.ndarray
     actor_index: dict[str, int]
     region_of: np.ndarray  # region name per actor code
-    light: pd.DataFrame  # the events' non-text columns: cheap to filter a million rows
+    facts: pd.DataFrame  # the events' columns without free text: cheap to filter a million rows
 
 
 # Event columns without free text: what counts, charts and metrics need. Filtering these is
 # several times cheaper than filtering titles and descriptions, which only a few views read.
-LIGHT_COLUMNS = (
+FACT_COLUMNS = (
     "date", "end_date", "stop", "date_precision", "end_precision", "event_type", "actor_1",
     "actor_2", "magnitude", "unit", "magnitude_basis", "confidence", "relation_id", "score",
 )  # fmt: skip
 
 
 @per_dataset(maxsize=1)
-def arrays(dataset: Dataset) -> Arrays:
+def arrays(dataset: Dataset) -> ColumnArrays:
     ev, rel = dataset.events, dataset.relations
     far = np.iinfo("int64").max
-    return Arrays(
+    return ColumnArrays(
         ev_date=ev["date"].to_numpy("datetime64[ns]").view("int64"),
         ev_stop=ev["stop"].to_numpy("datetime64[ns]").view("int64"),
         ev_a1=ev["actor_1"].cat.codes.to_numpy(),
@@ -106,7 +71,7 @@ def arrays(dataset: Dataset) -> Arrays:
         rel_polarity=rel["polarity"].to_numpy(),
         actor_index={a: i for i, a in enumerate(dataset.actors["id"])},
         region_of=dataset.actors["region"].to_numpy(object),
-        light=ev[[c for c in LIGHT_COLUMNS if c in ev.columns]],
+        facts=ev[[c for c in FACT_COLUMNS if c in ev.columns]],
     )
 
 
@@ -153,7 +118,7 @@ class Criteria:
         )
 
 
-Spec = Filters | Criteria
+AnyFilters = Filters | Criteria
 """Anything the query functions accept as filters."""
 
 
@@ -176,7 +141,7 @@ class Window:
         return self.end + DAY
 
 
-def window(dataset: Dataset, filters: Spec) -> Window:
+def window(dataset: Dataset, filters: AnyFilters) -> Window:
     """The chosen window; a missing bound is the data's (or today, for a dataset with no dates).
 
     Bounds given the wrong way round are swapped; a single bound beyond the data gives an
@@ -197,7 +162,7 @@ def window(dataset: Dataset, filters: Spec) -> Window:
     return Window(first, last)
 
 
-def as_of(dataset: Dataset, filters: Spec) -> pd.Timestamp:
+def as_of(dataset: Dataset, filters: AnyFilters) -> pd.Timestamp:
     """The network view's date: the chosen one, else the window's end."""
     return pd.Timestamp(filters.as_of) if filters.as_of else window(dataset, filters).end
 
@@ -206,12 +171,12 @@ def as_of(dataset: Dataset, filters: Spec) -> pd.Timestamp:
 class Selection:
     """What the filters select: the rows every view draws from.
 
-    ``light`` holds the selected events' non-text columns (what counts and charts need);
+    ``facts`` holds the selected events' columns without free text (what counts and charts need);
     ``events`` the full rows, materialised only when a view asks for them.
     """
 
     rows: np.ndarray  # positions of the selected events in the dataset's events
-    light: pd.DataFrame
+    facts: pd.DataFrame
     relations: pd.DataFrame
     window: Window
     focus: tuple[str, ...] = ()
@@ -234,13 +199,13 @@ class Selection:
     @cached_property
     def pair_counts(self) -> pd.Series:
         """Events per unordered pair, busiest first (see :func:`pair_event_counts`)."""
-        return pair_event_counts(self.light)
+        return pair_event_counts(self.facts)
 
     @cached_property
     def temperature(self) -> pd.DataFrame:
         """Quarterly temperature of the focused pairs (see :func:`temperature`)."""
-        pairs = focused_pairs(self.focus, self.light, counts=self.pair_counts)
-        return temperature(self.light, pairs)
+        pairs = focused_pairs(self.focus, self.facts, counts=self.pair_counts)
+        return temperature(self.facts, pairs)
 
 
 def _known(values: Iterable[str], known: Iterable[str], what: str, notices: list[str]) -> list[str]:
@@ -253,7 +218,7 @@ def _known(values: Iterable[str], known: Iterable[str], what: str, notices: list
     return good
 
 
-def relation_mask(dataset: Dataset, filters: Spec, start: int, stop: int) -> np.ndarray:
+def relation_mask(dataset: Dataset, filters: AnyFilters, start: int, stop: int) -> np.ndarray:
     """Relations of the chosen types that are in force at some point in [start, stop)."""
     a = arrays(dataset)
     mask = (a.rel_start < stop) & (a.rel_stop > start)
@@ -264,7 +229,7 @@ def relation_mask(dataset: Dataset, filters: Spec, start: int, stop: int) -> np.
     return mask
 
 
-def partners(dataset: Dataset, filters: Spec, actors: Iterable[str]) -> set[str]:
+def partners(dataset: Dataset, filters: AnyFilters, actors: Iterable[str]) -> set[str]:
     """Actors aligned (polarity +1) with any of ``actors`` by a relation in force in the window."""
     a = arrays(dataset)
     w = window(dataset, filters)
@@ -275,7 +240,7 @@ def partners(dataset: Dataset, filters: Spec, actors: Iterable[str]) -> set[str]
     return set(ids[a.rel_b[touching_a]]) | set(ids[a.rel_a[touching_b]])
 
 
-def focus(dataset: Dataset, filters: Spec, notices: list[str] | None = None) -> list[str]:
+def focus(dataset: Dataset, filters: AnyFilters, notices: list[str] | None = None) -> list[str]:
     """The focused actors: the chosen ones, plus their partners if asked."""
     notices = [] if notices is None else notices
     chosen = _known(filters.actors, dataset.actor_ids, "actor ids", notices)
@@ -285,7 +250,7 @@ def focus(dataset: Dataset, filters: Spec, notices: list[str] | None = None) -> 
     return chosen
 
 
-def _actor_allowed(dataset: Dataset, filters: Spec, focused: list[str]) -> np.ndarray | None:
+def _actor_allowed(dataset: Dataset, filters: AnyFilters, focused: list[str]) -> np.ndarray | None:
     """Per actor code: may rows touching this actor be shown? ``None`` = no restriction."""
     a = arrays(dataset)
     n = len(a.actor_index)
@@ -299,7 +264,7 @@ def _actor_allowed(dataset: Dataset, filters: Spec, focused: list[str]) -> np.nd
     return allowed
 
 
-def select(dataset: Dataset, filters: Spec) -> Selection:
+def select(dataset: Dataset, filters: AnyFilters) -> Selection:
     """Apply every filter; the single entry point the views, briefing and notebook share.
 
     Cached per dataset for the last few distinct filter values, so views that ask for the same
@@ -336,12 +301,17 @@ def _select(dataset: Dataset, filters: Criteria) -> Selection:
         else:
             rel_mask &= allowed[a.rel_a] & allowed[a.rel_b]
 
+    if filters.start and filters.end and filters.start > filters.end:
+        notices.append(
+            f"'From' ({filters.start:%Y-%m-%d}) is after 'To' ({filters.end:%Y-%m-%d}): "
+            f"showing {w.start:%Y-%m-%d} to {w.end:%Y-%m-%d}"
+        )
     rows = np.flatnonzero(ev_mask)
     if filters.search.strip():
         rows = rows[text_match(dataset.events.iloc[rows], filters.search)]
     relations = dataset.relations[rel_mask]
     return Selection(
-        rows, a.light.iloc[rows], relations, w, tuple(focused), tuple(notices), dataset.events
+        rows, a.facts.iloc[rows], relations, w, tuple(focused), tuple(notices), dataset.events
     )
 
 
@@ -367,7 +337,7 @@ def text_match(events: pd.DataFrame, text: str) -> np.ndarray:
 
 
 def relations_in_force(
-    dataset: Dataset, filters: Spec, when: pd.Timestamp | None = None
+    dataset: Dataset, filters: AnyFilters, when: pd.Timestamp | None = None
 ) -> pd.DataFrame:
     """Relations in force on one day (default: the network's as-of date) that the filters show."""
     when = as_of(dataset, filters) if when is None else pd.Timestamp(when)
@@ -387,14 +357,6 @@ def _in_force(dataset: Dataset, filters: Criteria, when: pd.Timestamp) -> pd.Dat
         else:
             mask &= allowed[a.rel_a] & allowed[a.rel_b]
     return dataset.relations[mask]
-
-
-def pair_key(a: pd.Series, b: pd.Series) -> pd.Series:
-    """An order-free pair label, ``"PRK–RUS"``, for two id columns."""
-    a, b = a.astype(str), b.astype(str)
-    lo = a.where(a <= b, b)
-    hi = b.where(a <= b, a)
-    return lo + "–" + hi
 
 
 def pair_label(a: str, b: str) -> str:

@@ -42,14 +42,28 @@ class Filters(param.Parameterized):
     centrality = param.Selector(default="degree", objects=list(CENTRALITIES), doc="Node size.")
     lanes = param.Selector(default="type", objects=list(LANES), doc="Timeline lanes.")
     event = param.String(default="", doc="Id of the event shown in the detail card.")
+    actor = param.String(
+        default="", doc="Id of the actor shown in the detail card (when no event is)."
+    )
 
     def reset(self) -> None:
         """Back to the defaults (everything shown)."""
-        self.param.update(**{name: p.default for name, p in self._filter_params().items()})
+        self.param.update(**{name: self.param[name].default for name in FILTERS})
 
-    @classmethod
-    def _filter_params(cls) -> dict[str, param.Parameter]:
-        return {k: v for k, v in cls.param.objects("existing").items() if k != "name"}
+    def __repr__(self) -> str:
+        changed = to_query(self)
+        return f"Filters({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+
+FILTERS: tuple[str, ...] = tuple(name for name in Filters.param if name != "name")
+"""Every filter parameter of :class:`Filters`, in declaration order."""
+
+SELECTION: tuple[str, ...] = (
+    "start", "end", "actors", "include_partners", "event_types", "relation_types", "regions",
+    "search",
+)  # fmt: skip
+"""The filters that decide which events and relations are selected (the others choose how they
+are drawn, or which one is shown in detail)."""
 
 
 # --------------------------------------------------------------------------- URL codec
@@ -68,6 +82,7 @@ QUERY_KEYS: dict[str, str] = {
     "size": "centrality",
     "lanes": "lanes",
     "event": "event",
+    "actor": "actor",
 }
 _PARAM_KEYS = {v: k for k, v in QUERY_KEYS.items()}
 
@@ -85,9 +100,9 @@ def _encode(value: object) -> str:
 def to_query(filters: Filters) -> dict[str, str]:
     """The non-default filter values as query-string parameters."""
     out: dict[str, str] = {}
-    for name, p in Filters._filter_params().items():
+    for name in FILTERS:
         value = getattr(filters, name)
-        if value != p.default and value not in (None, "", []):
+        if value != filters.param[name].default and value not in (None, "", []):
             out[_PARAM_KEYS[name]] = _encode(value)
     return out
 
@@ -176,11 +191,14 @@ def from_query(
                 updates[name] = raw
             else:
                 notices.append(f"ignored {key!r}: not an event id")
+        elif name == "actor":
+            parsed = _parse_list(raw, known["actors"], "actor ids", notices)
+            if parsed is not None and len(parsed) <= 1:
+                updates[name] = parsed[0] if parsed else ""
+            elif parsed is not None:
+                notices.append(f"ignored {key!r}: give one actor id")
         else:  # search text
             updates[name] = raw[:200]
-    start, end = updates.get("start"), updates.get("end")
-    if isinstance(start, dt.date) and isinstance(end, dt.date) and start > end:
-        notices.append("ignored the date window: 'from' is after 'to'")
-        updates.pop("start")
-        updates.pop("end")
+    # 'from' after 'to' is kept as it is: the selection reads it in order and says so, as it
+    # does for the same dates chosen on the page, so a link opens what its page showed
     return updates, notices

@@ -1,17 +1,13 @@
-"""Reading the CSV files of a dataset and reporting every problem in them at once.
+"""Checking a dataset's tables and reporting every problem in them at once.
 
-The rules come from :mod:`alliances.schema`, compiled into pandera schemas. Problems are
-reported as ``FILE:LINE: COLUMN: message`` with LINE counted as a text editor does (header = 1),
-even when quoted values span several lines.
+The rules come from :mod:`alliances.schema`, compiled into pandera schemas; the tables come
+from :mod:`alliances.reading`. Problems are reported as ``FILE:LINE: COLUMN: message`` with LINE
+counted as a text editor does (header = 1), even when quoted values span several lines.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -19,278 +15,19 @@ import pandas as pd
 
 from . import schema
 from .dates import invalid_dates, parse_partial
+from .problems import DatasetError, Problem, format_report, show
+from .reading import RawTable, read_table, resolve_path
 from .schema import Field, Table
 
-MAX_SHOWN_VALUE = 60
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One thing wrong with a dataset, located as precisely as possible."""
-
-    file: str
-    line: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.column}: {self.message}"
-
-
-class DatasetError(ValueError):
-    """Raised by :func:`alliances.load_dataset` for a dataset that fails validation."""
-
-    def __init__(self, path: Path, problems: list[Problem]):
-        self.path = path
-        self.problems = problems
-        lines = "\n".join(str(p) for p in problems[:50])
-        more = f"\n... and {len(problems) - 50} more" if len(problems) > 50 else ""
-        super().__init__(f"{len(problems)} problem(s) in dataset {path}:\n{lines}{more}")
-
-
-def show(value: object) -> str:
-    """A value quoted for a report: control characters escaped, long values shortened."""
-    text = str(value)
-    if len(text) > MAX_SHOWN_VALUE:
-        text = text[: MAX_SHOWN_VALUE - 3] + "..."
-    return repr(text)
-
-
-# --------------------------------------------------------------------------- reading
-
-
-@dataclass
-class RawTable:
-    """A table as read from disk: every cell a string or missing, plus where its rows are."""
-
-    table: Table
-    path: Path
-    frame: pd.DataFrame
-    absent: frozenset[str] = frozenset()  # columns missing from the file, added empty
-    digest: str = ""  # SHA-256 of the file's bytes, as read: the dataset's fingerprint uses it
-    _lines: list[int] | None = None
-
-    def line_of(self, index: int) -> int:
-        """The editor line on which data row ``index`` (0-based) starts."""
-        if self.path.suffix == ".parquet":  # no text lines: row number, as if under a header
-            return index + 2
-        if self._lines is None:
-            self._lines = record_lines(self.path)
-        if 0 <= index < len(self._lines):
-            return self._lines[index]
-        return index + 2
-
-
-def record_lines(path: Path) -> list[int]:
-    """Start line of every non-blank data record, accounting for line breaks inside quotes."""
-    lines: list[int] = []
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
-        reader = csv.reader(fh)
-        previous = 0
-        for row in reader:
-            if row and previous:  # skip the header (first record) and blank lines
-                lines.append(previous + 1)
-            previous = reader.line_num
-    return lines
-
-
-HEADER_CHARS = 1 << 20
-"""The header row is read from the first this many characters of a file."""
-
-
-def read_table(directory: Path, table: Table) -> tuple[RawTable | None, list[Problem]]:
-    """Read one CSV file as strings. Returns ``None`` with problems if it cannot be read."""
-    path = directory / table.filename
-    name = table.filename
-    parquet = directory / f"{table.name}.parquet"
-    if not path.exists() and parquet.is_file():
-        return _read_parquet(parquet, table)
-    if path.is_dir():
-        return None, [Problem(name, 1, "-", "is a folder, not a CSV file")]
-    if not path.is_file():
-        return None, [Problem(name, 1, "-", f"file not found in {directory}")]
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return None, [Problem(name, 1, "-", f"cannot read file: {exc.strerror or exc}")]
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        return None, [Problem(name, line, "-", f"not valid UTF-8 (byte {data[exc.start]:#04x})")]
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        return None, [Problem(name, line, "-", "contains NUL bytes: a binary file, not CSV text")]
-    if not text or text.isspace():
-        return None, [Problem(name, 1, "-", "file is empty: a header row is needed")]
-    try:  # newline="": the csv module sees \r and \r\n line ends as they are
-        # the header from the file's start only: a StringIO of a 300 MB text costs a second
-        header = next(csv.reader(io.StringIO(text[:HEADER_CHARS], newline="")))
-    except csv.Error as exc:
-        return None, [Problem(name, 1, "-", f"cannot read the header row: {exc}")]
-    problems = _header_problems(name, table, [h.strip() for h in header])
-    if any(p.column == "-" for p in problems):
-        return None, problems
-    if not problems:
-        fast = _read_fast(data, table, [h.strip() for h in header])
-        if fast is not None:
-            return _raw(table, path, fast, data), problems
-    # pandas silently turns the first column into the index when rows are wider than the
-    # header, so rows with too many fields are found here first.
-    shape = _shape_problems(name, text, len(header))
-    if shape:
-        return None, problems + shape
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            skip_blank_lines=True,
-            index_col=False,
-        )
-    except (pd.errors.ParserError, ValueError, csv.Error) as exc:
-        shape = _shape_problems(name, text, len(header), strict=True)
-        return None, problems + (shape or [_malformed(name, exc)])
-    frame.columns = [c.strip() for c in frame.columns]
-    for f in table.fields:
-        if f.kind in CATEGORICAL_KINDS and f.name in frame.columns:
-            frame[f.name] = frame[f.name].astype("category")
-    return _raw(table, path, frame, data), problems
-
-
-# Columns with few distinct values (ids of other tables, dates, numbers, vocabularies) are read
-# as categoricals: checks and parsing then run once per distinct value, not once per row.
-CATEGORICAL_KINDS = frozenset({"ref", "refs", "date", "number", "bool", "choice", "url", "color"})
-
-
-def _raw(table: Table, path: Path, frame: pd.DataFrame, data: bytes) -> RawTable:
-    absent = frozenset(f.name for f in table.fields if f.name not in frame.columns)
-    for f in table.fields:
-        if f.name in absent:
-            dtype = "category" if f.kind in CATEGORICAL_KINDS else "string"
-            frame[f.name] = pd.Series(pd.NA, index=frame.index, dtype="string").astype(dtype)
-    return RawTable(table, path, frame, absent, hashlib.sha256(data).hexdigest())
-
-
-def _read_parquet(path: Path, table: Table) -> tuple[RawTable | None, list[Problem]]:
-    """A table stored as Parquet: the same columns as the CSV, as strings (or dictionaries)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    name = path.name
-    try:
-        data = path.read_bytes()  # once: the fingerprint hashes the same bytes
-        arrow = pq.read_table(pa.BufferReader(data))
-    except (OSError, pa.ArrowException) as exc:
-        return None, [Problem(name, 1, "-", f"cannot read Parquet file: {exc}")]
-    header = [str(c) for c in arrow.column_names]
-    problems = _header_problems(name, table, header)
-    if problems:
-        return None, problems
-    kinds = {f.name: f.kind for f in table.fields}
-    columns = []
-    for column in header:
-        target = pa.string()
-        if kinds.get(column) in CATEGORICAL_KINDS:
-            target = pa.dictionary(pa.int32(), pa.string())
-        values = arrow.column(column)
-        try:
-            if pa.types.is_dictionary(values.type) and target == pa.string():
-                values = values.cast(pa.string())
-            elif not pa.types.is_dictionary(values.type):
-                values = values.cast(pa.string())
-                if target != pa.string():
-                    values = values.dictionary_encode()
-            elif values.type.value_type != pa.string():
-                values = values.cast(pa.dictionary(pa.int32(), pa.string()))
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            return None, [Problem(name, 1, column, f"column cannot be read as text: {exc}")]
-        columns.append(values)
-    arrow = pa.table(dict(zip(header, columns, strict=True)))
-    string = pd.StringDtype("pyarrow", na_value=float("nan"))
-    frame = arrow.to_pandas(types_mapper={pa.string(): string}.get)
-    for column in header:  # empty strings are missing values, as in the CSV
-        if isinstance(frame[column].dtype, pd.CategoricalDtype):
-            if "" in frame[column].cat.categories:
-                frame[column] = frame[column].cat.remove_categories([""])
-        else:
-            frame[column] = frame[column].replace("", np.nan)
-    return _raw(table, path, frame, data), []
-
-
-def _read_fast(data: bytes, table: Table, header: list[str]) -> pd.DataFrame | None:
-    """Read a well-formed CSV with pyarrow (multi-threaded); ``None`` if anything looks off.
-
-    Anything pyarrow rejects (ragged rows, unclosed quotes, invalid UTF-8) goes to the slower
-    pandas/csv path, which reports exactly where the problem is.
-    """
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    kinds = {f.name: f.kind for f in table.fields}
-    types = {
-        column: pa.dictionary(pa.int32(), pa.string())
-        if kinds.get(column) in CATEGORICAL_KINDS
-        else pa.string()
-        for column in header
-    }
-    try:
-        arrow = pacsv.read_csv(
-            pa.BufferReader(data),
-            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types=types,
-                null_values=[""],
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError, ValueError):
-        return None
-    string = pd.StringDtype("pyarrow", na_value=float("nan"))
-    return arrow.to_pandas(types_mapper={pa.string(): string}.get)
-
-
-def _header_problems(name: str, table: Table, header: list[str]) -> list[Problem]:
-    problems = []
-    seen: set[str] = set()
-    for column in header:
-        if column in seen:
-            problems.append(Problem(name, 1, "-", f"column {show(column)} appears twice"))
-        seen.add(column)
-    for f in table.fields:
-        if f.required and f.name not in seen:
-            problems.append(Problem(name, 1, f.name, "required column is missing"))
-    return problems
-
-
-def _shape_problems(name: str, text: str, width: int, strict: bool = False) -> list[Problem]:
-    """Rows with more fields than the header; with ``strict``, also quotes never closed."""
-    problems = []
-    reader = csv.reader(io.StringIO(text, newline=""), strict=strict)
-    previous = 0
-    start = 1
-    try:
-        for row in reader:
-            start, previous = previous + 1, reader.line_num
-            if row and start > 1 and len(row) > width:
-                msg = f"row has {len(row)} fields, the header has {width}"
-                problems.append(Problem(name, start, "-", msg))
-    except csv.Error as err:
-        start = previous + 1
-        if "unexpected end of data" in str(err):
-            msg = 'malformed CSV: a quoted value starting on this line is never closed (missing ")'
-        else:
-            msg = f"malformed CSV: {err}"
-        problems.append(Problem(name, start, "-", msg))
-    return problems
-
-
-def _malformed(name: str, exc: Exception) -> Problem:
-    first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-    return Problem(name, 1, "-", f"malformed CSV: {first}")
+__all__ = [
+    "DatasetError",
+    "Problem",
+    "check_table",
+    "format_report",
+    "pandera_schema",
+    "validate",
+    "validate_tables",
+]
 
 
 # --------------------------------------------------------------------------- checking
@@ -498,19 +235,67 @@ def validate_tables(directory: Path) -> tuple[dict[str, RawTable], list[Problem]
         referenced = table.name in REFERENCED
         if referenced and table.key not in raw.absent:  # else every reference would be "unknown"
             ids[table.name] = pd.Index(raw.frame[table.key].dropna().unique())
+    if "events" in raws and "relations" in raws:
+        problems += link_problems(raws["events"], raws["relations"])
     return raws, problems
+
+
+def _ids(values: pd.Series) -> np.ndarray:
+    """Ids as an object array, ``None`` where missing (so ``==`` never meets ``pd.NA``)."""
+    return np.array([None if pd.isna(v) else str(v) for v in values.astype(object)], dtype=object)
+
+
+def link_problems(events: RawTable, relations: RawTable) -> list[Problem]:
+    """Events whose ``relation_id`` names a relation of other actors, or one not in force.
+
+    The rule (``data/README.md``): with an ``actor_2``, {actor_1, actor_2} is the relation's
+    {actor_a, actor_b}; a one-sided event's actor_1 is one of the two. The event's date, as a
+    span at its precision, overlaps the relation's span (an empty end_date: still in force).
+    """
+    needed = {"relation_id", "actor_1", "actor_2", "date", "actor_a", "actor_b", "start_date"}
+    if needed & (events.absent | relations.absent):
+        return []  # the missing column is reported on the header line
+    ev, rel = events.frame, relations.frame
+    rel = rel.dropna(subset=["relation_id"]).drop_duplicates("relation_id")
+    rel = rel.set_index(rel["relation_id"].astype(object))
+    linked = ev["relation_id"].astype(object)
+    rows = np.flatnonzero(linked.isin(rel.index).to_numpy(bool))  # unknown ids: reported already
+    if not len(rows):
+        return []
+    rid = linked.iloc[rows]
+    a = _ids(rel["actor_a"].reindex(rid))
+    b = _ids(rel["actor_b"].reindex(rid))
+    a1 = _ids(ev["actor_1"].iloc[rows])
+    a2 = _ids(ev["actor_2"].iloc[rows])
+    pair = ((a1 == a) & (a2 == b)) | ((a1 == b) & (a2 == a))
+    actors_ok = np.where(a2 != None, pair, (a1 == a) | (a1 == b))  # noqa: E711
+    when = parse_partial(ev["date"].iloc[rows].astype(object).reset_index(drop=True))
+    starts = parse_partial(rel["start_date"].astype(object).reindex(rid).reset_index(drop=True))
+    ends = parse_partial(rel["end_date"].astype(object).reindex(rid).reset_index(drop=True))
+    before = (when["stop"] <= starts["start"]).fillna(False).to_numpy(bool)
+    after = (ends["stop"].notna() & (when["start"] >= ends["stop"])).fillna(False).to_numpy(bool)
+    start_text = rel["start_date"].astype(object).reindex(rid).to_numpy()
+    end_text = rel["end_date"].astype(object).reindex(rid).to_numpy()
+    problems = []
+    for i, row in enumerate(rows):
+        relation = rid.iloc[i]
+        if not actors_ok[i]:
+            message = (
+                f"relation {show(relation)} is between {a[i]} and {b[i]}, not this event's actors"
+            )
+        elif before[i]:
+            message = f"relation {show(relation)} starts later ({start_text[i]}) than this event"
+        elif after[i]:
+            message = f"relation {show(relation)} ended ({end_text[i]}) before this event"
+        else:
+            continue
+        problems.append(Problem(events.path.name, events.line_of(int(row)), "relation_id", message))
+    return problems
 
 
 def validate(path: str | Path | None = None) -> list[Problem]:
     """Check a dataset folder (the bundled one by default); an empty list means it is valid."""
-    from .dataset import resolve_path
-
     directory = resolve_path(path)
     if not directory.is_dir():
         return [Problem(str(directory), 0, "-", "not a dataset folder")]
     return validate_tables(directory)[1]
-
-
-def format_report(problems: Iterable[Problem]) -> str:
-    """One problem per line."""
-    return "\n".join(str(p) for p in problems)

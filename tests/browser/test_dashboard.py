@@ -23,6 +23,7 @@ import alliances
 from alliances import query
 from alliances.schema import EVENTS
 from alliances.views.controls import actor_options
+from alliances.views.table import PAGE_SIZE
 
 from .conftest import (
     HOST,
@@ -173,8 +174,13 @@ def chosen_types(page: Page, ds: alliances.Dataset) -> list[str]:
     return [ids[label] for label in chosen(page, ".al-event-types")]
 
 
+def date_input(page: Page, css: str):
+    """The text field of a date filter (it takes typed dates and opens a calendar)."""
+    return page.locator(f"{css} input.bk-input").first
+
+
 def date_value(page: Page, css: str) -> str:
-    return page.locator(f"{css} input.form-control").input_value()
+    return date_input(page, css).input_value()
 
 
 def pick_option(page: Page, css: str, typed: str, option: str) -> None:
@@ -187,8 +193,8 @@ def pick_option(page: Page, css: str, typed: str, option: str) -> None:
 
 
 def pick_date(page: Page, css: str, day: dt.date) -> None:
-    """Choose ``day`` in a DatePicker's calendar: year box, month menu, then the day."""
-    page.locator(f"{css} input.form-control").click()
+    """Choose ``day`` in a date filter's calendar: year box, month menu, then the day."""
+    date_input(page, css).click()
     calendar = page.locator(f"{css} .flatpickr-calendar")
     expect(calendar).to_be_visible()
     year = calendar.locator("input.cur-year")
@@ -197,15 +203,33 @@ def pick_date(page: Page, css: str, day: dt.date) -> None:
     calendar.locator("select.flatpickr-monthDropdown-months").select_option(str(day.month - 1))
     label = f"{day:%B} {day.day}, {day.year}"
     calendar.locator(f".flatpickr-day[aria-label='{label}']").click()
-    expect(page.locator(f"{css} input.form-control")).to_have_value(day.isoformat())
+    expect(date_input(page, css)).to_have_value(day.isoformat())
+
+
+def type_date(page: Page, css: str, day: str) -> None:
+    """Type a date into a date filter, as someone who knows the date would."""
+    field = date_input(page, css)
+    field.click()
+    field.fill(day)
+    field.press("Enter")
+    page.keyboard.press("Escape")
+
+
+TAB_CONTENT = {"Overview": ".al-network", "Events": ".al-table", "About": ".al-about"}
 
 
 def show_tab(page: Page, name: str) -> None:
+    """Open a tab and wait for its content (a tab's content is sent when it is first opened)."""
     page.locator(".bk-tab", has_text=name).click()
+    expect(page.locator(TAB_CONTENT[name]).first).to_be_visible()
 
 
 def table_titles(page: Page) -> list[str]:
-    return page.locator(".al-table .tabulator-cell[tabulator-field='title']").all_text_contents()
+    """The titles on the table's page, once it shows as many rows as the count says (the table
+    is drawn when its tab opens, after the count)."""
+    expected = min(count_shown(page), PAGE_SIZE)
+    expect(page.locator(".al-table .tabulator-row")).to_have_count(expected)
+    return page.locator(".al-table .tabulator-cell[tabulator-field='Event']").all_text_contents()
 
 
 def count_shown(page: Page) -> int:
@@ -374,9 +398,14 @@ def test_clicking_a_node_focuses_on_its_actor(page: Page, small_server: Server):
     click_point(page, ".al-network", index, point)
 
     wait_until(lambda: chosen_actors(page, ds) == ["PRK"], page)
-    expect_query(page, {"actors": "PRK"})
+    expect_query(page, {"actors": "PRK", "actor": "PRK"})
     assert "actors=PRK" in current_url(page)
     expect_view(page, ds, alliances.Filters(actors=["PRK"]))
+    # and the actor's card: who it is, its relations in force, its latest events
+    card = page.locator(".al-detail .actor-card")
+    expect(card.locator("h4")).to_contain_text("North Korea")
+    expect(card).to_contain_text("Comprehensive strategic partnership with Russia (RUS)")
+    expect(card).to_contain_text("Putin-Kim summit")
 
 
 @pytest.mark.browser
@@ -413,8 +442,16 @@ def test_csv_download_holds_the_filtered_rows(page: Page, small_server: Server, 
     with page.expect_download() as info:
         page.locator(".al-download button").click()
     download = info.value
-    assert download.suggested_filename == "alliances-events.csv"
-    body = Path(download.path()).read_text(encoding="utf-8")
+    # the file says what it holds: in its name, and in comment lines before the header
+    assert download.suggested_filename == (
+        "alliances-events_PRK_arms_transfer-summit-veto_1953-10-01_to_2024-06-19.csv"
+    )
+    text_body = Path(download.path()).read_text(encoding="utf-8")
+    comments = [line for line in text_body.splitlines() if line.startswith("#")]
+    assert "# Event types: Arms or munitions transfer, Leader summit, UN Security Council veto" in (
+        comments
+    )
+    body = text_body.split("\n", len(comments))[-1]
 
     rows = list(csv.reader(io.StringIO(body)))
     assert rows[0] == list(EVENTS.columns)
@@ -432,7 +469,9 @@ def test_csv_download_holds_the_filtered_rows(page: Page, small_server: Server, 
     folder.mkdir()
     for name in ("actors.csv", "event_types.csv", "relation_types.csv", "relations.csv"):
         shutil.copy(SMALL / name, folder / name)
-    (folder / "events.csv").write_text(body, encoding="utf-8", newline="")
+    # the whole file, comments and all: the loader skips them
+    (folder / "events.csv").write_text(text_body, encoding="utf-8", newline="")
+    assert alliances.validate(folder) == []
     reloaded = alliances.load_dataset(folder, cache=False)
     assert list(reloaded.events["event_id"]) == expected
 
@@ -515,7 +554,7 @@ def test_bundled_dataset_smoke(page: Page, page_log: PageLog, bundled_server: Se
     wait_until(lambda: kpis(page)["Events"] == f"{len(ds.events):,}", page)
     assert "RUS" in network_actors(page)
     show_tab(page, "About")
-    assert "the dataset bundled with alliances" in text(page, ".al-about")
+    wait_until(lambda: "the dataset bundled with alliances" in text(page, ".al-about"), page)
     assert page_log.errors == []
     assert page_log.external == []
 
@@ -538,7 +577,7 @@ def test_alliances_serve_command(page: Page, tmp_path: Path):
         ds = small_dataset()
         assert kpis(page)["Events"] == f"{len(ds.events)}"
         show_tab(page, "About")
-        assert ds.fingerprint in text(page, ".al-about")
+        wait_until(lambda: ds.fingerprint in text(page, ".al-about"), page)
     finally:
         server.stop()
     assert server.proc.returncode is not None

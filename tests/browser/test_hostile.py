@@ -120,13 +120,11 @@ def test_table_detail_and_timeline_show_markup_as_text(
     show_tab(page, "Events")
     expect(page.locator(".al-count")).to_contain_text("3 events match the filters")
     assert table_titles(page) == [HOSTILE] * 3
-    sources = page.locator(".al-table .tabulator-cell[tabulator-field='source']")
+    sources = page.locator(".al-table .tabulator-cell[tabulator-field='Source']")
     assert sources.all_text_contents() == [HOSTILE] * 3
     assert sources.locator("a").count() == 0  # no URL in the data: plain text, not a link
-    row = page.locator(".al-table .tabulator-row").filter(
-        has=page.locator(".tabulator-cell[tabulator-field='id']", has_text="h1")
-    )
-    row.locator(".tabulator-cell[tabulator-field='title']").click()
+    row = page.locator(".al-table .tabulator-row").first  # h1, the earliest
+    row.locator(".tabulator-cell[tabulator-field='Event']").click()
     expect_query(page, {"event": "h1"})
 
     show_tab(page, "Overview")
@@ -134,11 +132,12 @@ def test_table_detail_and_timeline_show_markup_as_text(
     expect(detail.locator("h4")).to_have_text(HOSTILE)
     fields = detail_fields(page)
     assert fields["Description"] == HOSTILE
-    assert fields["Type"] == HOSTILE  # the relabelled "summit" type
+    # the relabelled "summit" type, beside the date under the title
+    assert text(page, ".al-detail .detail-when") == f"2024-01-02 · {HOSTILE}"
     assert fields["Actor 1"] == f"{HOSTILE} (A)"
     assert fields["Location"] == HOSTILE
     assert fields["Magnitude"] == f"12 {HOSTILE}"
-    assert fields["Source"] == HOSTILE
+    assert text(page, ".al-detail .detail-source") == f"Source: {HOSTILE}"
     assert fields["Other sources"] == HOSTILE
     assert detail.locator("a").count() == 0  # neither the event nor its relation has a URL
     assert_nothing_ran(page, dialogs, page_log)
@@ -261,5 +260,6 @@ def test_events_table_leaves_unknown_magnitudes_blank(page: Page, hostile_server
     open_dashboard(page, hostile_server.url)
     show_tab(page, "Events")
     expect(page.locator(".al-table .tabulator-row")).to_have_count(3)
-    cells = page.locator(".al-table .tabulator-cell[tabulator-field='magnitude']")
-    assert [c.strip() for c in cells.all_text_contents()] == ["12", "", ""]  # blank, not NaN
+    cells = page.locator(".al-table .tabulator-cell[tabulator-field='Magnitude']")
+    # with its unit; blank, not NaN
+    assert [c.strip() for c in cells.all_text_contents()] == [f"12 {HOSTILE}", "", ""]

@@ -4,7 +4,7 @@ When the websocket reaches a process that does not hold the session the page's H
 created (another ``--num-procs`` worker, or the session was discarded before the page
 connected), Bokeh builds a new session from the token. The page must still load nothing off
 the server: Panel rewrites its stylesheet URLs (cdn.holoviz.org) only while it renders a
-page's HTML, so the app does it itself (``alliances.app.local_stylesheets``).
+page's HTML, so the app does it itself (``alliances.views.compat.local_stylesheets``).
 """
 
 from __future__ import annotations

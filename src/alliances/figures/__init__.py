@@ -1,11 +1,24 @@
-"""Pure figure builders: DataFrames in, plotly ``go.Figure`` out. No Panel, no I/O.
+"""Pure figure builders: DataFrames in, plotly figure specs (plain dicts) out. No Panel, no I/O.
 
-Every text that comes from a dataset is escaped before it reaches a hover label, a tick or an
-annotation: plotly renders a subset of HTML in them.
+``*_figure`` functions draw given tables; ``*_for(dataset, filters)`` functions build the figure
+the dashboard and the briefing both show for some filters, so the two cannot drift. Every text
+that comes from a dataset is escaped before it reaches a hover label, a tick or an annotation:
+plotly renders a subset of HTML in them.
 """
 
-from .charts import ranking_figure, temperature_figure
-from .network import network_figure
-from .timeline import timeline_figure
+from .charts import ranking_figure, ranking_for, temperature_figure, temperature_for
+from .common import Spec
+from .network import network_figure, network_for
+from .timeline import timeline_figure, timeline_for
 
-__all__ = ["network_figure", "ranking_figure", "temperature_figure", "timeline_figure"]
+__all__ = [
+    "Spec",
+    "network_figure",
+    "network_for",
+    "ranking_figure",
+    "ranking_for",
+    "temperature_figure",
+    "temperature_for",
+    "timeline_figure",
+    "timeline_for",
+]

@@ -6,10 +6,13 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from .common import empty_figure, epoch_ms, esc, make_figure
+from .. import metrics, query
+from ..dataset import Dataset
+from .common import Spec, empty_figure, epoch_ms, esc, make_figure
+
+TEMPERATURE_TITLE = "Relationship temperature (sum of event scores per quarter)"
 
 
 def _pair_name(pair: str, names: Mapping[str, str]) -> str:
@@ -21,14 +24,11 @@ def temperature_figure(
     *,
     names: Mapping[str, str],
     height: int | None = 300,
-    title: str | None = "Relationship temperature (sum of event scores per quarter)",
-    as_dict: bool = False,
-) -> go.Figure:
+    title: str | None = TEMPERATURE_TITLE,
+) -> Spec:
     """Lines of quarterly score sums per pair: above zero cooperation, below zero conflict."""
     if temperature.empty:
-        return empty_figure(
-            "No events between two actors for these filters", height=height, as_dict=as_dict
-        )
+        return empty_figure("No events between two actors for these filters", height=height)
     palette = qualitative.D3
     traces = []
     for i, (pair, rows) in enumerate(temperature.groupby("pair", sort=False)):
@@ -56,11 +56,12 @@ def temperature_figure(
     layout = {
         "xaxis": {"type": "date"},
         "yaxis": {"title": {"text": "score"}, "zeroline": False},
-        "legend": {"orientation": "h", "y": -0.15, "x": 0},
+        "legend": {"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0},
+        "showlegend": True,  # also for one pair: the legend names it
         "hovermode": "closest",
         "shapes": [zero],
     }
-    return make_figure(traces, layout, height=height, title=title, as_dict=as_dict)
+    return make_figure(traces, layout, height=height, title=title)
 
 
 def ranking_figure(
@@ -71,15 +72,14 @@ def ranking_figure(
     focus: tuple[str, ...] = (),
     height: int | None = 300,
     title: str | None = None,
-    as_dict: bool = False,
-) -> go.Figure:
+) -> Spec:
     """Horizontal bars of the most central actors (columns ``actor``, ``name``, ``value``)."""
     if ranking.empty:
-        return empty_figure(
-            "No relations in force at the end of the window", height=height, as_dict=as_dict
-        )
+        return empty_figure("No relations in force at the end of the window", height=height)
     head = ranking.head(top).iloc[::-1]
     focus_set = set(focus)
+    # names on the axis, not inside the bars: text inside a bar shrinks to fit it, unreadably
+    # for short bars
     bar = {
         "type": "bar",
         "x": head["value"].to_numpy(float),
@@ -87,11 +87,45 @@ def ranking_figure(
         "orientation": "h",
         "customdata": head["actor"].to_numpy(object),
         "text": [esc(n) for n in head["name"]],
-        "textposition": "inside",
-        "insidetextanchor": "end",
-        "textfont": {"size": 10},
+        "textposition": "none",
         "marker": {"color": ["#d97706" if a in focus_set else "#4c78a8" for a in head["actor"]]},
         "hovertemplate": "%{text} (%{y})<br>" + esc(label) + ": %{x:.3f}<extra></extra>",
     }
-    layout = {"xaxis": {"title": {"text": esc(label)}}, "yaxis": {"type": "category"}}
-    return make_figure([bar], layout, height=height, title=title or label, as_dict=as_dict)
+    layout = {
+        "xaxis": {"title": {"text": esc(label)}},
+        "yaxis": {
+            "type": "category",
+            "tickmode": "array",
+            "tickvals": bar["y"],
+            "ticktext": [esc(n, 22) for n in head["name"]],
+            "tickfont": {"size": 11},
+        },
+    }
+    return make_figure([bar], layout, height=height, title=title or label)
+
+
+def temperature_for(
+    dataset: Dataset,
+    filters: query.AnyFilters,
+    *,
+    height: int | None = 300,
+    title: str | None = TEMPERATURE_TITLE,
+) -> Spec:
+    """The temperature chart the dashboard and the briefing draw for ``filters``."""
+    temperature = query.select(dataset, filters).temperature
+    return temperature_figure(temperature, names=dataset.names, height=height, title=title)
+
+
+def ranking_for(dataset: Dataset, filters: query.AnyFilters, *, height: int | None = 300) -> Spec:
+    """The centrality ranking at the window's end, as the dashboard shows it."""
+    sel = query.select(dataset, filters)
+    kind = getattr(filters, "centrality", "degree")
+    label = metrics.CENTRALITY_LABELS[kind]
+    ranking = metrics.ranking_at(dataset, filters, sel.window.end, kind)
+    return ranking_figure(
+        ranking,
+        label=label,
+        focus=sel.focus,
+        height=height,
+        title=f"{label} on {sel.window.end:%Y-%m-%d}",
+    )

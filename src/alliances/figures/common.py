@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from ..dates import format_partial
+Spec = dict[str, Any]
+"""A plotly figure as plain data, ``{"data": [...], "layout": {...}}``: what every figure
+builder returns. Panel's Plotly pane and ``plotly.io`` take it as it is; ``go.Figure(spec)``
+makes the object form for a notebook user (views' ``figure()`` does)."""
 
 FONT = "Liberation Sans, Helvetica, Arial, sans-serif"
 SYMBOLS = (
@@ -29,18 +32,6 @@ def esc(value: object, limit: int = MAX_HOVER_TEXT) -> str:
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return html.escape(text, quote=True)
-
-
-def date_label(start: pd.Timestamp, precision: object) -> str:
-    return format_partial(start, None if pd.isna(precision) else str(precision))
-
-
-def span_label(start, start_precision, stop_start=None, stop_precision=None) -> str:
-    """``2024-06-13 – 2024-06-15``, or one date, each at its own precision."""
-    first = date_label(start, start_precision)
-    if stop_start is None or pd.isna(stop_start):
-        return first
-    return f"{first} – {date_label(stop_start, stop_precision)}"
 
 
 def epoch_ms(values: pd.Series | np.ndarray) -> np.ndarray:
@@ -87,15 +78,12 @@ def make_figure(
     *,
     height: int | None = None,
     title: str | None = None,
-    as_dict: bool = False,
-) -> go.Figure | dict:
-    """One figure from trace dicts and layout overrides, built in a single pass.
+) -> Spec:
+    """One figure spec from trace dicts and layout overrides, in the house look.
 
-    Building the spec as plain dicts and constructing the figure once is several times faster
-    than ``add_trace``/``update_layout`` calls, each of which re-validates. With ``as_dict``
-    the spec is returned as it is, for the dashboard's panes (``views.base.FigurePane``):
-    building plotly objects, validated or not, was most of the cost of an update
-    (plotly/plotly.py#1812); the tests validate every spec the dashboard shows instead.
+    Built as plain dicts in a single pass: constructing ``go.Figure`` objects (validated or
+    not) was most of the cost of a dashboard update (plotly/plotly.py#1812). The tests
+    validate every spec the dashboard shows with ``go.Figure`` instead.
     """
     spec = {
         **LOOK,
@@ -106,13 +94,10 @@ def make_figure(
     }
     if title:
         spec["title"] = {"text": esc(title), "x": 0.01, "font": {"size": 14}}
-    figure = {"data": traces, "layout": _merge(spec, layout or {})}
-    return figure if as_dict else go.Figure(figure)
+    return {"data": traces, "layout": _merge(spec, layout or {})}
 
 
-def empty_figure(
-    message: str, *, height: int | None = None, as_dict: bool = False
-) -> go.Figure | dict:
+def empty_figure(message: str, *, height: int | None = None) -> Spec:
     """A blank figure that says why it is blank."""
     note = {
         "text": esc(message),
@@ -125,11 +110,7 @@ def empty_figure(
     }
     hidden = {"visible": False}
     layout = {"annotations": [note], "xaxis": hidden, "yaxis": hidden}
-    return make_figure([], layout, height=height, as_dict=as_dict)
-
-
-def lookup(frame: pd.DataFrame, key: str, value: str) -> dict[str, str]:
-    return dict(zip(frame[key].astype(str), frame[value].astype(str), strict=True))
+    return make_figure([], layout, height=height)
 
 
 def join_lines(parts: Iterable[str]) -> str:

@@ -6,12 +6,12 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
+from .. import metrics, query
+from ..cache import per_dataset
 from ..dataset import Dataset
-from ..formats import partial_dates
-from ..query import per_dataset
-from .common import empty_figure, esc, join_lines, lookup, make_figure
+from ..dates import partial_dates
+from .common import Spec, empty_figure, esc, join_lines, make_figure
 
 WIDTHS = ((0, 1.2), (1, 2.5), (3, 4.0), (10, 6.0))  # (events between the pair at least, px)
 NODE_MIN, NODE_MAX = 18, 46
@@ -86,16 +86,15 @@ def _edge_hovers(rel: pd.DataFrame, names: Mapping[str, str], labels: Mapping[st
 def relation_hovers(dataset: Dataset) -> np.ndarray:
     """The hover text of every relation of ``dataset`` (row for row), made once per dataset:
     pass ``relation_hovers(ds)[relations.index]`` to :func:`network_figure`."""
-    labels = lookup(dataset.relation_types, "id", "label")
-    return np.array(_edge_hovers(dataset.relations, dataset.names, labels), dtype=object)
+    hovers = _edge_hovers(dataset.relations, dataset.names, dataset.relation_type_labels)
+    return np.array(hovers, dtype=object)
 
 
 def network_figure(
     relations: pd.DataFrame,
-    positions: pd.DataFrame,
-    relation_types: pd.DataFrame,
+    dataset: Dataset,
     *,
-    names: Mapping[str, str],
+    positions: pd.DataFrame | None = None,
     sizes: Mapping[str, float] | None = None,
     size_label: str = "Centrality",
     pair_counts: pd.Series | None = None,
@@ -104,15 +103,17 @@ def network_figure(
     title: str | None = None,
     height: int | None = None,
     hover: np.ndarray | None = None,
-    as_dict: bool = False,
-) -> go.Figure:
-    """Draw relations in force between actors placed at ``positions`` (columns x, y).
+) -> Spec:
+    """Draw relations of ``dataset`` between actors placed at ``positions`` (columns x, y;
+    default: the dataset's stable layout, :func:`alliances.metrics.layout`).
 
     Several relations between one pair are drawn as separate curves, coloured by type; edge
     width grows with ``pair_counts`` (events between the pair); node size with ``sizes``.
     Each node carries its actor id as ``customdata`` for click handling. ``hover``: the
     relations' hover texts, row for row, if the caller has them (see :func:`relation_hovers`).
     """
+    positions = metrics.layout(dataset) if positions is None else positions
+    names = dataset.names
     focus = [str(f) for f in focus]
     nodes = pd.unique(
         np.concatenate(
@@ -126,12 +127,9 @@ def network_figure(
     placed_ids = set(positions.dropna().index)
     nodes = [n for n in nodes if n in placed_ids]
     if not nodes:
-        return empty_figure(
-            "No relations in force for these filters on this date", height=height, as_dict=as_dict
-        )
+        return empty_figure("No relations in force for these filters on this date", height=height)
 
-    colors = lookup(relation_types, "id", "color")
-    labels = lookup(relation_types, "id", "label")
+    colors, labels = dataset.relation_type_colors, dataset.relation_type_labels
     counts = pair_counts if pair_counts is not None else pd.Series(dtype="int64")
     xy = positions[["x", "y"]]
     a = relations["actor_a"].astype(str).to_numpy(object)
@@ -174,7 +172,7 @@ def network_figure(
     # one trace per (type, width) so widths can differ; the legend shows each type once
     gap = np.full((len(rel), 1), np.nan)
     shown: set[str] = set()
-    for rtype in relation_types["id"].astype(str):
+    for rtype in dataset.relation_types["id"].astype(str):
         for width in np.unique(widths[types == rtype]):
             idx = np.flatnonzero((types == rtype) & (widths == width))
             traces.append(
@@ -266,4 +264,31 @@ def network_figure(
         "uirevision": "network",
         "clickmode": "event",
     }
-    return make_figure(traces, layout, height=height, title=title, as_dict=as_dict)
+    return make_figure(traces, layout, height=height, title=title)
+
+
+def network_for(
+    dataset: Dataset,
+    filters: query.AnyFilters,
+    *,
+    height: int | None = None,
+    titled: bool = True,
+) -> Spec:
+    """The network the dashboard and the briefing draw for ``filters``: relations in force on
+    the as-of date, node size from the chosen centrality, edge width from the window's events."""
+    sel = query.select(dataset, filters)
+    when = query.as_of(dataset, filters)
+    in_force = query.relations_in_force(dataset, filters, when)
+    kind = getattr(filters, "centrality", "degree")
+    ranking = metrics.ranking_at(dataset, filters, when, kind)
+    return network_figure(
+        in_force,
+        dataset,
+        sizes=dict(zip(ranking["actor"], ranking["value"], strict=True)),
+        size_label=metrics.CENTRALITY_LABELS[kind],
+        pair_counts=sel.pair_counts,
+        focus=sel.focus,
+        title=f"Relations in force on {when:%Y-%m-%d}" if titled else None,
+        height=height,
+        hover=relation_hovers(dataset)[in_force.index.to_numpy()],
+    )

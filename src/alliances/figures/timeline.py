@@ -13,20 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
+from .. import query
+from ..cache import per_dataset
 from ..dataset import Dataset
-from ..query import pair_codes, pair_label, per_dataset
-from .common import (
-    SYMBOLS,
-    empty_figure,
-    epoch_ms,
-    esc,
-    join_lines,
-    lookup,
-    make_figure,
-    span_label,
-)
+from ..dates import partial_spans
+from ..query import pair_codes, pair_label
+from .common import SYMBOLS, Spec, empty_figure, epoch_ms, esc, join_lines, make_figure
 
 MAX_POINTS = 2500
 MAX_CACHED_HOVERS = 200_000
@@ -122,11 +115,13 @@ def binned_counts(
     return name, edges, [str(x) for x in lanes], flat.reshape(len(lanes), nbins)
 
 
-def _hover(
-    events: pd.DataFrame, names: Mapping[str, str], type_labels: Mapping[str, str]
-) -> list[str]:
+def _hover(events: pd.DataFrame, dataset: Dataset) -> list[str]:
+    names, type_labels = dataset.names, dataset.event_type_labels
+    when = partial_spans(
+        events["date"], events["date_precision"], events["end_date"], events["end_precision"]
+    )
     out = []
-    for row in events.itertuples(index=False):
+    for row, dates in zip(events.itertuples(index=False), when, strict=True):
         a1, a2 = str(row.actor_1), row.actor_2
         actors = esc(names.get(a1, a1))
         if pd.notna(a2):
@@ -139,8 +134,7 @@ def _hover(
             join_lines(
                 [
                     f"<b>{esc(row.title)}</b>",
-                    f"{span_label(row.date, row.date_precision, row.end_date, row.end_precision)}"
-                    f" · {esc(type_labels.get(str(row.event_type), row.event_type))}",
+                    f"{dates} · {esc(type_labels.get(str(row.event_type), row.event_type))}",
                     actors,
                     magnitude,
                     f"Source: {esc(row.source_name, 120)}",
@@ -175,8 +169,7 @@ def event_hovers(dataset: Dataset, rows: np.ndarray) -> np.ndarray:
     got = texts[rows]
     missing = rows[got == None]  # noqa: E711  (element-wise test of an object array)
     if len(missing):
-        labels = lookup(dataset.event_types, "id", "label")
-        texts[missing] = _hover(dataset.events.iloc[missing], dataset.names, labels)
+        texts[missing] = _hover(dataset.events.iloc[missing], dataset)
         store.made += len(missing)
         got = texts[rows]
     return got
@@ -184,9 +177,8 @@ def event_hovers(dataset: Dataset, rows: np.ndarray) -> np.ndarray:
 
 def timeline_figure(
     events: pd.DataFrame,
-    event_types: pd.DataFrame,
+    dataset: Dataset,
     *,
-    names: Mapping[str, str],
     lanes: str = "type",
     start: pd.Timestamp | None = None,
     stop: pd.Timestamp | None = None,
@@ -195,26 +187,24 @@ def timeline_figure(
     height: int | None = None,
     title: str | None = None,
     hover: np.ndarray | None = None,
-    as_dict: bool = False,
-) -> go.Figure:
-    """Events on a time axis. ``start``/``stop`` fix the x range (default: the events' span).
+) -> Spec:
+    """Events of ``dataset`` on a time axis. ``start``/``stop`` fix the x range (default: the
+    events' span).
 
     Each point carries its event id as ``customdata`` for click handling. ``hover``: the hover
     texts of ``events``, row for row, if the caller has them (see :func:`event_hovers`).
     """
     if events.empty:
-        return empty_figure("No events for these filters", height=height, as_dict=as_dict)
+        return empty_figure("No events for these filters", height=height)
     start = pd.Timestamp(start) if start is not None else events["date"].min()
     stop = pd.Timestamp(stop) if stop is not None else events["stop"].max()
-    type_labels = lookup(event_types, "id", "label")
-    colors = lookup(event_types, "id", "color")
-    lane, ordered = lane_labels(events, lanes, type_labels)
+    lane, ordered = lane_labels(events, lanes, dataset.event_type_labels)
     if len(events) > max_points:
         traces, extra = _heatmap(events, lane, ordered, start, stop)
     else:
         if hover is None:
-            hover = np.array(_hover(events, names, type_labels), dtype=object)
-        traces, extra = _points(events, lane, event_types, colors, type_labels, hover, selected)
+            hover = np.array(_hover(events, dataset), dtype=object)
+        traces, extra = _points(events, lane, dataset, hover, selected)
     ordered = [esc(x) for x in ordered]
     x_range = epoch_ms(np.array([start, stop], dtype="datetime64[ns]")).tolist()
     layout = {
@@ -235,11 +225,43 @@ def timeline_figure(
         "hovermode": "closest",
         "clickmode": "event",
         "uirevision": f"timeline-{lanes}",
-        "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
+        # under the plot: above it, a horizontal legend would cover the title
+        "legend": {"orientation": "h", "y": -0.08, "yanchor": "top", "x": 0},
         **extra,
     }
-    height = height or max(260, 90 + 26 * len(ordered))
-    return make_figure(traces, layout, height=height, title=title, as_dict=as_dict)
+    height = height or max(300, 130 + 26 * len(ordered))
+    return make_figure(traces, layout, height=height, title=title)
+
+
+def timeline_for(
+    dataset: Dataset,
+    filters: query.AnyFilters,
+    *,
+    zoom: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+    height: int | None = None,
+    title: str | None = None,
+) -> Spec:
+    """The timeline the dashboard and the briefing draw for ``filters`` (optionally zoomed)."""
+    sel = query.select(dataset, filters)
+    rows, light, start, stop = sel.rows, sel.facts, sel.window.start, sel.window.stop
+    if zoom is not None:
+        start, stop = zoom
+        inside = ((light["date"] < stop) & (light["stop"] > start)).to_numpy()
+        rows, light = rows[inside], light[inside]
+    # binned: the columns without text are enough; one by one: the full rows (few of them)
+    binned = len(rows) > MAX_POINTS
+    events = light if binned else sel.source.iloc[rows]
+    return timeline_figure(
+        events,
+        dataset,
+        lanes=getattr(filters, "lanes", "type"),
+        start=start,
+        stop=stop,
+        selected=getattr(filters, "event", "") or None,
+        hover=None if binned else event_hovers(dataset, rows),
+        height=height,
+        title=title,
+    )
 
 
 def _heatmap(events, lane, order, start, stop) -> tuple[list[dict], dict]:
@@ -264,8 +286,9 @@ def _heatmap(events, lane, order, start, stop) -> tuple[list[dict], dict]:
     return [heatmap], {"annotations": [note]}
 
 
-def _points(events, lane, event_types, colors, type_labels, hover, selected):
-    order = list(event_types["id"].astype(str))
+def _points(events, lane, dataset: Dataset, hover, selected):
+    colors, type_labels = dataset.event_type_colors, dataset.event_type_labels
+    order = list(dataset.event_types["id"].astype(str))
     symbol = {t: SYMBOLS[i % len(SYMBOLS)] for i, t in enumerate(order)}
     is_span = (events["date_precision"].astype(str) != "day") | events["end_date"].notna()
     start_ms = epoch_ms(events["date"])

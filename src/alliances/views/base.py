@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import logging
-from types import SimpleNamespace
 
 import pandas as pd
 import panel as pn
 import param
+import plotly.graph_objects as go
 
 from .. import query
 from ..dataset import Dataset, load_dataset
+from ..figures import Spec
 from ..figures.common import empty_figure
-from ..fragments import link  # noqa: F401  (re-exported for the views)
-from ..state import Filters
+from ..state import SELECTION, Filters
+from .compat import FigurePane
 
 log = logging.getLogger("alliances")
 
@@ -26,21 +27,16 @@ PLOTLY_CONFIG = {
 }
 
 
-class FigurePane(pn.pane.Plotly):
-    """A Plotly pane that sends figure specs given as plain dicts as they are.
-
-    Panel turns a dict into a ``go.Figure`` before reading it back as JSON; for the
-    dashboard's updates that round trip through plotly objects cost more than computing the
-    figure. A dict (``{"data": [...], "layout": {...}}``) is read directly instead.
-    """
-
-    def _to_figure(self, obj):
-        if isinstance(obj, dict) and "data" in obj and "layout" in obj:
-            return SimpleNamespace(_data=list(obj["data"]), _layout=dict(obj["layout"]))
-        return super()._to_figure(obj)
+def on_filters(*names: str) -> tuple[str, ...]:
+    """``param.depends`` names of the shared :class:`Filters` parameters ``names``."""
+    return tuple(f"filters.{name}" for name in names)
 
 
-class Linked(pn.viewable.Viewer):
+SELECTION_DEPENDS = on_filters(*SELECTION)
+"""The filter parameters every view's selection depends on, for ``param.depends``."""
+
+
+class FilteredViewer(pn.viewable.Viewer):
     """Anything shown for one dataset through one shared :class:`Filters` object.
 
     Without arguments it makes its own Filters and uses the bundled dataset, so that
@@ -62,30 +58,29 @@ class Linked(pn.viewable.Viewer):
         """Keyword arguments that link another view to the same filters and dataset."""
         return {"filters": self.filters, "dataset": self.dataset}
 
+    def __repr__(self) -> str:  # param's repr would print the whole dataset in a notebook
+        return f"<{type(self).__name__} of {self.dataset!r}, {self.filters!r}>"
 
-class DatasetView(Linked):
+
+class DatasetView(FilteredViewer):
     """A view of one dataset through one :class:`Filters` object.
 
-    Subclasses build their panes once in ``_build`` and refresh them in ``_refresh``; they
-    react only to the filter parameters listed in ``_watches``.
+    Subclasses build their panes once in ``_build``, refresh them in ``_refresh``, and call
+    :meth:`update` from a method that ``param.depends`` on the filter parameters they draw from
+    (``SELECTION_DEPENDS`` and more).
     """
 
-    _watches: tuple[str, ...] = (
-        "start",
-        "end",
-        "actors",
-        "include_partners",
-        "event_types",
-        "relation_types",
-        "regions",
-        "search",
+    active = param.Boolean(
+        default=True,
+        doc="Whether the view is on screen: a hidden view (a background tab) defers its updates "
+        "until it is shown again, instead of recomputing for nobody.",
     )
 
     def __init__(self, **params):
         super().__init__(**params)
+        self._stale = False
         self._layout = self._build()
-        self.filters.param.watch(self._on_change, list(self._watches))
-        self._refresh()
+        self.update()
 
     # -- data a notebook user can take further
     @property
@@ -109,35 +104,81 @@ class DatasetView(Linked):
     def _refresh(self) -> None:
         raise NotImplementedError
 
-    def show(self, shown: bool) -> None:
-        """Tell the view whether it is on screen: a hidden view (a background tab) defers its
-        updates until it is shown again, instead of recomputing for nobody."""
-        self._hidden = not shown
-        if shown and getattr(self, "_stale", False):
-            self._stale = False
-            self._on_change()
-
-    def _on_change(self, *events: param.parameterized.Event) -> None:
-        if getattr(self, "_hidden", False):
+    def update(self) -> None:
+        """Redraw for the current filters now, or when next shown if the view is hidden."""
+        if not self.active:
             self._stale = True
             return
+        self._stale = False
         try:
             self._refresh()
         except Exception:  # a view must never take the page down
             log.exception("%s failed to update", type(self).__name__)
             self._show_error()
 
+    @param.depends("active", watch=True)
+    def _on_shown(self) -> None:
+        if self.active and self._stale:
+            self.update()
+
     def _show_error(self) -> None:
         """Replace what the view shows by a message, so stale content never passes for current."""
-        for pane in (getattr(self, "_pane", None), getattr(self, "_html", None)):
-            if isinstance(pane, pn.pane.Plotly):
-                pane.object = empty_figure(ERROR_TEXT, as_dict=True)
-            elif isinstance(pane, pn.pane.HTML):
-                pane.object = f"<p class='al-error'>{ERROR_TEXT}</p>"
-        table = getattr(self, "_table", None)
-        if table is not None:
-            table.value = pd.DataFrame()
-            self._count.object = f"<span class='al-error'>{ERROR_TEXT}</span>"
+        raise NotImplementedError
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._layout
+
+
+class ChartView(DatasetView):
+    """A view that is one plotly chart: :meth:`spec` builds it, one pane shows it."""
+
+    _height: int | None = 300
+    _css_class = ""
+
+    def _build(self) -> pn.viewable.Viewable:
+        self._pane = FigurePane(
+            config=PLOTLY_CONFIG,
+            sizing_mode="stretch_width",
+            height=self._height,
+            css_classes=[self._css_class],
+        )
+        return self._pane
+
+    def spec(self) -> Spec:
+        """The chart for the current filters, as a plotly figure spec (plain data)."""
+        raise NotImplementedError
+
+    def figure(self) -> go.Figure:
+        """The chart as a plotly ``Figure`` (a new object each call), to take further."""
+        return go.Figure(self.spec())
+
+    def _refresh(self) -> None:
+        self._pane.object = self.spec()
+
+    def _show_error(self) -> None:
+        self._pane.object = empty_figure(ERROR_TEXT)
+
+
+class HTMLView(DatasetView):
+    """A view that is one HTML fragment: :meth:`html` renders it, one pane shows it."""
+
+    _css_class = ""
+    _stylesheets: tuple[str, ...] = ()
+
+    def _build(self) -> pn.viewable.Viewable:
+        self._html = pn.pane.HTML(
+            "",
+            stylesheets=list(self._stylesheets),
+            sizing_mode="stretch_width",
+            css_classes=[self._css_class],
+        )
+        return self._html
+
+    def html(self) -> str:
+        raise NotImplementedError
+
+    def _refresh(self) -> None:
+        self._html.object = self.html()
+
+    def _show_error(self) -> None:
+        self._html.object = f"<p class='al-error'>{ERROR_TEXT}</p>"

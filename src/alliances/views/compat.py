@@ -6,11 +6,111 @@ Panel upgrade breaks a workaround or makes it unnecessary, so that it is dropped
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import datetime as dt
 import functools
+from types import SimpleNamespace
 from typing import Any
 
 import panel as pn
+
+
+class FigurePane(pn.pane.Plotly):
+    """A Plotly pane that sends figure specs given as plain dicts as they are.
+
+    Panel 1.9 turns a dict into a ``go.Figure`` (validating every trace) before reading it
+    back as JSON; for the dashboard's updates that round trip cost more than computing the
+    figure (plotly/plotly.py#1812). A dict ``{"data": [...], "layout": {...}}`` is read
+    directly instead, through the private ``Plotly._to_figure`` hook.
+    """
+
+    def _to_figure(self, obj: Any) -> Any:
+        if isinstance(obj, dict) and "data" in obj and "layout" in obj:
+            return SimpleNamespace(_data=list(obj["data"]), _layout=dict(obj["layout"]))
+        return super()._to_figure(obj)
+
+
+def local_stylesheets() -> None:
+    """Point the session's Panel stylesheets at this server's ``static/`` route.
+
+    Panel rewrites its components' stylesheet URLs (which name cdn.holoviz.org) only while it
+    renders a page's HTML. A session that Bokeh builds from a websocket instead (the page's own
+    session reached another ``--num-procs`` worker, or was discarded before the page connected)
+    would keep the CDN URLs: offline, such a page loses Panel's widget and table styles.
+    Call it after ``.servable()``; it is harmless when the page's HTML did the rewrite.
+    Uses Panel's private ``panel.io.resources.patch_model_css`` and ``LOCAL_DIST``.
+    """
+    from panel.io.resources import LOCAL_DIST, patch_model_css
+
+    rel = pn.state.rel_path
+    dist = f"{rel}/{LOCAL_DIST}" if rel else LOCAL_DIST
+    for root in pn.state.curdoc.roots:
+        patch_model_css(root, dist_url=dist)
+
+
+def quiet_closed_websockets() -> None:
+    """Drop the tracebacks asyncio logs when a page closes in the middle of an update.
+
+    Panel 1.9 cancels a closed session's pending writes but never awaits writes that already
+    failed (holoviz/panel#3341), so asyncio logs "Task exception was never retrieved" with a
+    ``WebSocketClosedError`` per page closed mid-update. Those, and only those, are dropped,
+    by an exception handler on the server's event loop (installed once).
+    """
+    from tornado.websocket import WebSocketClosedError
+
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    previous = loop.get_exception_handler()
+    if getattr(previous, "alliances", False):
+        return
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        if isinstance(context.get("exception"), WebSocketClosedError):
+            return
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    handler.alliances = True  # type: ignore[attr-defined]
+    loop.set_exception_handler(handler)
+
+
+class TypableDatePicker(pn.widgets.DatetimePicker):
+    """A date field that takes a typed ``YYYY-MM-DD`` as well as a click in its calendar.
+
+    Panel's and Bokeh's ``DatePicker`` open a read-only field (flatpickr without
+    ``allowInput``); Panel's ``DatetimePicker`` allows input but reads and writes
+    ``YYYY-MM-DD HH:MM:SS`` (its private ``_serialize_value``/``_deserialize_value``), which is
+    wrong for a date. This one sends and reads plain dates; ``value`` stays a ``datetime`` at
+    midnight (``None`` for an empty or unreadable field).
+    """
+
+    def __init__(self, **params: Any):
+        params.setdefault("enable_time", False)
+        params.setdefault("allow_input", True)
+        super().__init__(**params)
+
+    def _serialize_value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return dt.datetime.strptime(value.strip()[:10], "%Y-%m-%d")
+            except ValueError:
+                return None
+        return value
+
+    def _deserialize_value(self, value: Any) -> Any:
+        if isinstance(value, dt.date):
+            return value.strftime("%Y-%m-%d")
+        return value
+
+    def _process_param_change(self, params: dict[str, Any]) -> dict[str, Any]:
+        props = super()._process_param_change(params)
+        props["date_format"] = "Y-m-d"
+        return props
 
 
 def inline_stylesheets_in_notebook_updates() -> None:

@@ -5,11 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import html
 
-import pandas as pd
 import panel as pn
 
 from ..dataset import Dataset
-from .base import Linked
+from ..state import Filters
+from .base import FilteredViewer
+from .compat import TypableDatePicker
+
+CHIPS_CSS = """
+.choices__list--multiple .choices__item { word-break: normal; overflow-wrap: anywhere; }
+"""
+"""Actor and type chips wrap between words, not inside them."""
 
 
 def option_label(text: object) -> str:
@@ -44,32 +50,52 @@ def _choice(parameter, options: dict[str, str]) -> pn.widgets.MultiChoice:
         options=options,
         placeholder=f"All {words}",
         sizing_mode="stretch_width",
+        stylesheets=[CHIPS_CSS],
         css_classes=[f"al-{parameter.name.replace('_', '-')}"],
     )
 
 
-class FilterPanel(Linked):
+class DateField(pn.viewable.Viewer):
+    """A date filter (``start`` or ``end``) as a field that takes typed dates and a calendar."""
+
+    def __init__(self, filters: Filters, name: str, label: str):
+        super().__init__()
+        self._filters, self._name = filters, name
+        self.widget = TypableDatePicker(
+            label=label,
+            value=_midnight(getattr(filters, name)),
+            description="Type a date as YYYY-MM-DD, or pick one in the calendar",
+            sizing_mode="stretch_width",
+            css_classes=[f"al-{name}"],
+        )
+        self.widget.param.watch(self._from_widget, "value")
+        filters.param.watch(self._from_filters, name)
+
+    def _from_widget(self, event) -> None:
+        day = event.new.date() if isinstance(event.new, dt.datetime) else event.new
+        if getattr(self._filters, self._name) != day:
+            setattr(self._filters, self._name, day)
+
+    def _from_filters(self, event) -> None:
+        if self.widget.value != _midnight(event.new):
+            self.widget.value = _midnight(event.new)
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self.widget
+
+
+def _midnight(day: dt.date | None) -> dt.datetime | None:
+    return None if day is None else dt.datetime(day.year, day.month, day.day)
+
+
+class FilterPanel(FilteredViewer):
     """Every filter in one column, bound two-way to one :class:`Filters` object."""
 
     def __init__(self, **params):
         super().__init__(**params)
         ds, f = self.dataset, self.filters
-        first, last = ds.span
-        today = dt.date.today()
-        bounds = {
-            "start": today if pd.isna(first) else first.date(),
-            "end": today if pd.isna(last) else max(last.date(), today),
-        }
-        self.start = pn.widgets.DatePicker.from_param(
-            f.param.start,
-            label="From",
-            **bounds,
-            sizing_mode="stretch_width",
-            css_classes=["al-start"],
-        )
-        self.end = pn.widgets.DatePicker.from_param(
-            f.param.end, label="To", **bounds, sizing_mode="stretch_width", css_classes=["al-end"]
-        )
+        self.start = DateField(f, "start", "From")
+        self.end = DateField(f, "end", "To")
         self.actors = pn.widgets.MultiChoice.from_param(
             f.param.actors,
             label="Actors",
@@ -77,6 +103,7 @@ class FilterPanel(Linked):
             placeholder="Search by name, code or alias",
             search_option_limit=12,
             sizing_mode="stretch_width",
+            stylesheets=[CHIPS_CSS],
             css_classes=["al-actors"],
         )
         self.partners = pn.widgets.Checkbox.from_param(
@@ -84,7 +111,7 @@ class FilterPanel(Linked):
             label="Include their direct partners",
             css_classes=["al-partners"],
         )
-        regions = {option_label(r): r for r in sorted(ds.actors["region"].dropna().unique())}
+        regions = {option_label(r): r for r in ds.regions}
         self.event_types = _choice(f.param.event_types, vocabulary_options(ds.event_types))
         self.relation_types = _choice(f.param.relation_types, vocabulary_options(ds.relation_types))
         self.regions = _choice(f.param.regions, regions)
@@ -100,7 +127,7 @@ class FilterPanel(Linked):
         )
         self.reset.on_click(lambda _: f.reset())
         self._layout = pn.Column(
-            pn.Row(self.start, self.end, sizing_mode="stretch_width"),
+            pn.FlexBox(self.start, self.end, flex_wrap="nowrap", sizing_mode="stretch_width"),
             self.actors,
             self.partners,
             self.event_types,

@@ -1,23 +1,31 @@
-"""The event detail card: every field of the selected event, its relation and source."""
+"""The detail card: the selected event in full, or else the actor clicked in the network."""
 
 from __future__ import annotations
 
-import panel as pn
+import param
 
-from ..fragments import CSS, detail_html
-from .base import DatasetView
+from ..fragments import CSS, actor_html, detail_html
+from .base import SELECTION_DEPENDS, HTMLView, on_filters
 
 
-class EventDetail(DatasetView):
-    """The selected event (``filters.event``) in full."""
+class EventDetail(HTMLView):
+    """The selected event (``filters.event``), else the selected actor (``filters.actor``):
+    source first, every other field below, links for every web address."""
 
-    _watches = ("event",)
+    _css_class = "al-detail"
+    _stylesheets = (CSS,)
 
-    def _build(self):
-        self._html = pn.pane.HTML(
-            "", stylesheets=[CSS], sizing_mode="stretch_width", css_classes=["al-detail"]
-        )
-        return self._html
+    def html(self) -> str:
+        f = self.filters
+        if f.event or not f.actor:
+            return detail_html(self.dataset, f.event)
+        return actor_html(self.dataset, f, f.actor)
 
-    def _refresh(self) -> None:
-        self._html.object = detail_html(self.dataset, self.filters.event)
+    @param.depends(*on_filters("event", "actor"), watch=True)
+    def _on_choice(self) -> None:
+        self.update()
+
+    @param.depends(*SELECTION_DEPENDS, *on_filters("as_of"), watch=True)
+    def _on_selection(self) -> None:
+        if self.filters.actor and not self.filters.event:  # the actor card lists the selection
+            self.update()

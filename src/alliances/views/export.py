@@ -8,7 +8,7 @@ import re
 import panel as pn
 
 from ..briefing import render_briefing
-from .base import Linked
+from .base import FilteredViewer
 
 
 def briefing_filename(title: str) -> str:
@@ -17,7 +17,7 @@ def briefing_filename(title: str) -> str:
     return f"{slug or 'briefing'}.html"
 
 
-class BriefingExport(Linked):
+class BriefingExport(FilteredViewer):
     """Title, notes and a download button that renders the briefing when clicked."""
 
     def __init__(self, **params):

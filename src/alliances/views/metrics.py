@@ -4,101 +4,78 @@ from __future__ import annotations
 
 import pandas as pd
 import panel as pn
-import plotly.graph_objects as go
+import param
 
 from .. import metrics, query
-from ..figures import ranking_figure, temperature_figure
-from ..figures.common import lookup
+from ..figures import Spec, ranking_for, temperature_for
 from ..fragments import CSS, changes_html, kpis_html
-from .base import PLOTLY_CONFIG, DatasetView, FigurePane, Linked
+from .base import SELECTION_DEPENDS, ChartView, FilteredViewer, HTMLView, on_filters
 
 
-class KpiView(DatasetView):
+class KpiView(HTMLView):
     """KPI cards for the window: counts per event type and magnitude totals per unit."""
 
-    def _build(self):
-        self._html = pn.pane.HTML(
-            "", stylesheets=[CSS], sizing_mode="stretch_width", css_classes=["al-kpis"]
-        )
-        return self._html
+    _css_class = "al-kpis"
+    _stylesheets = (CSS,)
 
     @property
     def kpis(self) -> dict:
-        return query.kpis(self.selection.light)
+        return query.kpis(self.selection.facts)
 
-    def _refresh(self) -> None:
-        labels = lookup(self.dataset.event_types, "id", "label")
-        self._html.object = kpis_html(self.kpis, labels, len(self.selection.relations))
+    def html(self) -> str:
+        labels = self.dataset.event_type_labels
+        return kpis_html(self.kpis, labels, len(self.selection.relations))
+
+    @param.depends(*SELECTION_DEPENDS, watch=True)
+    def _on_selection(self) -> None:
+        self.update()
 
 
-class TemperatureView(DatasetView):
+class TemperatureView(ChartView):
     """Sum of event scores per quarter for the focused pairs (else the busiest pairs)."""
 
-    def _build(self):
-        self._pane = FigurePane(
-            config=PLOTLY_CONFIG,
-            sizing_mode="stretch_width",
-            height=300,
-            css_classes=["al-temperature"],
-        )
-        return self._pane
+    _css_class = "al-temperature"
 
     @property
     def temperature(self) -> pd.DataFrame:
-        sel = self.selection
-        return sel.temperature
+        return self.selection.temperature
 
-    def figure(self, as_dict: bool = False) -> go.Figure | dict:
-        """The view's chart as a plotly figure (a new object each call)."""
-        return temperature_figure(self.temperature, names=self.dataset.names, as_dict=as_dict)
+    def spec(self) -> Spec:
+        return temperature_for(self.dataset, self.filters)
 
-    def _refresh(self) -> None:
-        self._pane.object = self.figure(as_dict=True)
+    @param.depends(*SELECTION_DEPENDS, watch=True)
+    def _on_selection(self) -> None:
+        self.update()
 
 
-class RankingView(DatasetView):
+class RankingView(ChartView):
     """Actors ranked by the chosen centrality in the network at the window's end."""
 
-    _watches = (*DatasetView._watches, "centrality")
-
-    def _build(self):
-        self._pane = FigurePane(
-            config=PLOTLY_CONFIG,
-            sizing_mode="stretch_width",
-            height=300,
-            css_classes=["al-ranking"],
-        )
-        return self._pane
+    _css_class = "al-ranking"
 
     @property
     def ranking(self) -> pd.DataFrame:
         w = self.selection.window
         return metrics.ranking_at(self.dataset, self.filters, w.end, self.filters.centrality)
 
-    def figure(self, as_dict: bool = False) -> go.Figure | dict:
-        """The view's chart as a plotly figure (a new object each call)."""
-        label = metrics.CENTRALITY_LABELS[self.filters.centrality]
-        sel = self.selection
-        return ranking_figure(
-            self.ranking,
-            label=label,
-            focus=sel.focus,
-            title=f"{label} on {sel.window.end:%Y-%m-%d}",
-            as_dict=as_dict,
-        )
+    def spec(self) -> Spec:
+        return ranking_for(self.dataset, self.filters)
 
-    def _refresh(self) -> None:
-        self._pane.object = self.figure(as_dict=True)
+    @param.depends(*SELECTION_DEPENDS, *on_filters("centrality"), watch=True)
+    def _on_selection(self) -> None:
+        self.update()
 
 
-class ChangesView(DatasetView):
+class ChangesView(HTMLView):
     """Relations that began or ended inside the window."""
 
+    _css_class = "al-changes"
+
     def _build(self):
-        self._html = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["al-changes"])
+        html = super()._build()
         return pn.Column(
             pn.pane.HTML("<h4>What changed in the window</h4>", margin=(0, 10)),
-            self._html,
+            html,
             sizing_mode="stretch_width",
             max_height=320,
             scroll=True,
@@ -109,11 +86,15 @@ class ChangesView(DatasetView):
         sel = self.selection
         return query.changes(sel.relations, sel.window)
 
-    def _refresh(self) -> None:
-        self._html.object = changes_html(self.changes, self.dataset)
+    def html(self) -> str:
+        return changes_html(self.changes, self.dataset)
+
+    @param.depends(*SELECTION_DEPENDS, watch=True)
+    def _on_selection(self) -> None:
+        self.update()
 
 
-class MetricsView(Linked):
+class MetricsView(FilteredViewer):
     """The four metric views together, for a notebook cell."""
 
     def __init__(self, **params):
@@ -124,9 +105,15 @@ class MetricsView(Linked):
         self.changes = ChangesView(**self.shared)
 
     def __panel__(self):
-        return pn.Column(
+        return pn.FlexBox(
             self.kpis,
-            pn.Row(self.temperature, self.ranking, sizing_mode="stretch_width"),
+            pn.FlexBox(
+                pn.Column(self.temperature, min_width=320, sizing_mode="stretch_width"),
+                pn.Column(self.ranking, min_width=320, sizing_mode="stretch_width"),
+                flex_wrap="wrap",
+                sizing_mode="stretch_width",
+            ),
             self.changes,
+            flex_direction="column",
             sizing_mode="stretch_width",
         )

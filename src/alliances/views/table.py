@@ -1,57 +1,73 @@
-"""The events table: sortable, paginated, sources as safe links, CSV download."""
+"""The events table: sortable, paginated, sources as safe links, chosen columns, CSV download."""
 
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pandas as pd
 import panel as pn
+import param
 
-from ..figures.common import lookup
-from ..formats import partial_dates, to_csv
-from .base import DatasetView, link
+from .. import query, state
+from ..dataset import Dataset
+from ..formats import to_csv
+from ..fragments import EVENT_TABLE_COLUMNS, describe_filters, event_table, link
+from .base import SELECTION_DEPENDS, DatasetView
 
 PAGE_SIZE = 15
 MAX_ROWS = 10_000
+DEFAULT_COLUMNS = ("Date", "Type", "Actors", "Event", "Magnitude", "Source")
+"""What the table shows until the analyst picks other columns: enough to read each row at
+1,366 px, with the title wrapped rather than cut."""
+COLUMNS = (*DEFAULT_COLUMNS[:-1], *(c for c in EVENT_TABLE_COLUMNS if c not in DEFAULT_COLUMNS))
+CHOOSABLE = (*COLUMNS, "Source")
 
 
-def source_links(events: pd.DataFrame) -> np.ndarray:
+def source_links(table: pd.DataFrame) -> np.ndarray:
     """The source cell of each row: an escaped link, built once per distinct source."""
-    pairs = pd.MultiIndex.from_arrays(
-        [
-            events["source_url"].astype(object).fillna(""),
-            events["source_name"].astype(object).fillna(""),
-        ]
-    )
+    pairs = pd.MultiIndex.from_arrays([table["source_url"], table["source_name"]])
     codes, uniques = pd.factorize(pairs)
     cells = np.array([link(url or None, name) for url, name in uniques], dtype=object)
     return cells[codes] if len(codes) else np.array([], dtype=object)
 
 
-def table_frame(events: pd.DataFrame, type_labels: dict[str, str]) -> pd.DataFrame:
-    """What the table shows: readable columns; every cell text except the escaped source link."""
-    when = partial_dates(events["date"], events["date_precision"])
-    until = partial_dates(events["end_date"], events["end_precision"])
-    when = when.where(until == "", when + " – " + until)
-    return pd.DataFrame(
-        {
-            "id": events["event_id"].astype(str).to_numpy(),
-            "date": when.to_numpy(),
-            "type": events["event_type"].astype(str).map(type_labels).to_numpy(),
-            "actor 1": events["actor_1"].astype(str).to_numpy(),
-            "actor 2": events["actor_2"].astype(object).fillna("").to_numpy(),
-            "title": events["title"].astype(object).to_numpy(),
-            # None, not NaN: Tabulator's number formatters print NaN as "NaN"
-            "magnitude": events["magnitude"]
-            .astype(object)
-            .where(events["magnitude"].notna(), None)
-            .to_numpy(),
-            "unit": events["unit"].astype(object).fillna("").to_numpy(),
-            "confidence": events["confidence"].astype(str).to_numpy(),
-            "source": source_links(events),
-        }
-    )
+def table_frame(events: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
+    """What the table holds: readable text in every cell but the escaped source link."""
+    table = event_table(events, dataset)
+    table["Source"] = source_links(table)
+    return table[list(CHOOSABLE)]
+
+
+def csv_name(dataset: Dataset, filters: query.AnyFilters) -> str:
+    """A file name that says what was downloaded: ``alliances-events_RUS-PRK_2022-01-01_to_...``."""
+    w = query.window(dataset, filters)
+    parts = ["alliances-events"]
+    if filters.actors:
+        parts.append("-".join(filters.actors[:4]) + ("-etc" if len(filters.actors) > 4 else ""))
+    if filters.event_types:
+        parts.append(
+            "-".join(filters.event_types[:3]) + ("-etc" if len(filters.event_types) > 3 else "")
+        )
+    if filters.search:
+        parts.append("q-" + filters.search[:20])
+    parts.append(f"{w.start:%Y-%m-%d}_to_{w.end:%Y-%m-%d}")
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", "_".join(parts)).strip("-")
+    return f"{name[:150]}.csv"
+
+
+def csv_comments(dataset: Dataset, filters: query.AnyFilters, count: int) -> list[str]:
+    """The header comments of a download: what it holds and the filters that chose it."""
+    lines = [
+        f"alliances events: {count:,} events matching these filters "
+        f"(dataset fingerprint {dataset.fingerprint})",
+    ]
+    lines += [f"{label}: {value}" for label, value in describe_filters(dataset, filters)]
+    query_string = "&".join(f"{k}={v}" for k, v in state.to_query(filters).items())
+    if query_string:
+        lines.append(f"link: ?{query_string}")
+    return lines
 
 
 class EventsTable(DatasetView):
@@ -59,20 +75,33 @@ class EventsTable(DatasetView):
 
     def _build(self):
         self._table = pn.widgets.Tabulator(
-            pd.DataFrame(),
+            pd.DataFrame(columns=list(CHOOSABLE)),
             pagination="remote",
             page_size=PAGE_SIZE,
             show_index=False,
             disabled=True,
             selectable=1,
-            layout="fit_data_stretch",
+            layout="fit_columns",
             sizing_mode="stretch_width",
-            formatters={"source": {"type": "html"}, "magnitude": {"type": "money", "precision": 0}},
-            widths={"title": 320},
+            # every text column wraps (a textarea cell) rather than cutting its text off
+            formatters={
+                "Source": {"type": "html"},
+                **{c: {"type": "textarea"} for c in CHOOSABLE if c != "Source"},
+            },
+            widths={"Date": 100, "Type": 150, "Actors": 190, "Magnitude": 130, "Source": 190},
+            hidden_columns=[c for c in CHOOSABLE if c not in DEFAULT_COLUMNS],
             header_filters=False,
             css_classes=["al-table"],
         )
         self._table.param.watch(self._on_select, "selection")
+        self._columns = pn.widgets.MultiChoice(
+            label="Columns",
+            options=list(CHOOSABLE),
+            value=list(DEFAULT_COLUMNS),
+            sizing_mode="stretch_width",
+            css_classes=["al-columns"],
+        )
+        self._columns.param.watch(self._on_columns, "value")
         self._count = pn.pane.HTML("", margin=(12, 10, 0, 10), css_classes=["al-count"])
         self._download = pn.widgets.FileDownload(
             callback=self._csv,
@@ -83,26 +112,46 @@ class EventsTable(DatasetView):
             css_classes=["al-download"],
         )
         return pn.Column(
-            pn.Row(self._download, self._count), self._table, sizing_mode="stretch_width"
+            pn.FlexBox(self._download, self._count, flex_wrap="wrap"),
+            self._columns,
+            self._table,
+            sizing_mode="stretch_width",
         )
 
     def _refresh(self) -> None:
         sel = self.selection
-        labels = lookup(self.dataset.event_types, "id", "label")
         shown = sel.last_events(MAX_ROWS)  # the latest: nobody pages through a million rows
-        self._table.value = table_frame(shown, labels)
+        self._table.value = table_frame(shown, self.dataset)
         note = ""
         if len(shown) < len(sel):
             note = f"; the table shows the latest {len(shown):,}, the download has them all"
         self._count.object = f"<b>{len(sel):,}</b> events match the filters{note}"
+        self._download.filename = csv_name(self.dataset, self.filters)
+
+    def _show_error(self) -> None:
+        from .base import ERROR_TEXT
+
+        self._table.value = pd.DataFrame(columns=list(CHOOSABLE))
+        self._count.object = f"<span class='al-error'>{ERROR_TEXT}</span>"
+
+    @param.depends(*SELECTION_DEPENDS, watch=True)
+    def _on_selection(self) -> None:
+        self.update()
+
+    def _on_columns(self, event) -> None:
+        chosen = set(event.new or DEFAULT_COLUMNS)
+        self._table.hidden_columns = [c for c in CHOOSABLE if c not in chosen]
 
     def _csv(self) -> io.StringIO:
-        """The filtered rows in the public format, ready to load or validate."""
-        return io.StringIO(to_csv(self.selection.events, "events"))
+        """The filtered rows in the public format, ready to load or validate, with the filters
+        that chose them in ``#`` comment lines (the loader skips those)."""
+        events = self.selection.events
+        comments = csv_comments(self.dataset, self.filters, len(events))
+        return io.StringIO(to_csv(events, "events", comments))
 
     def _on_select(self, event) -> None:
         if event.new:
             value = self._table.value
             row = event.new[0]
             if 0 <= row < len(value):
-                self.filters.event = str(value["id"].iloc[row])
+                self.filters.event = str(value["Id"].iloc[row])

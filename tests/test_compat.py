@@ -1,0 +1,125 @@
+"""The Panel workarounds of ``alliances.views.compat``: each still works, and is still needed.
+
+A test here fails when a Panel or Bokeh upgrade breaks a workaround (the private name it uses
+is gone or changed) or makes it unnecessary (upstream now does it): either way, look again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import threading
+
+import panel as pn
+import plotly.graph_objects as go
+import pytest
+from bokeh.document import Document
+from panel.io.state import set_curdoc
+from panel.models.plotly import PlotlyPlot
+
+from alliances.views.compat import (
+    FigurePane,
+    TypableDatePicker,
+    local_stylesheets,
+    quiet_closed_websockets,
+)
+
+SPEC = {"data": [{"type": "scatter", "x": [1, 2], "y": [3, 4]}], "layout": {"height": 200}}
+
+
+# --------------------------------------------------------------------------- FigurePane
+
+
+def test_figure_pane_sends_a_spec_dict_as_it_is():
+    model = FigurePane(SPEC).get_root(Document())
+    plot = next(iter(model.select({"type": PlotlyPlot})))
+    assert [list(t["x"]) for t in plot.data] == [[1, 2]]
+    assert plot.layout["height"] == 200
+
+
+def test_panel_still_converts_a_dict_through_a_plotly_figure():
+    """What FigurePane saves: Panel's own pane validates a dict as a ``go.Figure`` through the
+    private ``_to_figure`` hook. If this fails, Panel changed: check whether FigurePane is
+    still needed, and still reached."""
+    assert hasattr(pn.pane.Plotly, "_to_figure")
+    assert isinstance(pn.pane.Plotly()._to_figure(SPEC), go.Figure)
+    assert FigurePane._to_figure is not pn.pane.Plotly._to_figure
+
+
+# --------------------------------------------------------------------------- stylesheets
+
+
+def _stylesheet_urls(doc: Document) -> list[str]:
+    urls = []
+    for root in doc.roots:
+        for model in root.references():
+            for sheet in getattr(model, "stylesheets", None) or []:
+                url = getattr(sheet, "url", None)
+                if url:
+                    urls.append(url)
+    return urls
+
+
+def test_local_stylesheets_takes_panel_css_off_the_cdn():
+    """A session built from a websocket keeps Panel's CDN stylesheet URLs (the page's HTML
+    rewrite never ran): the workaround points them at the server. If the first assertion
+    fails, Panel no longer names its CDN there and the workaround can go."""
+    doc = Document()
+    with set_curdoc(doc):
+        pn.Column(pn.widgets.Button(label="x"), pn.widgets.TextInput()).server_doc(doc)
+        assert any("cdn.holoviz.org" in url for url in _stylesheet_urls(doc))
+        local_stylesheets()
+    urls = _stylesheet_urls(doc)
+    assert urls
+    assert not [url for url in urls if "cdn.holoviz.org" in url]
+
+
+# --------------------------------------------------------------------------- closed websockets
+
+
+def test_closed_websocket_errors_are_dropped_and_others_still_logged(caplog):
+    from tornado.websocket import WebSocketClosedError
+
+    async def run() -> None:
+        quiet_closed_websockets()
+        quiet_closed_websockets()  # installed once, not stacked
+        loop = asyncio.get_running_loop()
+        loop.call_exception_handler({"message": "closed", "exception": WebSocketClosedError()})
+        loop.call_exception_handler({"message": "real", "exception": RuntimeError("boom")})
+
+    # in a thread of its own: the test session may already run an event loop in this one
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        worker = threading.Thread(target=asyncio.run, args=(run(),))
+        worker.start()
+        worker.join(timeout=30)
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("real" in m for m in messages)
+    assert not any("closed" in m for m in messages)
+
+
+# --------------------------------------------------------------------------- typable dates
+
+
+def test_typable_date_picker_reads_and_writes_plain_dates():
+    picker = TypableDatePicker(value=dt.datetime(2024, 1, 2))
+    props = picker._process_param_change({"value": picker.value})
+    assert props["value"] == "2024-01-02"
+    assert props["date_format"] == "Y-m-d"
+    assert picker._process_property_change({"value": "2024-05-06"})["value"] == dt.datetime(
+        2024, 5, 6
+    )
+    assert picker._process_property_change({"value": "6 May"})["value"] is None
+    model = picker.get_root(Document())
+    assert (model.allow_input, model.enable_time, model.date_format) == (True, False, "Y-m-d")
+
+
+@pytest.mark.parametrize("widget", [pn.widgets.DatePicker, pn.widgets.DatetimePicker])
+def test_panel_date_pickers_still_need_the_workaround(widget):
+    """If Panel's DatePicker gains typed input, or its DatetimePicker a date-only format, use
+    that instead of TypableDatePicker."""
+    if widget is pn.widgets.DatePicker:
+        assert "allow_input" not in widget.param
+    else:
+        assert "date_format" not in widget.param
+        assert widget()._deserialize_value(dt.date(2024, 1, 2)) == "2024-01-02 00:00:00"
