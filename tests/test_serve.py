@@ -51,6 +51,7 @@ def test_default_command_binds_loopback_and_allows_exactly_its_origins():
     assert cmd[cmd.index("--address") + 1] == "127.0.0.1"
     origins = [cmd[i + 1] for i, c in enumerate(cmd) if c == "--allow-websocket-origin"]
     assert origins == ["127.0.0.1:5100", "localhost:5100"]
+    assert "--warm" in cmd  # the first session is built before the first analyst comes
 
 
 def test_other_interfaces_need_an_explicit_flag(tmp_path):

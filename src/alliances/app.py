@@ -111,7 +111,7 @@ class Dashboard(FilteredViewer):
         overview = pn.Column(
             self.kpis,
             pn.FlexBox(
-                pn.Column(self.network, min_width=420, sizing_mode="stretch_width"),
+                pn.Column(self.network, min_width=320, sizing_mode="stretch_width"),
                 side,
                 flex_wrap="wrap",
                 align_items="flex-start",
@@ -119,8 +119,8 @@ class Dashboard(FilteredViewer):
             ),
             self.timeline,
             pn.FlexBox(
-                pn.Column(self.temperature, min_width=420, sizing_mode="stretch_width"),
-                pn.Column(self.changes, min_width=300, sizing_mode="stretch_width"),
+                pn.Column(self.temperature, min_width=320, sizing_mode="stretch_width"),
+                pn.Column(self.changes, min_width=280, sizing_mode="stretch_width"),
                 flex_wrap="wrap",
                 sizing_mode="stretch_width",
             ),

@@ -370,7 +370,8 @@ CSS = """
 .detail dd {margin: 0 0 2px 0; overflow-wrap: anywhere;}
 .detail ul {margin: 0; padding-left: 1.1em;}
 .muted {color: #666;}
-table.vocab, table.data {border-collapse: collapse; font-size: 0.9em; margin-bottom: 1em;}
+table.vocab, table.data {border-collapse: collapse; font-size: 0.9em; margin-bottom: 1em;
+  display: block; max-width: 100%; overflow-x: auto;}  /* a narrow screen scrolls the table */
 table.vocab th, table.vocab td, table.data th, table.data td {
   border-bottom: 1px solid #e3e6ea; padding: 3px 8px; text-align: left; vertical-align: top;}
 .swatch {display: inline-block; width: 12px; height: 12px; border-radius: 2px;}

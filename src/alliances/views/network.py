@@ -49,8 +49,11 @@ class NetworkView(ChartView):
             buttons.append(button)
         self._play_button = buttons[2]
         self._playing: pn.io.PeriodicCallback | None = None
+        # the slider with its date, and the buttons, each wrap as one piece on a narrow screen
         controls = pn.FlexBox(
-            self._size, self._year, self._date, *buttons,
+            self._size,
+            pn.Row(self._year, self._date),
+            pn.Row(*buttons, css_classes=["al-player"]),
             flex_wrap="wrap", align_items="flex-start", sizing_mode="stretch_width",
         )  # fmt: skip
         return pn.Column(controls, pane, sizing_mode="stretch_width")

@@ -23,6 +23,7 @@ DEFAULT_COLUMNS = ("Date", "Type", "Actors", "Event", "Magnitude", "Source")
 1,366 px, with the title wrapped rather than cut."""
 COLUMNS = (*DEFAULT_COLUMNS[:-1], *(c for c in EVENT_TABLE_COLUMNS if c not in DEFAULT_COLUMNS))
 CHOOSABLE = (*COLUMNS, "Source")
+COLUMN_SHARES = {"Date": "11%", "Type": "15%", "Actors": "19%", "Magnitude": "13%", "Source": "17%"}
 
 
 def source_links(table: pd.DataFrame) -> np.ndarray:
@@ -88,9 +89,11 @@ class EventsTable(DatasetView):
                 "Source": {"type": "html"},
                 **{c: {"type": "textarea"} for c in CHOOSABLE if c != "Source"},
             },
-            widths={"Date": 100, "Type": 150, "Actors": 190, "Magnitude": 130, "Source": 190},
+            # shares of the table's width, so that it fits a phone as it fits a wide screen
+            widths=COLUMN_SHARES,
             hidden_columns=[c for c in CHOOSABLE if c not in DEFAULT_COLUMNS],
             header_filters=False,
+            stylesheets=[".tabulator-cell[tabulator-field='Source'] {white-space: normal;}"],
             css_classes=["al-table"],
         )
         self._table.param.watch(self._on_select, "selection")
