@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 from .. import query
+from ..aggregates import pair_codes, pair_label
 from ..cache import per_dataset
 from ..dataset import Dataset
 from ..dates import partial_spans
-from ..query import pair_codes, pair_label
 from .common import SYMBOLS, Spec, empty_figure, epoch_ms, esc, join_lines, make_figure
 
 MAX_POINTS = 2500
