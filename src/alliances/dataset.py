@@ -233,8 +233,12 @@ def _build(raws: dict[str, RawTable], path: Path | None, fingerprint: str) -> Da
     events["magnitude_basis"] = basis.fillna("amount")
     events["confidence"] = _categorical(events["confidence"], list(schema.CONFIDENCE))
     events["relation_id"] = _categorical(events["relation_id"], list(relations["relation_id"]))
+    # an event's own score (GDELT's GoldsteinScale, say) wins over its type's
     scores = dict(zip(event_types["id"], event_types["score"], strict=True))
-    events["score"] = events["event_type"].map(scores).astype(float)
+    own = _numbers(events["score"])
+    events["score"] = own.where(own.notna(), events["event_type"].map(scores).astype(float))
+    for col in ("latitude", "longitude"):
+        events[col] = _numbers(events[col])
     # chronological, ties in file order (a stable sort on int64 dates: fast at a million rows)
     events = _by_date(events, "date")
     relations = _by_date(relations, "start_date")

@@ -159,6 +159,15 @@ EVENTS = Table(
         Field("description"),
         *_SOURCE_FIELDS,
         Field("relation_id", "ref", ref="relations"),
+        Field(
+            "score",
+            "number",
+            bounds=(-10, 10),
+            description="This event's own cooperation/conflict score; overrides its type's.",
+        ),
+        Field("cameo", pattern=CAMEO_PATTERN, description="The source's CAMEO event code."),
+        Field("latitude", "number", bounds=(-90, 90), description="WGS 84 degrees north."),
+        Field("longitude", "number", bounds=(-180, 180), description="WGS 84 degrees east."),
     ),
     rules=(
         RowRule("end_after_start", "end_date", "end_date is before date"),
