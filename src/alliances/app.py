@@ -111,7 +111,7 @@ class Dashboard(FilteredViewer):
         overview = pn.Column(
             self.kpis,
             pn.FlexBox(
-                pn.Column(self.network, min_width=320, sizing_mode="stretch_width"),
+                _flexible(self.network, basis=480, least=320),
                 side,
                 flex_wrap="wrap",
                 align_items="flex-start",
@@ -119,8 +119,8 @@ class Dashboard(FilteredViewer):
             ),
             self.timeline,
             pn.FlexBox(
-                pn.Column(self.temperature, min_width=320, sizing_mode="stretch_width"),
-                pn.Column(self.changes, min_width=280, sizing_mode="stretch_width"),
+                _flexible(self.temperature, basis=480, least=320),
+                _flexible(self.changes, basis=320, least=280),
                 flex_wrap="wrap",
                 sizing_mode="stretch_width",
             ),
@@ -196,10 +196,21 @@ class Dashboard(FilteredViewer):
     def __panel__(self):
         return pn.FlexBox(
             pn.Column(self.controls, self.export, width=300),
-            pn.Column(self.main, min_width=360, sizing_mode="stretch_width"),
+            _flexible(self.main, basis=600, least=360),
             flex_wrap="wrap",
             sizing_mode="stretch_width",
         )
+
+
+def _flexible(item, *, basis: int, least: int) -> pn.Column:
+    """A column that grows to fill its row from ``basis`` px, shrinks to ``least`` px, and
+    moves to a line of its own below that (in a wrapping ``FlexBox``)."""
+    return pn.Column(
+        item,
+        min_width=least,
+        sizing_mode="stretch_width",
+        styles={"flex": f"1 1 {basis}px"},
+    )
 
 
 def dashboard(
