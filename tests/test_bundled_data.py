@@ -388,5 +388,6 @@ def test_camp_david_commitments_and_dual_use_sanctions_are_recorded(raw):
     e = raw["events"].set_index("event_id")
     chinese_suppliers = e.loc["2024-05-01-us-sanctions-chinese-suppliers"]
     assert (chinese_suppliers["event_type"], chinese_suppliers["actor_2"]) == ("sanctions", "RUS")
-    assert "CHN" in chinese_suppliers["participants"].split(";")
-    assert "CHN" in e.loc["2024-12-16-eu-15th-sanctions-package", "participants"].split(";")
+    # the Chinese suppliers are what the sanctions are directed against: targets (issue #12)
+    assert "CHN" in chinese_suppliers["targets"].split(";")
+    assert "CHN" in e.loc["2024-12-16-eu-15th-sanctions-package", "targets"].split(";")

@@ -496,7 +496,8 @@ def test_100000_events_serialize_under_2_mb(ds):
 
 
 def test_temperature_figure_has_a_line_per_pair(ds):
-    fig = _temperature(query.temperature(ds.events, fill=False), names=ds.names)
+    pairs = ["PRK–RUS", "UKR–USA"]
+    fig = _temperature(query.temperature(ds.events, pairs, fill=False), names=ds.names)
     lines = {t.name: t for t in fig.data}
     assert list(lines) == ["North Korea – Russia", "Ukraine – United States"]
     prk_rus = lines["North Korea – Russia"]

@@ -545,6 +545,8 @@ def temperature_rows(frame: pd.DataFrame) -> list[tuple[str, str, float, int]]:
 
 def test_temperature_sums_scores_per_quarter_per_pair(ds):
     assert temperature_rows(query.temperature(ds.events, fill=False)) == [
+        ("CHN–PRK", "2024-01-01", -5.0, 1),  # e4 veto: China acts with Russia (a participant)
+        ("CHN–RUS", "2024-01-01", 5.0, 1),  # ... together: +|score|
         ("PRK–RUS", "2023-07-01", 8.3, 1),  # e5 arms transfer
         ("PRK–RUS", "2024-01-01", 3.3, 2),  # e3 arms transfer 8.3 + e4 veto -5.0
         ("PRK–RUS", "2024-04-01", 10.8, 2),  # e1 summit 2.8 + e2 treaty 8.0
@@ -553,7 +555,7 @@ def test_temperature_sums_scores_per_quarter_per_pair(ds):
 
 
 def test_temperature_fills_quiet_quarters_with_zero(ds):
-    assert temperature_rows(query.temperature(ds.events)) == [
+    assert temperature_rows(query.temperature(ds.events, ["PRK–RUS", "UKR–USA"])) == [
         ("PRK–RUS", "2023-07-01", 8.3, 1),
         ("PRK–RUS", "2023-10-01", 0.0, 0),
         ("PRK–RUS", "2024-01-01", 3.3, 2),
@@ -569,6 +571,17 @@ def test_temperature_of_chosen_pairs_only(ds):
     t = query.temperature(ds.events, ["UKR–USA"])
     assert list(t["pair"]) == ["UKR–USA"]
     assert list(t["score"]) == [7.4]
+
+
+def test_temperature_over_a_window_starts_and_ends_with_it(ds):
+    """The x axis once began at the first quarter with data, not at the window's start."""
+    t = query.temperature(
+        ds.events, ["UKR–USA"], start=pd.Timestamp("2023-01-01"), stop=pd.Timestamp("2025-01-01")
+    )
+    assert [f"{q:%Y-%m}" for q in t["quarter"]] == [
+        "2023-01", "2023-04", "2023-07", "2023-10", "2024-01", "2024-04", "2024-07", "2024-10",
+    ]  # fmt: skip
+    assert list(t["score"]) == [0, 0, 0, 0, 0, 7.4, 0, 0]
 
 
 def test_temperature_top_keeps_the_busiest_pairs(ds):
@@ -608,7 +621,8 @@ def test_focused_pairs_of_one_actor_are_the_pairs_touching_it(ds):
 
 
 def test_focused_pairs_without_focus_are_the_busiest(ds):
-    assert query.focused_pairs([], ds.events) == ["PRK–RUS", "UKR–USA"]
+    # China takes part in e4 (a participant): its pairs count, after the busier PRK–RUS
+    assert query.focused_pairs([], ds.events) == ["PRK–RUS", "CHN–PRK", "CHN–RUS", "UKR–USA"]
     assert query.focused_pairs([], ds.events, top=1) == ["PRK–RUS"]
 
 
@@ -675,3 +689,85 @@ def test_kpis_leave_parts_out(tmp_path: Path):
     k = query.kpis(ds.events)
     assert k["events"] == 2
     assert k["totals"].to_dict() == {"USD": 1000.0}
+
+
+# --------------------------------------------------------------------------- parties and targets
+
+
+@pytest.fixture
+def vetoes(tmp_path: Path):
+    """A co-veto shielding C: A vetoes with B taking part, the sponsor S as target."""
+    return build(
+        tmp_path / "vetoes",
+        actors=[actor("A"), actor("B"), actor("C"), actor("S")],
+        events=[
+            event("v", "2024-03-28", "veto", "A", "C", participants="B", targets="S", score="5"),
+            event("t", "2024-05-01", "threat", "C", "S"),
+            event("r1", "2024-01-10", "arms_transfer", "C", "A", magnitude="1000",
+                  unit="containers", magnitude_basis="cumulative"),
+            event("r2", "2024-08-10", "arms_transfer", "C", "A", magnitude="20000",
+                  unit="containers", magnitude_basis="cumulative"),
+        ],
+    )  # fmt: skip
+
+
+def test_every_side_and_target_of_an_event_is_a_pair_it_bears_on(vetoes):
+    quarters = {
+        (r.pair, f"{r.quarter:%Y-%m}"): r.score
+        for r in query.temperature(
+            vetoes.events, ["A–C", "B–C", "A–B", "A–S", "B–S", "C–S"]
+        ).itertuples()
+    }
+    # the veto shields C (+5): A and B, who vetoed together (+5), each with C; and the acting
+    # side against the draft's sponsor S (-5); C, the shielded actor, is not set against S
+    assert quarters[("A–C", "2024-01")] == 5
+    assert quarters[("B–C", "2024-01")] == 5
+    assert quarters[("A–B", "2024-01")] == 5
+    assert quarters[("A–S", "2024-01")] == -5
+    assert quarters[("B–S", "2024-01")] == -5
+    assert quarters[("C–S", "2024-01")] == 0
+    assert quarters[("C–S", "2024-04")] == pytest.approx(-4.4)  # C's threat to S (type score)
+
+
+def test_actors_acting_together_against_a_counterpart_are_allies_in_it(tmp_path: Path):
+    """Co-belligerents: -10 each with the enemy, +10 between themselves."""
+    ds = build(
+        tmp_path,
+        actors=[actor("A"), actor("B"), actor("E")],
+        events=[event("x", "2024-02-01", "military_action", "A", "E", participants="B")],
+    )
+    t = query.temperature(ds.events, ["A–E", "B–E", "A–B"], fill=False)
+    assert dict(zip(t["pair"], t["score"], strict=True)) == {"A–B": 10, "A–E": -10, "B–E": -10}
+
+
+def test_a_running_total_counts_once_in_the_quarter_of_its_latest_report(vetoes):
+    """1,000 then 20,000 containers reported: one transfer series, not two transfers."""
+    t = query.temperature(vetoes.events, ["A–C"])
+    by_quarter = {f"{r.quarter:%Y-%m}": (r.score, r.events) for r in t.itertuples()}
+    assert by_quarter["2024-01"] == (5, 1)  # the veto; the first report is superseded
+    assert by_quarter["2024-07"] == pytest.approx((8.3, 1))  # the latest report
+    assert query.kpis(vetoes.events)["totals"].to_dict() == {"containers": 20000}
+
+
+def test_pair_counts_count_participants_and_targets(vetoes):
+    counts = query.pair_event_counts(vetoes.events).to_dict()
+    assert counts["A–C"] == 3  # the veto and both reports
+    assert counts["C–S"] == 1  # the threat (the veto was not directed at C's side)
+    assert counts["A–B"] == counts["B–C"] == counts["A–S"] == counts["B–S"] == 1
+
+
+def test_between_keeps_events_with_two_chosen_actors_from_keeps_the_direction(vetoes):
+    def ids_of(**filters) -> list[str]:
+        return sorted(query.select(vetoes, Filters(**filters)).events["event_id"])
+
+    assert ids_of(actors=["C", "S"]) == ["r1", "r2", "t", "v"]  # any event of either
+    assert ids_of(actors=["C", "S"], link="between") == ["t", "v"]  # both in the veto
+    assert ids_of(actors=["B", "C"], link="between") == ["v"]  # B took part in the veto
+    assert ids_of(actors=["C", "S"], link="from") == ["t"]  # C threatened S
+    assert ids_of(actors=["S", "C"], link="from") == []
+    assert ids_of(actors=["A", "S"], link="from") == ["v"]  # against its target
+    sel = query.select(vetoes, Filters(actors=["C"], link="between"))
+    assert sorted(sel.events["event_id"]) == ["r1", "r2", "t", "v"]
+    assert sel.notices == (
+        "'between' needs two or more actors: showing any event of the chosen one",
+    )

@@ -332,3 +332,35 @@ def test_garbage_never_raises_and_updates_are_valid(query):
         assert set(updates) <= set(QUERY_KEYS.values())
         assert all(isinstance(n, str) for n in notices)
         Filters(**updates)  # raises if any value does not fit its parameter
+
+
+# --------------------------------------------------------------------------- link and pairs
+
+
+def test_link_and_pairs_round_trip_through_a_link():
+    original = Filters(actors=["RUS", "PRK"], link="between", pairs=["PRK–RUS", "CHN–PRK"])
+    assert to_query(original)["link"] == "between"
+    assert to_query(original)["pairs"] == "PRK–RUS,CHN–PRK"
+    assert_round_trip(original, **KNOWN)
+
+
+@pytest.mark.parametrize(
+    ("raw", "pairs", "noticed"),
+    [
+        ("RUS–PRK", ["PRK–RUS"], False),  # written in order
+        ("PRK-RUS", ["PRK–RUS"], False),  # a keyboard's hyphen
+        ("PRK–RUS,RUS–PRK", ["PRK–RUS"], False),  # once
+        ("PRK–ATLANTIS,USA–USA", [], True),
+        ("<b>–PRK", [], True),
+    ],
+)
+def test_pairs_in_a_link_are_checked(raw, pairs, noticed):
+    updates, notices = parse({"pairs": raw})
+    assert updates == {"pairs": pairs}
+    assert bool(notices) is noticed
+
+
+def test_an_unknown_link_mode_is_ignored_with_a_notice():
+    updates, notices = parse({"link": "across", "actors": "RUS"})
+    assert updates == {"actors": ["RUS"]}
+    assert notices == ["ignored 'link': use one of any, between, from"]

@@ -479,7 +479,9 @@ def test_kpi_cards_escape_units(tmp_path: Path, filters):
 def test_temperature_view_follows_the_focus(ds, filters):
     _, root = render(TemperatureView(filters=filters, dataset=ds))
     model = plotly_model(root)
-    assert [t["name"] for t in model.data] == ["North Korea – Russia", "Ukraine – United States"]
+    assert [t["name"] for t in model.data] == [
+        "China – North Korea", "China – Russia", "North Korea – Russia", "Ukraine – United States"
+    ]  # fmt: skip
     filters.actors = ["UKR"]
     assert [t["name"] for t in model.data] == ["Ukraine – United States"]
     filters.actors = ["KOR"]  # no event touches South Korea: nothing to chart

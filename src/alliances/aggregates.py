@@ -6,6 +6,8 @@ computed on categorical codes so that a million events take milliseconds.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import combinations
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -45,42 +47,148 @@ def _labels(codes: np.ndarray, ids: pd.Index) -> list[str]:
     return [f"{x}–{y}" for x, y in zip(first, second, strict=True)]
 
 
-def pair_event_counts(events: pd.DataFrame) -> pd.Series:
-    """Number of events between each unordered pair of actors, busiest first."""
+ACROSS, AGAINST, TOGETHER = 0, 1, 2
+"""How an event bears on a pair: across its two sides (the event's own score), its acting side
+against a target (``-|score|``), or two actors acting together (``+|score|``)."""
+
+
+@dataclass(frozen=True)
+class PairLinks:
+    """Every (event, pair) an event bears on, and how (``data/README.md``, "Scores").
+
+    An event has two sides: who acts, ``actor_1`` with its ``participants`` (actors acting
+    with it: a co-veto, co-signatories, co-belligerents), and its counterpart ``actor_2``.
+    Its ``targets`` are actors the acting side is directed against (a veto's sponsors, the
+    suppliers a sanctions package lists). The event's score ``s`` counts ``s`` between each
+    acting actor and ``actor_2``; ``+|s|`` between actors acting together; ``-|s|`` between
+    each acting actor and each target. ``rows`` are positions in the events frame, ``codes``
+    pair codes as in :func:`pair_codes`, ``kinds`` one of ``ACROSS``, ``AGAINST``,
+    ``TOGETHER``.
+    """
+
+    rows: np.ndarray
+    codes: np.ndarray
+    kinds: np.ndarray
+    ids: pd.Index
+
+    def scores(self, events: pd.DataFrame) -> np.ndarray:
+        """The score each link adds to its pair's temperature."""
+        s = np.nan_to_num(events["score"].to_numpy(dtype=float, na_value=np.nan)[self.rows])
+        magnitude = np.abs(s)
+        return np.select(
+            [self.kinds == AGAINST, self.kinds == TOGETHER], [-magnitude, magnitude], s
+        )
+
+
+def _id_lists(values: pd.Series) -> list[list[str]]:
+    return [
+        [p.strip() for p in str(v).split(";") if p.strip()] if isinstance(v, str) else []
+        for v in values.astype(object)
+    ]
+
+
+def _column_lists(events: pd.DataFrame, column: str, rows: np.ndarray) -> list[list[str]]:
+    if column not in events.columns:
+        return [[] for _ in rows]
+    return _id_lists(events[column].iloc[rows])
+
+
+def pair_links(events: pd.DataFrame) -> PairLinks:
+    """The pairs each event bears on (see :class:`PairLinks`).
+
+    The actor_1/actor_2 pair is computed on categorical codes for all rows at once; only the
+    few rows with participants or targets are expanded one by one.
+    """
     codes, ids = pair_codes(events)
-    codes = codes[codes >= 0]
-    if not len(codes):
+    base = np.flatnonzero(codes >= 0)
+    rows, links, kinds = [base], [codes[base]], [np.full(len(base), ACROSS, np.int8)]
+    extra = np.zeros(len(events), bool)
+    for column in ("participants", "targets"):
+        if column in events.columns:
+            extra |= events[column].notna().to_numpy(bool)
+    if extra.any():
+        n = len(ids)
+        index = {str(a): i for i, a in enumerate(ids)}
+        where = np.flatnonzero(extra)
+        c1 = events["actor_1"].cat.codes.to_numpy()[where].tolist()  # Python ints: no int8
+        c2 = events["actor_2"].cat.codes.to_numpy()[where].tolist()
+        more: list[tuple[int, int, int]] = []
+        lists = zip(
+            where, c1, c2, _column_lists(events, "participants", where),
+            _column_lists(events, "targets", where), strict=True,
+        )  # fmt: skip
+        for row, a, b, together, against in lists:
+            acting = {a} | {index[x] for x in together if x in index} - {b}
+            targets = {index[x] for x in against if x in index} - acting - {b}
+            links_of_row = set()
+            for actor in acting - {a}:
+                if b >= 0:
+                    links_of_row.add((min(actor, b), max(actor, b), ACROSS))
+            for x, y in combinations(sorted(acting), 2):
+                links_of_row.add((x, y, TOGETHER))
+            for actor in acting:
+                for target in targets:
+                    links_of_row.add((min(actor, target), max(actor, target), AGAINST))
+            more += [(row, x * n + y, kind) for x, y, kind in sorted(links_of_row)]
+        if more:
+            extra_rows, extra_codes, extra_kinds = (np.array(c) for c in zip(*more, strict=True))
+            rows.append(extra_rows.astype(np.int64))
+            links.append(extra_codes.astype(np.int64))
+            kinds.append(extra_kinds.astype(np.int8))
+    return PairLinks(np.concatenate(rows), np.concatenate(links), np.concatenate(kinds), ids)
+
+
+def pair_event_counts(events: pd.DataFrame, links: PairLinks | None = None) -> pd.Series:
+    """Number of events bearing on each unordered pair of actors (as parties or as party and
+    target), busiest first."""
+    links = pair_links(events) if links is None else links
+    if not len(links.codes):
         return pd.Series(dtype="int64")
-    counts = pd.Series(codes).value_counts(sort=False)
-    counts = counts.iloc[np.lexsort((counts.index.to_numpy(), -counts.to_numpy()))]
-    return pd.Series(counts.to_numpy(), index=_labels(counts.index.to_numpy(), ids), name="count")
+    counts = pd.Series(links.codes).value_counts(sort=False)
+    labels = np.array(_labels(counts.index.to_numpy(), links.ids), dtype=object)
+    order = np.lexsort((labels, -counts.to_numpy()))  # busiest first, ties alphabetical
+    return pd.Series(counts.to_numpy()[order], index=labels[order], name="count")
+
+
+def latest_of_series(events: pd.DataFrame) -> np.ndarray:
+    """Per row: False for a running total (``magnitude_basis`` cumulative) that a later report
+    of the same series (type, actors, unit) supersedes; True for every other row."""
+    keep = np.ones(len(events), bool)
+    cumulative = (events["magnitude_basis"] == "cumulative").to_numpy(bool) & events[
+        "magnitude"
+    ].notna().to_numpy(bool)
+    if not cumulative.any():
+        return keep
+    rows = np.flatnonzero(cumulative)
+    series = events.iloc[rows][["event_type", "actor_1", "actor_2", "unit"]].astype(object)
+    order = np.argsort(events["date"].to_numpy("datetime64[ns]")[rows], kind="stable")
+    last = series.iloc[order].fillna("").duplicated(keep="last").to_numpy()
+    keep[rows[order][last]] = False
+    return keep
 
 
 def kpis(events: pd.DataFrame) -> dict[str, object]:
     """Counts per event type and magnitude totals per unit.
 
     Totals add ``amount`` rows, and for ``cumulative`` estimates take only the latest figure of
-    each series (same type, actors and unit), so running totals are not added up; ``part``
-    rows (a share of a quantity recorded elsewhere) are left out.
+    each series (same type, actors and unit, :func:`latest_of_series`), so running totals are
+    not added up; ``part`` rows (a share of a quantity recorded elsewhere) are left out.
     """
     counts = events["event_type"].value_counts()
     counts = counts[counts > 0]
-    with_mag = events[events["magnitude"].notna()]
-    amounts = with_mag[with_mag["magnitude_basis"] == "amount"]
-    totals = amounts.groupby("unit", observed=True)["magnitude"].sum()
-    cumulative = with_mag[with_mag["magnitude_basis"] == "cumulative"]
-    if not cumulative.empty:
-        latest = (
-            cumulative.sort_values("date")
-            .groupby(["event_type", "actor_1", "actor_2", "unit"], observed=True, dropna=False)
-            .tail(1)
-        )
-        totals = totals.add(latest.groupby("unit", observed=True)["magnitude"].sum(), fill_value=0)
+    counted = events[latest_of_series(events) & events["magnitude"].notna().to_numpy(bool)]
+    counted = counted[counted["magnitude_basis"].isin(["amount", "cumulative"])]
+    totals = counted.groupby("unit", observed=True)["magnitude"].sum()
     return {
         "events": len(events),
         "by_type": counts,
-        "totals": totals.sort_values(ascending=False),
+        "totals": totals[totals.index.notna()].sort_values(ascending=False),
     }
+
+
+def _quarter(values: np.ndarray) -> np.ndarray:
+    """Quarter numbers (months since 1970 // 3) of datetime64 values."""
+    return values.astype("datetime64[M]").astype(np.int64) // 3
 
 
 def temperature(
@@ -88,44 +196,63 @@ def temperature(
     pairs: Iterable[str] | None = None,
     *,
     top: int = 5,
+    start: pd.Timestamp | None = None,
+    stop: pd.Timestamp | None = None,
     fill: bool = True,
+    links: PairLinks | None = None,
     max_quarters: int = 400,
 ) -> pd.DataFrame:
     """Sum of event scores per quarter for each pair: the relationship "temperature".
 
+    Every event a pair takes part in counts (its parties, and its targets against them: see
+    :class:`PairLinks`); a running total counts once, in the quarter of its latest report.
     ``pairs`` are pair labels (``"PRK–RUS"``); by default the ``top`` busiest pairs.
-    Returns columns ``pair``, ``quarter`` (start of quarter), ``score``, ``events``; with
-    ``fill``, quarters without events between the first and last are included with 0
-    (when they are at most ``max_quarters``).
+    Returns columns ``pair``, ``quarter`` (start of quarter), ``score``, ``events``. With
+    ``fill``, quarters without events are 0: from ``start`` to ``stop`` (exclusive) when given
+    (the window), else between each pair's first and last; at most ``max_quarters`` of them.
     """
     cols = ["pair", "quarter", "score", "events"]
-    codes, ids = pair_codes(events)
-    chosen = list(pair_event_counts(events).index[:top]) if pairs is None else list(pairs)
-    index = {a: i for i, a in enumerate(ids)}
+    links = pair_links(events) if links is None else links
+    chosen = list(pair_event_counts(events, links).index[:top]) if pairs is None else list(pairs)
+    ids = links.ids
+    index = {str(a): i for i, a in enumerate(ids)}
     wanted: dict[int, str] = {}
     for label in chosen:
-        a, _, b = label.partition("–")
-        if a in index and b in index:
+        a, _, b = str(label).partition("–")
+        if a in index and b in index and a != b:
             lo, hi = sorted((index[a], index[b]))
-            wanted[lo * len(ids) + hi] = label
-    keep = np.isin(codes, list(wanted)) if wanted else np.zeros(len(codes), bool)
-    if not keep.any():
+            wanted[lo * len(ids) + hi] = pair_label(a, b)
+    counted = latest_of_series(events)[links.rows]
+    keep = np.isin(links.codes, list(wanted)) & counted if wanted else np.zeros(0, bool)
+    if not wanted or (not keep.any() and (start is None or not fill)):
         return pd.DataFrame(columns=cols)
     # Sums per (pair, quarter) with one bincount over integer cells: no string grouping
     # (a million events' pair labels would be iterated one by one).
     known = np.array(sorted(wanted))
-    pair_of = np.searchsorted(known, codes[keep])
-    months = events["date"].to_numpy("datetime64[ns]")[keep].astype("datetime64[M]").astype(int)
-    quarter = months // 3
-    first, nq = int(quarter.min()), int(quarter.max() - quarter.min()) + 1
+    pair_of = np.searchsorted(known, links.codes[keep])
+    quarter = _quarter(events["date"].to_numpy("datetime64[ns]")[links.rows[keep]])
+    if start is not None and stop is not None:
+        first = int(_quarter(np.array([start], dtype="datetime64[ns]"))[0])
+        last = int(_quarter(np.array([stop - pd.Timedelta(days=1)], dtype="datetime64[ns]"))[0])
+        inside = (quarter >= first) & (quarter <= last)
+        pair_of, quarter = pair_of[inside], quarter[inside]
+        scores = links.scores(events)[keep][inside]
+    else:
+        if not len(quarter):
+            return pd.DataFrame(columns=cols)
+        first, last = int(quarter.min()), int(quarter.max())
+        scores = links.scores(events)[keep]
+    nq = last - first + 1
     cell = pair_of * nq + (quarter - first)
-    scores = np.nan_to_num(events["score"].to_numpy(dtype=float, na_value=np.nan)[keep])
     size = len(known) * nq
     sums = np.bincount(cell, weights=scores, minlength=size).reshape(len(known), nq)
     counts = np.bincount(cell, minlength=size).reshape(len(known), nq)
-    present = counts.sum(axis=1) > 0
-    if fill and nq - 1 < max_quarters:  # quarters without events are 0, not a line across
-        shown = np.broadcast_to(present[:, None], counts.shape)
+    if fill and nq <= max_quarters:  # quarters without events are 0, not a line across
+        if start is not None and stop is not None:
+            shown = np.ones(counts.shape, bool)  # the whole window, for every chosen pair
+        else:
+            present = counts.sum(axis=1) > 0
+            shown = np.broadcast_to(present[:, None], counts.shape)
     else:
         shown = counts > 0
     labels = np.array([wanted[c] for c in known], dtype=object)

@@ -202,6 +202,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             "partners": "1" if args.partners else None,
             "size": args.size,
             "lanes": args.lanes,
+            "link": args.link,
+            "pairs": args.pairs,
         }.items()
         if value is not None
     }
@@ -223,6 +225,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import state
+
     parser = argparse.ArgumentParser(
         prog="alliances",
         description="Explore a sourced dataset of alliances, partnerships, rivalries and events.",
@@ -276,8 +280,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--relations", help="relation type ids, e.g. defense_pact")
     p.add_argument("--regions", help="regions, e.g. 'East Asia'")
     p.add_argument("--search", help="text to search in titles and descriptions")
-    p.add_argument("--size", choices=["degree", "betweenness", "eigenvector"], help="centrality")
-    p.add_argument("--lanes", choices=["type", "pair"], help="timeline lanes")
+    p.add_argument("--link", choices=state.LINKS, help="which events of the actors (default: any)")
+    p.add_argument("--pairs", help="pairs for the temperature chart, e.g. PRK–RUS,KOR–PRK")
+    p.add_argument("--size", choices=state.CENTRALITIES, help="centrality")
+    p.add_argument("--lanes", choices=state.LANES, help="timeline lanes")
     p.set_defaults(func=cmd_export)
     return parser
 

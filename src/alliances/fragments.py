@@ -148,6 +148,11 @@ def describe_filters(dataset: Dataset, filters: query.AnyFilters) -> list[tuple[
     lines = [("Window", f"{w.start:%Y-%m-%d} to {w.end:%Y-%m-%d}")]
     chosen = [a for a in filters.actors if a in dataset.names]
     lines.append(("Actors", names(chosen) if chosen else "all"))
+    link = getattr(filters, "link", "any")
+    if link == "between" and len(chosen) > 1:
+        lines.append(("Events", "only those between two or more of them"))
+    elif link == "from" and len(chosen) > 1:
+        lines.append(("Events", f"from {names(chosen[:1])} to the others"))
     if filters.include_partners and chosen:
         extra = [a for a in focused if a not in chosen]
         lines.append(("Their partners", names(extra) if extra else "none in the window"))
@@ -159,6 +164,9 @@ def describe_filters(dataset: Dataset, filters: query.AnyFilters) -> list[tuple[
         lines.append(("Regions", ", ".join(filters.regions)))
     if filters.search:
         lines.append(("Search", filters.search))
+    pairs = getattr(filters, "pairs", ())
+    if pairs:
+        lines.append(("Temperature of", ", ".join(pairs)))
     return lines
 
 
@@ -170,10 +178,12 @@ def event_record(dataset: Dataset, event_id: str | None) -> dict[str, Any] | Non
     if positions[0] < 0:
         return {"missing": event_id}
     e = dataset.events.iloc[positions[0]]
-    participants = ""
-    if pd.notna(e["participants"]):
-        parts = [p.strip() for p in str(e["participants"]).split(";") if p.strip()]
-        participants = ", ".join(_actor(dataset, p) for p in parts)
+    def actors_of(column: str) -> str:
+        if column not in e.index or pd.isna(e[column]):
+            return ""
+        parts = [p.strip() for p in str(e[column]).split(";") if p.strip()]
+        return ", ".join(_actor(dataset, p) for p in parts)
+
     relation = None
     if pd.notna(e["relation_id"]):
         rel = dataset.relations[dataset.relations["relation_id"] == str(e["relation_id"])]
@@ -200,9 +210,12 @@ def event_record(dataset: Dataset, event_id: str | None) -> dict[str, Any] | Non
         "fields": [
             ("Actor 1", _actor(dataset, e["actor_1"])),
             ("Actor 2", _actor(dataset, e["actor_2"])),
-            ("Participants", participants),
+            ("Acting with", actors_of("participants")),
+            ("Directed against", actors_of("targets")),
             ("Location", text(e["location"])),
             ("Magnitude", _magnitude(e["magnitude"], e["unit"], e["magnitude_basis"])),
+            ("Stage", text(e["stage"]) if "stage" in e.index else ""),
+            ("Score", f"{e['score']:+.1f}" if pd.notna(e["score"]) else ""),
             ("Description", text(e["description"])),
             ("Confidence", text(e["confidence"])),
         ],

@@ -17,12 +17,14 @@ import pandas as pd
 # The derived tables live in aggregates.py; they are re-exported here so that views, briefings
 # and notebooks ask one module for what the filters select and what follows from it.
 from .aggregates import (
+    PairLinks,
     changes,
     focused_pairs,
     kpis,
     pair_codes,
     pair_event_counts,
     pair_label,
+    pair_links,
     temperature,
 )
 from .cache import per_dataset
@@ -41,7 +43,7 @@ class ColumnArrays:
     ev_a1: np.ndarray  # actor codes, -1 = missing
     ev_a2: np.ndarray
     ev_type: np.ndarray
-    ev_has_participants: np.ndarray
+    ev_has_lists: np.ndarray  # participants or targets given
     rel_start: np.ndarray
     rel_stop: np.ndarray  # int64 ns, max int64 when still in force
     rel_a: np.ndarray
@@ -57,7 +59,8 @@ class ColumnArrays:
 # several times cheaper than filtering titles and descriptions, which only a few views read.
 FACT_COLUMNS = (
     "date", "end_date", "stop", "date_precision", "end_precision", "event_type", "actor_1",
-    "actor_2", "magnitude", "unit", "magnitude_basis", "confidence", "relation_id", "score",
+    "actor_2", "participants", "targets", "magnitude", "unit", "magnitude_basis", "stage",
+    "confidence", "relation_id", "score",
 )  # fmt: skip
 
 
@@ -71,7 +74,7 @@ def arrays(dataset: Dataset) -> ColumnArrays:
         ev_a1=ev["actor_1"].cat.codes.to_numpy(),
         ev_a2=ev["actor_2"].cat.codes.to_numpy(),
         ev_type=ev["event_type"].cat.codes.to_numpy(),
-        ev_has_participants=ev["participants"].notna().to_numpy(),
+        ev_has_lists=(ev["participants"].notna() | ev["targets"].notna()).to_numpy(),
         rel_start=rel["start_date"].to_numpy("datetime64[ns]").view("int64"),
         rel_stop=np.where(
             rel["end_stop"].isna(), far, rel["end_stop"].to_numpy("datetime64[ns]").view("int64")
@@ -106,6 +109,7 @@ class Criteria:
     end: dt.date | None = None
     actors: tuple[str, ...] = ()
     include_partners: bool = False
+    link: str = "any"
     event_types: tuple[str, ...] = ()
     relation_types: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
@@ -121,6 +125,7 @@ class Criteria:
             end=filters.end,
             actors=tuple(filters.actors),
             include_partners=bool(filters.include_partners),
+            link=getattr(filters, "link", "any") or "any",
             event_types=tuple(filters.event_types),
             relation_types=tuple(filters.relation_types),
             regions=tuple(filters.regions),
@@ -208,15 +213,26 @@ class Selection:
 
     # Derived tables several views need, computed once per (cached) selection.
     @cached_property
-    def pair_counts(self) -> pd.Series:
-        """Events per unordered pair, busiest first (see :func:`pair_event_counts`)."""
-        return pair_event_counts(self.facts)
+    def links(self) -> PairLinks:
+        """The pairs each selected event bears on (see :class:`~.aggregates.PairLinks`)."""
+        return pair_links(self.facts)
 
     @cached_property
-    def temperature(self) -> pd.DataFrame:
-        """Quarterly temperature of the focused pairs (see :func:`temperature`)."""
-        pairs = focused_pairs(self.focus, self.facts, counts=self.pair_counts)
-        return temperature(self.facts, pairs)
+    def pair_counts(self) -> pd.Series:
+        """Events per unordered pair, busiest first (see :func:`pair_event_counts`)."""
+        return pair_event_counts(self.facts, self.links)
+
+    def default_pairs(self, top: int = 5) -> list[str]:
+        """The pairs a chart shows unless asked: among the focused actors, else the busiest."""
+        return focused_pairs(self.focus, self.facts, top, counts=self.pair_counts)
+
+    def temperature(self, pairs: Iterable[str] = ()) -> pd.DataFrame:
+        """Quarterly temperature of ``pairs`` (default: :meth:`default_pairs`) over the whole
+        window (see :func:`~.aggregates.temperature`)."""
+        chosen = list(pairs) or self.default_pairs()
+        return temperature(
+            self.facts, chosen, start=self.window.start, stop=self.window.stop, links=self.links
+        )
 
 
 def _known(values: Iterable[str], known: Iterable[str], what: str, notices: list[str]) -> list[str]:
@@ -300,17 +316,17 @@ def _select(dataset: Dataset, filters: Criteria) -> Selection:
         ev_mask &= _lookup(len(types), (types.index(t) for t in good))[a.ev_type]
     if allowed is not None:
         touching = allowed[a.ev_a1] | allowed[a.ev_a2]
-        if focused and a.ev_has_participants.any():
-            touching |= _participants_touch(dataset, focused, ev_mask & ~touching)
+        if focused and a.ev_has_lists.any():
+            touching |= _lists_touch(dataset, focused, ev_mask & ~touching)
         ev_mask &= touching
+    mode = _link_mode(filters, focused, notices)
+    if mode != "any":
+        ev_mask &= _linked(dataset, focused, mode, ev_mask)
     _known(filters.relation_types, dataset.relation_types["id"], "relation types", notices)
     _known(filters.regions, set(a.region_of), "regions", notices)
-    rel_mask = relation_mask(dataset, filters, start, stop)
-    if allowed is not None:
-        if focused:
-            rel_mask &= allowed[a.rel_a] | allowed[a.rel_b]
-        else:
-            rel_mask &= allowed[a.rel_a] & allowed[a.rel_b]
+    rel_mask = relation_mask(dataset, filters, start, stop) & _relation_actors(
+        dataset, allowed, focused, mode
+    )
 
     if filters.start and filters.end and filters.start > filters.end:
         notices.append(
@@ -326,13 +342,63 @@ def _select(dataset: Dataset, filters: Criteria) -> Selection:
     )
 
 
-def _participants_touch(dataset: Dataset, focused: list[str], candidates: np.ndarray) -> np.ndarray:
+def _id_lists(dataset: Dataset, column: str, rows: np.ndarray) -> list[set[str]]:
+    values = dataset.events[column].iloc[rows].astype(object)
+    return [
+        {p.strip() for p in v.split(";") if p.strip()} if isinstance(v, str) else set()
+        for v in values
+    ]
+
+
+def _lists_touch(dataset: Dataset, focused: list[str], candidates: np.ndarray) -> np.ndarray:
+    """Rows among ``candidates`` whose participants or targets include a focused actor."""
     out = np.zeros(len(candidates), bool)
-    idx = np.flatnonzero(candidates & arrays(dataset).ev_has_participants)
+    idx = np.flatnonzero(candidates & arrays(dataset).ev_has_lists)
     if idx.size:
-        lists = dataset.events["participants"].iloc[idx].str.split(";")
         wanted = set(focused)
-        out[idx] = [bool(wanted.intersection(p.strip() for p in parts)) for parts in lists]
+        lists = zip(
+            _id_lists(dataset, "participants", idx), _id_lists(dataset, "targets", idx), strict=True
+        )
+        out[idx] = [bool(wanted & (p | t)) for p, t in lists]
+    return out
+
+
+def _link_mode(filters: AnyFilters, focused: list[str], notices: list[str]) -> str:
+    mode = getattr(filters, "link", "any") or "any"
+    if mode != "any" and len(focused) < 2:
+        notices.append(f"'{mode}' needs two or more actors: showing any event of the chosen one")
+        return "any"
+    return mode
+
+
+def _linked(dataset: Dataset, focused: list[str], mode: str, candidates: np.ndarray) -> np.ndarray:
+    """Rows among ``candidates`` between two or more focused actors (``between``), or from the
+    first chosen actor to another (``from``: actor_1 is the first, and actor_2 or a target is
+    one of the others)."""
+    a = arrays(dataset)
+    codes = [a.actor_index[x] for x in focused]
+    out = np.zeros(len(candidates), bool)
+    if mode == "from":
+        others = _lookup(len(a.actor_index), codes[1:])
+        out = candidates & (a.ev_a1 == codes[0]) & others[a.ev_a2]
+        rest = np.flatnonzero(candidates & (a.ev_a1 == codes[0]) & ~out & a.ev_has_lists)
+        if rest.size:
+            wanted = set(focused[1:])
+            out[rest] = [bool(wanted & t) for t in _id_lists(dataset, "targets", rest)]
+        return out
+    chosen = _lookup(len(a.actor_index), codes)
+    count = chosen[a.ev_a1].astype(np.int8) + chosen[a.ev_a2]
+    out = candidates & (count >= 2)
+    rest = np.flatnonzero(candidates & ~out & a.ev_has_lists)
+    if rest.size:
+        wanted = set(focused)
+        first = dataset.events["actor_1"].astype(object).iloc[rest]
+        second = dataset.events["actor_2"].astype(object).iloc[rest]
+        lists = zip(
+            first, second, _id_lists(dataset, "participants", rest),
+            _id_lists(dataset, "targets", rest), strict=True,
+        )  # fmt: skip
+        out[rest] = [len(wanted & ({x, y} | p | t)) >= 2 for x, y, p, t in lists]
     return out
 
 
@@ -357,23 +423,43 @@ def relations_in_force(
 
 @per_dataset(maxsize=16)
 def _in_force(dataset: Dataset, filters: Criteria, when: pd.Timestamp) -> pd.DataFrame:
-    a = arrays(dataset)
     day = _ns(when.normalize())
     mask = relation_mask(dataset, filters, day, day + DAY.value)
     focused = focus(dataset, filters)
     allowed = _actor_allowed(dataset, filters, focused)
-    if allowed is not None:
-        if focused:
-            mask &= allowed[a.rel_a] | allowed[a.rel_b]
-        else:
-            mask &= allowed[a.rel_a] & allowed[a.rel_b]
+    mask &= _relation_actors(dataset, allowed, focused, _link_mode(filters, focused, []))
     return dataset.relations[mask]
+
+
+def pair_temperature(dataset: Dataset, filters: AnyFilters) -> pd.DataFrame:
+    """The quarterly temperature of the chosen pairs (``filters.pairs``, else the selection's
+    default pairs) over the whole window: what the chart, its table and its CSV show."""
+    return _pair_temperature(dataset, Criteria.of(filters), tuple(getattr(filters, "pairs", ())))
+
+
+@per_dataset(maxsize=16)
+def _pair_temperature(dataset: Dataset, criteria: Criteria, pairs: tuple[str, ...]) -> pd.DataFrame:
+    return _select(dataset, criteria).temperature(pairs)
+
+
+def _relation_actors(
+    dataset: Dataset, allowed: np.ndarray | None, focused: list[str], mode: str
+) -> np.ndarray | bool:
+    """Relations the actor filters keep: touching a focused actor; between two of them when
+    only events between them are asked for; inside the regions (both ends) without a focus."""
+    if allowed is None:
+        return True
+    a = arrays(dataset)
+    if focused and mode == "any":
+        return allowed[a.rel_a] | allowed[a.rel_b]
+    return allowed[a.rel_a] & allowed[a.rel_b]
 
 
 __all__ = [
     "AnyFilters",
     "ColumnArrays",
     "Criteria",
+    "PairLinks",
     "Selection",
     "Window",
     "arrays",
@@ -386,6 +472,7 @@ __all__ = [
     "pair_codes",
     "pair_event_counts",
     "pair_label",
+    "pair_links",
     "partners",
     "relation_mask",
     "relations_in_force",

@@ -22,6 +22,7 @@ MIN_YEAR, MAX_YEAR = 1800, 2100
 ACTOR_KINDS = ("state", "organization", "bloc", "non_state")
 CONFIDENCE = ("confirmed", "reported", "estimated", "disputed")
 MAGNITUDE_BASIS = ("amount", "cumulative", "part")
+STAGES = ("pledged", "ordered", "delivered")
 POLARITY = ("-1", "0", "1")
 TRUE_WORDS = frozenset({"true", "yes", "1"})
 BOOL_WORDS = TRUE_WORDS | {"false", "no", "0"}
@@ -168,6 +169,18 @@ EVENTS = Table(
         Field("cameo", pattern=CAMEO_PATTERN, description="The source's CAMEO event code."),
         Field("latitude", "number", bounds=(-90, 90), description="WGS 84 degrees north."),
         Field("longitude", "number", bounds=(-180, 180), description="WGS 84 degrees east."),
+        Field(
+            "targets",
+            "refs",
+            ref="actors",
+            description="Actors the event is directed against (a veto's sponsors), ';'-separated.",
+        ),
+        Field(
+            "stage",
+            "choice",
+            choices=STAGES,
+            description="Transfers and aid: promised (pledged), contracted (ordered) or arrived.",
+        ),
     ),
     rules=(
         RowRule("end_after_start", "end_date", "end_date is before date"),

@@ -15,6 +15,9 @@ import param
 
 CENTRALITIES = ("degree", "betweenness", "eigenvector")
 LANES = ("type", "pair")
+LINKS = ("any", "between", "from")
+"""Which events of the chosen actors: any event of any of them, events between two or more of
+them, or events from the first chosen actor to the others."""
 MAX_QUERY_VALUE = 2000
 MAX_LIST_ITEMS = 300
 _ID = re.compile(r"^[^\s;,<>\"'`]{1,80}$")  # for ids not checked against a dataset
@@ -32,6 +35,11 @@ class Filters(param.Parameterized):
     include_partners = param.Boolean(
         default=False, doc="Also show the actors aligned with the focused ones in the window."
     )
+    link = param.Selector(
+        default="any",
+        objects=list(LINKS),
+        doc="Events of any chosen actor, only those between them, or from the first to the rest.",
+    )
     event_types = param.List(default=[], item_type=str, doc="Event type ids to show.")
     relation_types = param.List(default=[], item_type=str, doc="Relation type ids to show.")
     regions = param.List(default=[], item_type=str, doc="Regions whose actors to show.")
@@ -41,6 +49,11 @@ class Filters(param.Parameterized):
     )
     centrality = param.Selector(default="degree", objects=list(CENTRALITIES), doc="Node size.")
     lanes = param.Selector(default="type", objects=list(LANES), doc="Timeline lanes.")
+    pairs = param.List(
+        default=[],
+        item_type=str,
+        doc="Pairs (``PRK–RUS``) in the temperature chart (default: busiest).",
+    )
     event = param.String(default="", doc="Id of the event shown in the detail card.")
     actor = param.String(
         default="", doc="Id of the actor shown in the detail card (when no event is)."
@@ -59,8 +72,8 @@ FILTERS: tuple[str, ...] = tuple(name for name in Filters.param if name != "name
 """Every filter parameter of :class:`Filters`, in declaration order."""
 
 SELECTION: tuple[str, ...] = (
-    "start", "end", "actors", "include_partners", "event_types", "relation_types", "regions",
-    "search",
+    "start", "end", "actors", "include_partners", "link", "event_types", "relation_types",
+    "regions", "search",
 )  # fmt: skip
 """The filters that decide which events and relations are selected (the others choose how they
 are drawn, or which one is shown in detail)."""
@@ -74,6 +87,7 @@ QUERY_KEYS: dict[str, str] = {
     "to": "end",
     "actors": "actors",
     "partners": "include_partners",
+    "link": "link",
     "types": "event_types",
     "relations": "relation_types",
     "regions": "regions",
@@ -81,6 +95,7 @@ QUERY_KEYS: dict[str, str] = {
     "asof": "as_of",
     "size": "centrality",
     "lanes": "lanes",
+    "pairs": "pairs",
     "event": "event",
     "actor": "actor",
 }
@@ -127,6 +142,38 @@ def _parse_list(
         shown = ", ".join((bad + unknown)[:5])
         notices.append(f"ignored unknown {what}: {shown}")
     return [v for v in items if v not in bad and v not in unknown]
+
+
+_PAIR = re.compile(r"^([^\s;,<>\"'`–]{1,80})–([^\s;,<>\"'`–]{1,80})$")
+
+
+def _parse_pairs(raw: str, actors: Iterable[str] | None, notices: list[str]) -> list[str] | None:
+    """``PRK–RUS,KOR–PRK``: pairs of (known) actor ids, each written once, ids in order."""
+    items = [v.strip() for v in raw.split(",") if v.strip()]
+    if len(items) > MAX_LIST_ITEMS:
+        notices.append(f"ignored pairs: more than {MAX_LIST_ITEMS} values")
+        return None
+    known = set(actors) if actors is not None else None
+    good, bad = [], []
+    for item in items:
+        match = _PAIR.match(item)
+        ids = match.groups() if match else ()
+        if not ids and "–" not in item:  # a plain hyphen, as typed on a keyboard: "PRK-RUS"
+            splits = [item.split("-", 1)] if known is None else [
+                [item[:i], item[i + 1 :]]
+                for i, c in enumerate(item)
+                if c == "-" and {item[:i], item[i + 1 :]} <= known
+            ]  # fmt: skip
+            ids = tuple(splits[0]) if splits and _ID.match(item.replace("-", "")) else ()
+        if len(ids) == 2 and ids[0] != ids[1] and (known is None or set(ids) <= known):
+            label = "–".join(sorted(ids))
+            if label not in good:
+                good.append(label)
+        else:
+            bad.append(item)
+    if bad:
+        notices.append(f"ignored unknown pairs: {', '.join(bad[:5])}")
+    return good
 
 
 def from_query(
@@ -179,8 +226,8 @@ def from_query(
                 updates[name] = raw.lower() in ("1", "true", "yes")
             else:
                 notices.append(f"ignored {key!r}: use 1 or 0")
-        elif name in ("centrality", "lanes"):
-            allowed = CENTRALITIES if name == "centrality" else LANES
+        elif name in ("centrality", "lanes", "link"):
+            allowed = {"centrality": CENTRALITIES, "lanes": LANES, "link": LINKS}[name]
             if raw in allowed:
                 updates[name] = raw
             else:
@@ -191,6 +238,10 @@ def from_query(
                 updates[name] = raw
             else:
                 notices.append(f"ignored {key!r}: not an event id")
+        elif name == "pairs":
+            parsed = _parse_pairs(raw, known["actors"], notices)
+            if parsed is not None:
+                updates[name] = parsed
         elif name == "actor":
             parsed = _parse_list(raw, known["actors"], "actor ids", notices)
             if parsed is not None and len(parsed) <= 1:

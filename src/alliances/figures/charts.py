@@ -25,8 +25,11 @@ def temperature_figure(
     names: Mapping[str, str],
     height: int | None = 300,
     title: str | None = TEMPERATURE_TITLE,
+    span: tuple[pd.Timestamp, pd.Timestamp] | None = None,
 ) -> Spec:
-    """Lines of quarterly score sums per pair: above zero cooperation, below zero conflict."""
+    """Lines of quarterly score sums per pair: above zero cooperation, below zero conflict.
+
+    ``span``: the x axis's range (the window), else the quarters shown."""
     if temperature.empty:
         return empty_figure("No events between two actors for these filters", height=height)
     palette = qualitative.D3
@@ -53,8 +56,11 @@ def temperature_figure(
         "type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": 0, "y1": 0,
         "line": {"color": "#999", "width": 1, "dash": "dot"},
     }  # fmt: skip
+    xaxis = {"type": "date"}
+    if span is not None:
+        xaxis["range"] = epoch_ms(np.array(span, dtype="datetime64[ns]")).tolist()
     layout = {
-        "xaxis": {"type": "date"},
+        "xaxis": xaxis,
         "yaxis": {"title": {"text": "score"}, "zeroline": False},
         "legend": {"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0},
         "showlegend": True,  # also for one pair: the legend names it
@@ -111,9 +117,16 @@ def temperature_for(
     height: int | None = 300,
     title: str | None = TEMPERATURE_TITLE,
 ) -> Spec:
-    """The temperature chart the dashboard and the briefing draw for ``filters``."""
-    temperature = query.select(dataset, filters).temperature
-    return temperature_figure(temperature, names=dataset.names, height=height, title=title)
+    """The temperature chart the dashboard and the briefing draw for ``filters``: the chosen
+    pairs (default: the busiest), over the whole window."""
+    w = query.select(dataset, filters).window
+    return temperature_figure(
+        query.pair_temperature(dataset, filters),
+        names=dataset.names,
+        height=height,
+        title=title,
+        span=(w.start, w.stop),
+    )
 
 
 def ranking_for(dataset: Dataset, filters: query.AnyFilters, *, height: int | None = 300) -> Spec:

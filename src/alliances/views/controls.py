@@ -12,6 +12,9 @@ from ..state import Filters
 from .base import FilteredViewer
 from .compat import TypableDatePicker
 
+LINK_LABELS = {"Any of them": "any", "Between them": "between", "First → others": "from"}
+"""The choices of ``Filters.link``, as the filter panel words them."""
+
 CHIPS_CSS = """
 .choices__list--multiple .choices__item { word-break: normal; overflow-wrap: anywhere; }
 """
@@ -106,6 +109,15 @@ class FilterPanel(FilteredViewer):
             stylesheets=[CHIPS_CSS],
             css_classes=["al-actors"],
         )
+        self.link = pn.widgets.RadioButtonGroup.from_param(
+            f.param.link,
+            options=LINK_LABELS,
+            color="light",
+            sizing_mode="stretch_width",
+            description="Which events of the chosen actors: any, only those between two or more "
+            "of them, or those from the first chosen actor to the others",
+            css_classes=["al-link"],
+        )
         self.partners = pn.widgets.Checkbox.from_param(
             f.param.include_partners,
             label="Include their direct partners",
@@ -129,6 +141,7 @@ class FilterPanel(FilteredViewer):
         self._layout = pn.Column(
             pn.FlexBox(self.start, self.end, flex_wrap="nowrap", sizing_mode="stretch_width"),
             self.actors,
+            self.link,
             self.partners,
             self.event_types,
             self.relation_types,

@@ -38,7 +38,8 @@ class TemperatureView(ChartView):
 
     @property
     def temperature(self) -> pd.DataFrame:
-        return self.selection.temperature
+        """The quarterly values the chart draws (pair, quarter, score, events)."""
+        return query.pair_temperature(self.dataset, self.filters)
 
     def spec(self) -> Spec:
         return temperature_for(self.dataset, self.filters)
