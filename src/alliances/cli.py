@@ -1,4 +1,4 @@
-"""The ``alliances`` command: validate, info, serve, export.
+"""The ``alliances`` command: validate, info, serve, export, import.
 
 Exit codes: 0 success, 1 an invalid dataset (or a failed export), 2 a usage error.
 No input file produces a Python traceback: problems are reported one per line.
@@ -224,6 +224,35 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """``alliances import SOURCE FILE ... -o FOLDER``: exit 0 imported, 1 bad input files,
+    2 a mistake in the command; nothing is written unless the import succeeds."""
+    from .importers import ImportFailed, Options, reader, run
+
+    options = Options(
+        merge=Path(args.merge).expanduser() if args.merge else None,
+        format=args.format,
+        actors_map=Path(args.actors_map).expanduser() if args.actors_map else None,
+        start=args.start,
+        end=args.end,
+        actors=[a.strip() for a in (args.actors or "").split(",") if a.strip()],
+    )
+    try:
+        result = run(reader(args.source), args.files, args.output, options)
+    except ImportFailed as exc:
+        for problem in exc.problems:
+            print(f"alliances import: {problem}", file=sys.stderr)
+        print("alliances import: nothing was written", file=sys.stderr)
+        return USAGE_ERROR if exc.usage else 1
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        # a file this importer was not written for: say so, never a traceback
+        print(f"alliances import: cannot import these files: {exc!r}", file=sys.stderr)
+        print("alliances import: nothing was written", file=sys.stderr)
+        return 1
+    print(result.report.text())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import state
 
@@ -285,6 +314,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", choices=state.CENTRALITIES, help="centrality")
     p.add_argument("--lanes", choices=state.LANES, help="timeline lanes")
     p.set_defaults(func=cmd_export)
+
+    from .importers import SOURCES
+
+    p = sub.add_parser(
+        "import",
+        help="import GDELT, ACLED, UCDP, ATOP, COW or SIPRI files into a dataset folder",
+        description="Read a public dataset's files as its publisher releases them and write a "
+        "dataset folder that `alliances validate` accepts, then print a report. Nothing is "
+        "written if a file cannot be imported.",
+    )
+    p.add_argument("source", choices=SOURCES, help="which dataset the files come from")
+    p.add_argument("files", nargs="+", metavar="FILE", help="files as downloaded (zipped or not)")
+    p.add_argument("-o", "--output", required=True, metavar="FOLDER", help="folder to write")
+    p.add_argument("--merge", metavar="FOLDER", help="add to this dataset (e.g. the bundled one)")
+    p.add_argument("--format", choices=["csv", "parquet"], default="csv", help="events file format")
+    p.add_argument("--actors-map", metavar="FILE", help="CSV: source,actor_id[,name,kind,region]")
+    p.add_argument("--from", dest="start", metavar="DATE", help="keep records from this date")
+    p.add_argument("--to", dest="end", metavar="DATE", help="keep records up to this date")
+    p.add_argument("--actors", help="keep records involving these actor ids, e.g. RUS,UKR")
+    p.set_defaults(func=cmd_import)
     return parser
 
 

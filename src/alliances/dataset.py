@@ -235,8 +235,11 @@ def _build(raws: dict[str, RawTable], path: Path | None, fingerprint: str) -> Da
     events["relation_id"] = _categorical(events["relation_id"], list(relations["relation_id"]))
     # an event's own score (GDELT's GoldsteinScale, say) wins over its type's
     scores = dict(zip(event_types["id"], event_types["score"], strict=True))
-    own = _numbers(events["score"])
-    events["score"] = own.where(own.notna(), events["event_type"].map(scores).astype(float))
+    # (the file's own values stay in score_given, so that a dataset written back keeps them)
+    events["score_given"] = _numbers(events["score"])
+    events["score"] = events["score_given"].where(
+        events["score_given"].notna(), events["event_type"].map(scores).astype(float)
+    )
     for col in ("latitude", "longitude"):
         events[col] = _numbers(events[col])
     # chronological, ties in file order (a stable sort on int64 dates: fast at a million rows)

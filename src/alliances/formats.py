@@ -8,6 +8,7 @@ quote off again, so a written file loads back unchanged.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import numpy as np
@@ -26,9 +27,42 @@ def _number(value: object) -> str:
     return np.format_float_positional(float(value), trim="-")
 
 
+_FORMULA_REGEX = "^[" + "".join(re.escape(c) for c in FORMULA_STARTS) + "]"
+
+
+def _numbers(values: pd.Series) -> pd.Series:
+    """:func:`_number` for a whole column; vectorised for the usual values (a million imported
+    scores and coordinates), per value for the rest (exponents, negative zero, non-numbers)."""
+    try:
+        numbers = values.to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError):
+        return values.map(_number)
+    out = np.full(len(numbers), "", dtype=object)
+    size = np.abs(numbers)
+    whole = (numbers == np.floor(numbers)) & (size < 2**53) & (numbers != 0)
+    plain = ~whole & (size >= 1e-4) & (size < 1e15)  # numpy's shortest repr is positional here
+    out[whole] = numbers[whole].astype(np.int64).astype(str)
+    out[plain] = numbers[plain].astype(str)
+    rest = np.flatnonzero(~whole & ~plain & ~np.isnan(numbers))
+    out[rest] = [_number(v) for v in numbers[rest]]
+    return pd.Series(out, index=values.index, dtype=object)
+
+
 def neutralise_formulas(values: pd.Series) -> pd.Series:
     """Text cells a spreadsheet would evaluate, with a ``'`` in front (others unchanged)."""
     text = values.astype(object)
+    if pd.api.types.infer_dtype(text, skipna=True) in ("string", "empty"):  # vectorised
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        cells = pa.array(text.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+        starts = pc.match_substring_regex(cells, _FORMULA_REGEX)
+        quoted = pc.fill_null(starts, False).to_numpy(zero_copy_only=False)
+        if not quoted.any():
+            return pd.Series(text, index=text.index, dtype=object)
+        out = text.copy()
+        out[quoted] = "'" + text[quoted]
+        return out
     cells = [f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in text]
     return pd.Series(cells, index=text.index, dtype=object)
 
@@ -45,7 +79,7 @@ def to_public(frame: pd.DataFrame, table: str) -> pd.DataFrame:
         elif f.kind == "bool":
             out[f.name] = col.map({True: "true", False: "false"})
         elif f.kind == "number":
-            out[f.name] = col.map(_number)
+            out[f.name] = _numbers(col)
         else:
             out[f.name] = neutralise_formulas(col.astype(object).where(col.notna(), ""))
     return out.reset_index(drop=True)
