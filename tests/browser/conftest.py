@@ -24,11 +24,14 @@ import pytest
 from alliances import testing
 from alliances.testing import (
     HOST,
+    VIEWPORT,
     ServerProcess,
     chromium,
     chromium_path,
     free_port,
 )
+from alliances.testing.pages import LOAD_MS as LOAD_MS  # re-exported: the tests import it
+from alliances.testing.pages import WAIT_MS
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboards" / "alliances_app.py"
@@ -38,11 +41,6 @@ DOZEN = ROOT / "tests" / "fixtures" / "dozen"
 """The small dataset with 13 deliberate mistakes."""
 
 SERVER_START_TIMEOUT = 60.0
-WAIT_MS = 20_000
-"""How long a test waits for the page to react (this 2-core machine is often busy)."""
-LOAD_MS = 60_000
-"""How long a test waits for a fresh page to draw (session, figures; the bundled data is bigger)."""
-VIEWPORT = {"width": 1400, "height": 1000}
 
 
 # --------------------------------------------------------------------------- servers

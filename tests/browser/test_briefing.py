@@ -17,10 +17,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 import alliances
+from alliances.testing.pages import open_dashboard, wait_until
 from unit_helpers import HOSTILE, hostile_dataset
 
 from .conftest import LOAD_MS, VIEWPORT, WAIT_MS, Server, injected, watch_dialogs
-from .test_dashboard import open_dashboard, wait_until
 
 CHARTS = ("network", "timeline", "temperature")
 SCRIPT = "<script>alert(2)</script>"

@@ -16,10 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 import alliances
-from unit_helpers import HOSTILE, SVG_ID, hostile_dataset
-
-from .conftest import LOAD_MS, PageLog, Server, injected, panel_serve, watch_dialogs
-from .test_dashboard import (
+from alliances.testing.pages import (
     expect_query,
     kpis,
     open_dashboard,
@@ -28,6 +25,9 @@ from .test_dashboard import (
     text,
     wait_until,
 )
+from unit_helpers import HOSTILE, SVG_ID, hostile_dataset
+
+from .conftest import LOAD_MS, PageLog, Server, injected, panel_serve, watch_dialogs
 
 HOVER = "<b>&lt;img src=x onerror=alert(1)&gt;</b>"
 """How the timeline's hover text must start for h1: the title escaped, inside our own <b>."""

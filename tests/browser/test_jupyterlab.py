@@ -27,6 +27,7 @@ from playwright.sync_api import Locator, Page, expect
 from pyviz_comms import Comm
 
 import alliances
+from alliances.testing.pages import wait_until
 from alliances.views import compat
 
 from .conftest import (
@@ -37,7 +38,6 @@ from .conftest import (
     block_off_host,
     start_jupyter_lab,
 )
-from .test_dashboard import wait_until
 
 NOTEBOOK = ROOT / "dashboards" / "explore.ipynb"
 RUN_MS = 150_000

@@ -19,9 +19,7 @@ from playwright.sync_api import Page, expect
 
 import alliances
 from alliances.dataset import SETTLE_SECONDS
-
-from .conftest import LOAD_MS, SMALL, Server, panel_serve
-from .test_dashboard import (
+from alliances.testing.pages import (
     expect_view,
     kpis,
     open_dashboard,
@@ -29,6 +27,8 @@ from .test_dashboard import (
     show_tab,
     wait_until,
 )
+
+from .conftest import LOAD_MS, SMALL, Server, panel_serve
 
 E7 = "e7,2024-07-01,,summit,PRK,RUS,,Moscow,,,,Second summit,,AFP,https://example.org/b,,confirmed,"
 E8_BAD = "e8,2024-13-45,,visit,CHN,PRK,,Beijing,,,,Bad date visit,,AP,,,reported,"

@@ -1,15 +1,17 @@
 """Support for testing and measuring a served dashboard.
 
-The browser tests (tests/browser/), ``tests/test_serve.py``, the benchmarks and
-``scripts/reliability.py`` all start real servers and drive Debian's Chromium; they share
-these pieces: a free loopback port, a server process stopped by its own PID (never by name),
-and Chromium launched through Playwright with the flags this project's machines need.
-Playwright is imported only when a browser is launched.
+The browser tests (tests/browser/), ``tests/test_serve.py``, the benchmarks and the
+reliability tool (``python -m reliability``) all start real servers and drive Debian's
+Chromium; they share these pieces: a free loopback port, a server process stopped by its own
+PID (never by name), and Chromium launched through Playwright with the flags this project's
+machines need. Playwright is imported only when a browser is launched; what they do on the
+dashboard's page is in :mod:`alliances.testing.pages`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -32,6 +34,8 @@ CHROMIUM_ARGS = (
     "--disable-quic",
 )
 """Flags for Debian's Chromium in a container: no sandbox, GPU or background traffic."""
+VIEWPORT = {"width": 1400, "height": 1000}
+"""The window size of every page: wide enough for the dashboard's full layout."""
 
 
 def free_port() -> int:
@@ -50,6 +54,13 @@ def stop_process(proc: subprocess.Popen, timeout: float = 20.0) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=timeout)
+
+
+def server_env(**extra: str) -> dict[str, str]:
+    """This process's environment without ``ALLIANCES_DATA`` (a server serves the dataset its
+    command names, never one a developer's shell exports), plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if k != "ALLIANCES_DATA"}
+    return env | extra
 
 
 @dataclass
