@@ -18,13 +18,13 @@ import sys
 import time
 from pathlib import Path
 
-from . import measure, report
-from .measure import ROOT
-from .report import PROFILE_ACTOR, SizeResult
-from .synthetic import generate
+from . import ROOT, changes, cold, measure, report, reporting, targets
+from .measure import PROFILE_ACTOR
+from .results import SizeResult
+from .synthetic import GENERATOR, generate
 
 OUT = ROOT / "benchmarks" / "out"
-HAND_WRITTEN = "\n## Notes on the targets"
+HAND_WRITTEN = ("\n## Notes on the targets",)
 """The section of docs/performance.md written by hand: kept when the page is rewritten."""
 
 
@@ -33,7 +33,11 @@ def log(message: str) -> None:
 
 
 def _source_hash() -> str:
-    return hashlib.sha256((Path(__file__).parent / "synthetic.py").read_bytes()).hexdigest()[:12]
+    """A digest of the generator's source files: a cached dataset is reused while it holds."""
+    digest = hashlib.sha256()
+    for path in GENERATOR:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def dataset(n: int, seed: int, parquet: bool = False) -> tuple[Path, float | None]:
@@ -92,18 +96,18 @@ def run_size(
         r.load_parquet = measure.load(pq_path, args.load_runs, args.budget)
 
     ds = load_dataset(path, cache=False)
-    plan = measure.plan_changes(ds, args.repeat, args.seed)
+    plan = changes.plan_changes(ds, args.repeat, args.seed)
     log(f"  filter changes ({args.repeat} per kind)")
-    r.dashboard, latency_profile = measure.filter_changes(
+    r.dashboard, latency_profile = changes.filter_changes(
         ds, plan, args.budget, profile_worst=largest
     )
     log("  baseline")
-    r.baseline = measure.baseline(path, plan, args.budget)
+    r.baseline = changes.baseline(path, plan, args.budget)
     log("  briefings")
     r.briefing_all = measure.briefing(ds, [], args.briefing_runs, args.budget)
     r.briefing_actor = measure.briefing(ds, [PROFILE_ACTOR], args.briefing_runs, args.budget)
     log("  cold start")
-    r.cold = measure.cold_start(path, args.cold_runs, args.cold_budget)
+    r.cold = cold.cold_start(path, args.cold_runs, args.cold_budget)
 
     if largest:
         r.profiles = _profiles(r, ds, path, latency_profile)
@@ -116,7 +120,7 @@ def _profiles(r: SizeResult, ds, path: Path, latency_profile: str) -> dict[str, 
     """Profiles for the targets ``r`` misses, by re-running the slow thing once."""
     from alliances.dataset import load_dataset
 
-    _, missed = report.targets([r])
+    _, missed = targets.targets([r])
     keys = {t.key for t in missed}
     out = {}
     if keys & {"latency", "faster"} and latency_profile:
@@ -151,7 +155,7 @@ def _profile_briefing(ds) -> str:
 
 
 def _build(ds) -> None:
-    with measure.dashboard(ds):
+    with changes.dashboard(ds):
         pass
 
 
@@ -191,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     parquet = measure.parquet_supported()
     log("Parquet " + ("supported" if parquet else "not supported") + " by load_dataset")
-    measure.warm_up()
+    changes.warm_up()
     results = [run_size(0, args, parquet, largest=False, bundled=True)]
     print(report.table(results, parquet), flush=True)
     for n in sizes:
@@ -214,12 +218,8 @@ def main(argv: list[str] | None = None) -> int:
         parquet=parquet,
         notes=notes,
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    previous = out.read_text(encoding="utf-8") if out.is_file() else ""
-    if HAND_WRITTEN in previous:
-        text = text.rstrip("\n") + "\n" + previous[previous.index(HAND_WRITTEN) :]
-    out.write_text(text, encoding="utf-8")
-    verdicts, _ = report.targets(results)
+    reporting.write_report(out, text, HAND_WRITTEN)
+    verdicts, _ = targets.targets(results)
     print("\n" + verdicts)
     log(f"wrote {out} after {seconds / 60:.1f} min")
     return 0

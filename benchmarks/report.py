@@ -1,145 +1,26 @@
-"""The machine description, the results table, the targets and docs/performance.md."""
+"""docs/performance.md: the results table, the details, the targets and how it is measured."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-import os
-import platform
 import subprocess
-from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 
-from .measure import (
-    KINDS,
-    ROOT,
-    BaselineResult,
-    BriefingResult,
-    ColdStart,
-    DashboardResult,
-    LoadResult,
-    Series,
-    median,
-)
+from . import ROOT, reporting
+from .changes import KINDS
+from .measure import PROFILE_ACTOR, BriefingResult, LoadResult
+from .results import SizeResult, label
+from .stats import Series, paired
+from .targets import targets
 
 KIND_LABELS = {"actors": "actors", "dates": "date window", "types": "event types"}
-PROFILE_ACTOR = "RUS"
+PACKAGES = ("pandas", "panel", "plotly", "bokeh", "numpy", "pyarrow", "pandera", "networkx")
+"""The packages whose versions the Machine section lists."""
 
 
-@dataclass
-class SizeResult:
-    """Everything measured on one dataset size."""
-
-    n: int
-    csv_mb: float
-    bundled: bool = False  # the dataset shipped with the package, not a synthetic one
-    generate_s: float | None = None  # None: reused from the cache
-    load_csv: LoadResult | None = None
-    load_parquet: LoadResult | None = None  # None: Parquet not supported
-    dashboard: DashboardResult | None = None
-    baseline: BaselineResult | None = None
-    briefing_all: BriefingResult | None = None
-    briefing_actor: BriefingResult | None = None
-    cold: ColdStart | None = None
-    profiles: dict[str, str] = field(default_factory=dict)
-
-
-# --------------------------------------------------------------------------- targets
-
-
-@dataclass(frozen=True)
-class Target:
-    """A promise the suite checks: ``key`` names the measurement, ``limit`` its bound."""
-
-    key: str
-    text: str
-    limit: float
-    sizes: str  # "all" or "largest"
-
-
-TARGETS = (
-    # the targets of the performance issue, on this 2-core machine
-    Target("latency", "bundled dataset: filter change median ≤ {limit:g} ms, every kind",
-           50, "bundled"),
-    Target("latency", "1,000,000 events: filter change median ≤ {limit:g} ms, every kind",
-           250, "largest"),
-    Target("bytes", "1,000,000 events: ≤ {limit:,.0f} KB sent per update (largest patch)",
-           2000, "largest"),
-    Target("faster", "1,000,000 events: ≥ {limit:g}× faster than the notebook baseline, "
-           "every kind (median)", 5, "largest"),
-    Target("load", "1,000,000 events: load + validate from CSV ≤ {limit:g} s (median)", 5,
-           "largest"),
-    Target("load_parquet", "1,000,000 events: load + validate from Parquet ≤ {limit:g} s "
-           "(median)", 1, "largest"),
-    Target("cold", "cold start, `panel serve` to the first complete page ≤ {limit:g} s "
-           "(median)", 3, "bundled"),
-    Target("briefing", "bundled dataset: default briefing export ≤ {limit:g} s, ≤ 6 MB", 3,
-           "bundled"),
-)  # fmt: skip
-"""The targets of the issue (docs/performance.md reports each as met or missed)."""
-
-
-def check(target: Target, r: SizeResult) -> tuple[bool | None, str]:
-    """Whether ``r`` meets ``target`` (``None``: not measured) and the number that decides."""
-    if target.key == "latency" and r.dashboard:
-        worst = max(r.dashboard.kinds.values(), key=lambda k: k.ms.median)
-        return worst.ms.median <= target.limit, f"slowest median {worst.ms.median:,.0f} ms"
-    if target.key == "bytes" and r.dashboard:
-        top = max(k.patch_bytes.max for k in r.dashboard.kinds.values()) / 1e3
-        return top <= target.limit, f"max {top:,.0f} KB"
-    if target.key == "faster" and r.dashboard and r.baseline:
-        ratios = [
-            paired(r.baseline.kinds[k].ms, r.dashboard.kinds[k].ms)
-            for k in KINDS
-            if r.baseline.kinds[k].ms.n and r.dashboard.kinds[k].ms.n
-        ]
-        if ratios:
-            return min(ratios) >= target.limit, f"lowest ratio {min(ratios):.2g}×"
-    if target.key == "load" and r.load_csv and r.load_csv.seconds.n:
-        s = r.load_csv.seconds.median
-        return s <= target.limit, f"{s:.1f} s"
-    if target.key == "load_parquet" and r.load_parquet and r.load_parquet.seconds.n:
-        s = r.load_parquet.seconds.median
-        return s <= target.limit, f"{s:.1f} s"
-    if target.key == "briefing" and r.briefing_all and r.briefing_all.seconds.n:
-        s = r.briefing_all.seconds.median
-        ok = s <= target.limit and r.briefing_all.mb <= 6
-        return ok, f"{s:.1f} s, {r.briefing_all.mb:.1f} MB"
-    if target.key == "cold" and r.cold and r.cold.page_s.n:
-        s = r.cold.page_s.median
-        return s <= target.limit, f"{s:.1f} s"
-    return None, "not measured"
-
-
-# --------------------------------------------------------------------------- machine
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def _ram_gb() -> float:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) / 1024**2
-    except OSError:
-        pass
-    return float("nan")
-
-
-def _version(package: str) -> str:
-    try:
-        return version(package)
-    except PackageNotFoundError:
-        return "not installed"
+def machine() -> dict[str, str]:
+    """The Machine section: the shared description, and the code that was measured."""
+    return reporting.machine(PACKAGES, "at start") | {"code": _git()}
 
 
 def _git() -> str:
@@ -158,30 +39,8 @@ def _git() -> str:
     return f"{head} (src/ with uncommitted changes)" if dirty else head
 
 
-def machine() -> dict[str, str]:
-    packages = ("pandas", "panel", "plotly", "bokeh", "numpy", "pyarrow", "pandera", "networkx")
-    load = os.getloadavg()
-    return {
-        "CPU": _cpu_model(),
-        "cores": str(os.cpu_count()),
-        "RAM": f"{_ram_gb():.1f} GB",
-        "Python": platform.python_version(),
-        "packages": ", ".join(f"{p} {_version(p)}" for p in packages),
-        "load average at start": ", ".join(f"{x:.2f}" for x in load),
-        "code": _git(),
-    }
-
-
-# --------------------------------------------------------------------------- formatting
-
-
 def _n(value: int) -> str:
     return f"{value:,}"
-
-
-def label(r: SizeResult) -> str:
-    """How a size is named in tables: the bundled dataset, or a count of synthetic events."""
-    return f"bundled ({r.n:,})" if r.bundled else f"{r.n:,}"
 
 
 def _num(value: float, digits: int = 0) -> str:
@@ -215,15 +74,6 @@ def _ms_cell(s: Series) -> str:
 
 def _kb_cell(s: Series) -> str:
     return f"{_num(s.median / 1e3)} / {_num(s.max / 1e3)}"
-
-
-def paired(theirs: Series, ours: Series) -> float:
-    """Median of the baseline over median of ours, on the changes both made (a budget may
-    have cut one series short; the changes come in the same order)."""
-    n = min(theirs.n, ours.n)
-    if not n:
-        return float("nan")
-    return median(theirs.values[:n]) / median(ours.values[:n])
 
 
 def _ratio(a: float, b: float) -> str:
@@ -360,35 +210,6 @@ def details(results: list[SizeResult]) -> str:
                 break
         out.append("; ".join(parts) + ".")
     return "\n".join(out)
-
-
-def targets(results: list[SizeResult]) -> tuple[str, list[Target]]:
-    """Met / missed per target, and the targets missed at the largest size."""
-    lines = []
-    missed_largest = []
-    largest = max(results, key=lambda r: r.n)
-    for t in TARGETS:
-        if t.sizes == "all":
-            scope = results
-        elif t.sizes == "bundled":
-            scope = [r for r in results if r.bundled]
-        else:
-            scope = [largest]
-        verdicts = [(r, *check(t, r)) for r in scope]
-        measured = [(r, ok, why) for r, ok, why in verdicts if ok is not None]
-        text = t.text.format(limit=t.limit)
-        if not measured:
-            lines.append(f"- **not measured**: {text}.")
-            continue
-        misses = [(r, why) for r, ok, why in measured if not ok]
-        where = "; ".join(f"{label(r)}: {why}" for r, _ok, why in measured)
-        if misses:
-            lines.append(f"- **missed**: {text} ({where}).")
-            if any(r is largest for r, _ in misses):
-                missed_largest.append(t)
-        else:
-            lines.append(f"- **met**: {text} ({where}).")
-    return "\n".join(lines), missed_largest
 
 
 def document(

@@ -24,121 +24,41 @@ import pyarrow.parquet as pq
 from alliances.dataset import bundled_path
 from alliances.dates import parse_partial
 
-REAL_ACTORS = (
-    ("RUS", "Russia", "Europe", "Russian Federation;USSR", 643, 365),
-    ("PRK", "North Korea", "East Asia", "DPRK", 408, 731),
-    ("CHN", "China", "East Asia", "PRC", 156, 710),
-    ("USA", "United States", "North America", "US", 840, 2),
-    ("KOR", "South Korea", "East Asia", "ROK", 410, 732),
-    ("JPN", "Japan", "East Asia", "", 392, 740),
-    ("UKR", "Ukraine", "Europe", "", 804, 369),
-)
-# The busiest pairs, in order, with their stance (+1 aligned, 0 neutral, -1 adversarial).
-REAL_PAIRS = (
-    ("RUS", "UKR", -1),
-    ("PRK", "KOR", -1),
-    ("RUS", "PRK", 1),
-    ("USA", "CHN", -1),
-    ("USA", "KOR", 1),
-    ("USA", "JPN", 1),
-    ("CHN", "PRK", 1),
-    ("JPN", "PRK", -1),
-    ("RUS", "CHN", 1),
-    ("USA", "RUS", -1),
-)
-REGIONS = (
-    "East Asia", "Southeast Asia", "Europe", "North America", "Middle East",
-    "Central Asia", "South Asia", "Oceania", "Global",
-)  # fmt: skip
-KINDS = ("state", "organization", "bloc", "non_state")
-KIND_WEIGHTS = (0.8, 0.1, 0.04, 0.06)
-CONFIDENCE = ("confirmed", "reported", "estimated", "disputed")
-CONFIDENCE_WEIGHTS = (0.55, 0.3, 0.1, 0.05)
-COOPERATIVE = (
-    "summit", "visit", "treaty", "declaration", "endorsement",
-    "military_cooperation", "arms_transfer", "aid", "statement", "treaty_status",
-)  # fmt: skip
-CONFLICTUAL = ("statement", "threat", "veto", "sanctions", "weapons_test", "military_action")
-UNITS = ("USD", "EUR", "troops", "containers", "tanks", "artillery shells per day", "aircraft")
-OUTLETS = (
-    "Reuters", "Associated Press", "Agence France-Presse", "Yonhap", "TASS", "Xinhua",
-    "Kyodo", "Ukrinform", "UN press release", "Ministry of Foreign Affairs statement",
-    "The Diplomat", "Financial Times", "NK News", "Arms Control Association",
-)  # fmt: skip
-DOMAINS = ("news.example.org", "wire.example.com", "archive.example.net", "gov.example.int")
-PLACES = ("Moscow", "Pyongyang", "Seoul", "Beijing", "Washington", "Tokyo", "Kyiv", "Geneva",
-          "New York", "Vladivostok", "Panmunjom", "Brussels", "Singapore", "Vienna")  # fmt: skip
-SYLLABLES = (
-    "ar", "bel", "cor", "dan", "el", "for", "gal", "hes", "ist", "jor", "kal", "lor",
-    "mar", "nov", "or", "pel", "quin", "ros", "sar", "tor", "ul", "var", "wes", "zan",
-)  # fmt: skip
-SENTENCES = (
-    "Officials of both sides confirmed the meeting, which had been announced two days earlier.",
-    "The statement followed weeks of talks; its text was published by the foreign ministry.",
-    'State media called it "a new stage" in relations, a phrase not used since the 1990s.',
-    "Figures are those given by the source; other outlets reported lower numbers.",
-    "Analysts read it as a response to the sanctions announced the month before.",
-    "The exact day is not reported; the source dates it to the month.",
-    "Satellite imagery analysed by independent researchers supports the account.",
-    "The agreement covers trade, energy and, for the first time, defence cooperation.",
-    "Both governments denied the report, which cites two officials speaking anonymously.",
-    "Observers noted that the delegation included the chief of the general staff.",
-    "The UN panel of experts mentioned the incident in its annual report.",
-    "It was the third such test this year, and the first from a submarine.",
+from .pools import (
+    CONFIDENCE,
+    CONFIDENCE_WEIGHTS,
+    CONFLICTUAL,
+    COOPERATIVE,
+    DOMAINS,
+    KIND_WEIGHTS,
+    KINDS,
+    OUTLETS,
+    PLACES,
+    REAL_ACTORS,
+    REAL_PAIRS,
+    REGIONS,
+    SENTENCES,
+    UNITS,
+    choice,
+    day_strings,
+    invented_names,
+    partial_dates,
 )
 
 START_YEAR, END_YEAR = 1985, 2025
 Columns = dict[str, np.ndarray]
 RELATIONS = 2000
 PAIR_EXPONENT = 1.05
-
-
-def _choice(rng: np.random.Generator, options, size: int, weights=None) -> np.ndarray:
-    options = np.asarray(options, dtype=object)
-    p = None if weights is None else np.asarray(weights, float) / np.sum(weights)
-    return options[rng.choice(len(options), size=size, p=p)]
-
-
-def _texts(days: np.ndarray, width: int) -> np.ndarray:
-    """Days as ISO text cut to ``width`` characters, via a table of the days in range."""
-    days = days.astype("datetime64[D]")
-    if not len(days):
-        return np.empty(0, dtype=object)
-    first, last = days.min(), days.max()
-    table = np.datetime_as_string(np.arange(first, last + np.timedelta64(1, "D")), unit="D")
-    table = np.array([t[:width] for t in table], dtype=object)
-    return table[(days - first).astype(np.int64)]
-
-
-def _day_strings(days: np.ndarray) -> np.ndarray:
-    return _texts(days, 10)
-
-
-def _partial(days: np.ndarray, precision: np.ndarray) -> np.ndarray:
-    """Dates as text at each row's precision (0 year, 1 month, 2 day)."""
-    out = _texts(days, 10)
-    out[precision == 1] = _texts(days[precision == 1], 7)
-    out[precision == 0] = _texts(days[precision == 0], 4)
-    return out
-
-
-def _names(rng: np.random.Generator, n: int) -> list[str]:
-    seen: set[str] = set()
-    names = []
-    while len(names) < n:
-        k = int(rng.integers(2, 4))
-        name = "".join(rng.choice(SYLLABLES, size=k)).capitalize()
-        if name not in seen:
-            seen.add(name)
-            names.append(name)
-    return names
+GENERATOR = (Path(__file__), Path(__file__).with_name("pools.py"))
+"""The source files of the generator: ``python -m benchmarks`` regenerates its cached data
+when one of them changes."""
 
 
 def _actors(rng: np.random.Generator, n_actors: int) -> Columns:
     n_synth = n_actors - len(REAL_ACTORS)
     ids = [a[0] for a in REAL_ACTORS] + [f"A{i:03d}" for i in range(1, n_synth + 1)]
-    kinds = ["state"] * len(REAL_ACTORS) + list(_choice(rng, KINDS, n_synth, KIND_WEIGHTS))
-    stems = _names(rng, n_synth)
+    kinds = ["state"] * len(REAL_ACTORS) + list(choice(rng, KINDS, n_synth, KIND_WEIGHTS))
+    stems = invented_names(rng, n_synth)
     forms = {"state": "Republic of {}", "organization": "{} Council", "bloc": "{} Group"}
     synth_names = [
         forms.get(k, "{} Front").format(s)
@@ -158,7 +78,7 @@ def _actors(rng: np.random.Generator, n_actors: int) -> Columns:
         "name": np.array([a[1] for a in REAL_ACTORS] + synth_names, dtype=object),
         "kind": np.array(kinds, dtype=object),
         "region": np.array(
-            [a[2] for a in REAL_ACTORS] + list(_choice(rng, REGIONS, n_synth)), dtype=object
+            [a[2] for a in REAL_ACTORS] + list(choice(rng, REGIONS, n_synth)), dtype=object
         ),
         "aliases": np.array(aliases, dtype=object),
         "iso_numeric": np.array([None if v < 0 else str(v) for v in iso], dtype=object),
@@ -178,7 +98,7 @@ def _pairs(rng: np.random.Generator, ids: list[str]) -> tuple[np.ndarray, np.nda
     rank = (ia + 1.0) * (ib + 1.0) * rng.lognormal(0.0, 1.0, len(ia))
     order = np.argsort(rank, kind="stable")
     ia, ib = ia[order], ib[order]
-    stance = _choice(rng, (-1, 0, 1), len(ia), (0.3, 0.3, 0.4)).astype(int)
+    stance = choice(rng, (-1, 0, 1), len(ia), (0.3, 0.3, 0.4)).astype(int)
     real = [(index[a], index[b], s) for a, b, s in REAL_PAIRS]
     head_a = np.array([min(a, b) for a, b, _ in real])
     head_b = np.array([max(a, b) for a, b, _ in real])
@@ -221,7 +141,7 @@ def _relations(
     start = first + rng.integers(0, (last - first).astype(int), n).astype("timedelta64[D]")
     stop = start + rng.integers(30, 20 * 365, n).astype("timedelta64[D]")
     ended = (rng.random(n) < 0.35) & (stop <= np.datetime64(f"{END_YEAR}-12-31"))
-    precision = _choice(rng, (0, 1, 2), n, (0.05, 0.15, 0.8)).astype(int)
+    precision = choice(rng, (0, 1, 2), n, (0.05, 0.15, 0.8)).astype(int)
     swap = rng.random(n) < 0.5
     a = np.where(swap, pairs[pick, 1], pairs[pick, 0])
     b = np.where(swap, pairs[pick, 0], pairs[pick, 1])
@@ -235,15 +155,15 @@ def _relations(
         "actor_b": ids[b],
         "relation_type": types,
         "directed": np.where(directed, "true", "false").astype(object),
-        "start_date": _partial(start, precision),
+        "start_date": partial_dates(start, precision),
         # an end always on a later day, at day precision: never before its start
-        "end_date": np.where(ended, _day_strings(stop), None),
+        "end_date": np.where(ended, day_strings(stop), None),
         "title": title,
-        "description": _choice(rng, SENTENCES, n),
-        "source_name": _choice(rng, OUTLETS, n) + ", treaty records",
+        "description": choice(rng, SENTENCES, n),
+        "source_name": choice(rng, OUTLETS, n) + ", treaty records",
         "source_url": np.where(rng.random(n) < 0.5, "https://treaties.example.org/" + rid, None),
         "other_sources": _none(n),
-        "confidence": _choice(rng, CONFIDENCE, n, CONFIDENCE_WEIGHTS),
+        "confidence": choice(rng, CONFIDENCE, n, CONFIDENCE_WEIGHTS),
     }
     return columns, pick
 
@@ -283,22 +203,22 @@ def _events(
     st = stance[pick]
     conflict = np.where(st < 0, 0.75, np.where(st > 0, 0.15, 0.4))
     is_conflict = rng.random(n) < conflict
-    types = np.where(
-        is_conflict, _choice(rng, CONFLICTUAL, n), _choice(rng, COOPERATIVE, n)
-    ).astype(object)
+    types = np.where(is_conflict, choice(rng, CONFLICTUAL, n), choice(rng, COOPERATIVE, n)).astype(
+        object
+    )
     types[one_sided & (rng.random(n) < 0.5)] = "weapons_test"
     if "leadership_change" in type_labels:
         types[one_sided & (rng.random(n) < 0.1)] = "leadership_change"
 
     days = _event_days(rng, n, years)
-    precision = _choice(rng, (0, 1, 2), n, (0.03, 0.10, 0.87)).astype(int)
+    precision = choice(rng, (0, 1, 2), n, (0.03, 0.10, 0.87)).astype(int)
     with_end = (precision == 2) & (rng.random(n) < 0.05 / 0.87)
     end = days + rng.integers(1, 15, n).astype("timedelta64[D]")
-    end_date = np.where(with_end, _day_strings(end), None)
+    end_date = np.where(with_end, day_strings(end), None)
 
     magnitude = rng.random(n) < 0.20
     mags = np.round(rng.lognormal(7.0, 2.0, n)).astype(np.int64) + 1
-    basis = _choice(rng, ("", "amount", "cumulative", "part"), n, (0.6, 0.2, 0.15, 0.05))
+    basis = choice(rng, ("", "amount", "cumulative", "part"), n, (0.6, 0.2, 0.15, 0.05))
 
     participants = np.full(n, None, dtype=object)
     multi = np.flatnonzero(rng.random(n) < 0.02)
@@ -339,30 +259,30 @@ def _events(
     n_docs = max(n // 4, 1)
     doc = rng.integers(0, n_docs, n)
     doc_no = np.char.zfill(np.arange(1, n_docs + 1).astype(str), 7).astype(object)
-    doc_name = _choice(rng, OUTLETS, n_docs) + ": report " + doc_no
+    doc_name = choice(rng, OUTLETS, n_docs) + ": report " + doc_no
     doc_url = np.where(
         rng.random(n_docs) < 0.5,
-        "https://" + _choice(rng, DOMAINS, n_docs) + "/reports/" + doc_no,
+        "https://" + choice(rng, DOMAINS, n_docs) + "/reports/" + doc_no,
         None,
     )
     return {
         "event_id": event_id,
-        "date": _partial(days, precision),
+        "date": partial_dates(days, precision),
         "end_date": end_date,
         "event_type": types,
         "actor_1": actor_1,
         "actor_2": actor_2,
         "participants": participants,
-        "location": np.where(rng.random(n) < 0.6, _choice(rng, PLACES, n), None),
+        "location": np.where(rng.random(n) < 0.6, choice(rng, PLACES, n), None),
         "magnitude": np.where(magnitude, mags.astype(str).astype(object), None),
-        "unit": np.where(magnitude, _choice(rng, UNITS, n), None),
+        "unit": np.where(magnitude, choice(rng, UNITS, n), None),
         "magnitude_basis": np.where(magnitude & (basis != ""), basis, None),
         "title": title,
         "description": description,
         "source_name": doc_name[doc],
         "source_url": doc_url[doc],
         "other_sources": _none(n),
-        "confidence": _choice(rng, CONFIDENCE, n, CONFIDENCE_WEIGHTS),
+        "confidence": choice(rng, CONFIDENCE, n, CONFIDENCE_WEIGHTS),
         "relation_id": relation_id,
     }
 

@@ -7,7 +7,6 @@ every figure sent to the browser stays small.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,18 +14,13 @@ import pandas as pd
 import panel as pn
 import plotly.graph_objects as go
 import pytest
+from benchmarks import changes
+from benchmarks.synthetic import REAL_ACTORS, generate
 from bokeh.document import Document
 
 import alliances
 from alliances.app import Dashboard
 from alliances.state import Filters
-
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `pytest` (not `python -m pytest`) does not put the root there
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks import measure  # noqa: E402
-from benchmarks.synthetic import REAL_ACTORS, generate  # noqa: E402
 
 LARGE = 100_000
 MAX_FIGURE_BYTES = 2_000_000
@@ -101,10 +95,10 @@ def test_the_benchmark_measures_every_kind_of_change(small_folder: Path):
     """The measuring code of ``python -m benchmarks`` runs on today's views (not timed): each
     change replaces the figures and is counted in Bokeh patch bytes and in figure JSON."""
     dataset = alliances.load_dataset(small_folder, cache=False)
-    plan = measure.plan_changes(dataset, repeat=2, seed=0)
-    result, profiled = measure.filter_changes(dataset, plan, budget=120, profile_worst=True)
+    plan = changes.plan_changes(dataset, repeat=2, seed=0)
+    result, profiled = changes.filter_changes(dataset, plan, budget=120, profile_worst=True)
 
-    assert set(result.kinds) == set(measure.KINDS)
+    assert set(result.kinds) == set(changes.KINDS)
     for kind, res in result.kinds.items():
         assert res.ms.n == 2, kind
         assert res.stale == 0, f"{kind}: a change left the network or timeline figure as it was"
