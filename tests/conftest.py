@@ -9,17 +9,22 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from alliances.dataset import Dataset, clear_cache
-from unit_helpers import clear_query_caches, reliability_script, small
+from unit_helpers import clear_query_caches, small
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SMALL = FIXTURES / "small"
 """A small valid dataset (7 actors, 5 relations, 6 events; event e1 spans lines 2-3)."""
 DOZEN = FIXTURES / "dozen"
 """The small dataset with 13 deliberate mistakes."""
+
+if TYPE_CHECKING:  # the reliability tool is imported by the tests that use it, not by every test
+    from reliability.oracle import Oracle
+    from reliability.servers import Server
 
 
 @pytest.fixture(autouse=True)
@@ -76,16 +81,19 @@ def edited(small_copy: Path) -> Callable[..., Path]:
 
 
 @pytest.fixture(scope="module")
-def short_lived_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+def short_lived_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """``alliances serve`` on the small dataset that destroys a session without a connection
-    after 1 s, with the debug probe of scripts/reliability.py (stopped after the module)."""
-    reliability = reliability_script()
+    after 1 s, with the reliability tool's debug probe (stopped after the module)."""
+    from reliability.servers import CLEANUP_MS, running
+
     log = tmp_path_factory.mktemp("served") / "server.log"
-    with reliability.running(SMALL, log, cleanup_ms=reliability.CLEANUP_MS) as server:
+    with running(SMALL, log, cleanup_ms=CLEANUP_MS) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def oracle():
+def oracle() -> Oracle:
     """The small dataset on the test's side: what each set of filters must show."""
-    return reliability_script().Oracle(SMALL)
+    from reliability.oracle import Oracle
+
+    return Oracle(SMALL)

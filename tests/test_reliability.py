@@ -1,10 +1,10 @@
 """`alliances serve` under several sessions at once, after many sessions, with --num-procs.
 
 Real servers on free loopback ports and real websocket sessions (Bokeh's protocol, as the
-browser speaks it), driven by the functions of scripts/reliability.py at small counts; the
-script measures the same with the full counts (docs/reliability.md). Each session opens its own
-deep link and checks that its KPI cards, URL and (Events tab open) table count are what
-``alliances.select`` gives for its own filters.
+browser speaks it), driven by the functions of the reliability package at small counts;
+``python -m reliability`` measures the same with the full counts (docs/reliability.md). Each
+session opens its own deep link and checks that its KPI cards, URL and (Events tab open) table
+count are what ``alliances.select`` gives for its own filters.
 """
 
 from __future__ import annotations
@@ -13,22 +13,20 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
-from unit_helpers import reliability_script
+from reliability.concurrency import run_concurrency
+from reliability.memory import run_memory
+from reliability.oracle import plan
+from reliability.procs import sessions_on_every_process
+from reliability.servers import running
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "tests" / "fixtures" / "small"
-
-
-reliability = reliability_script()
 
 pytestmark = pytest.mark.slow
 
 
 def test_concurrent_sessions_each_see_their_own_filters(short_lived_server, oracle):
-    result = reliability.run_concurrency(
-        short_lived_server, oracle, sessions=6, changes=10, think=0.0
-    )
+    result = run_concurrency(short_lived_server, oracle, sessions=6, changes=10, think=0.0)
 
     problems = result.errors + result.leaks + result.server_errors
     assert not problems, "\n".join(problems)
@@ -36,13 +34,11 @@ def test_concurrent_sessions_each_see_their_own_filters(short_lived_server, orac
     assert result.changes_ok == 60
     assert len(result.latencies) == 60
     # every session had its own actor, so a shared state would have shown in the URLs
-    assert len({reliability.plan(oracle, i, 0)[0]["actors"][0] for i in range(6)}) == 6
+    assert len({plan(oracle, i, 0)[0]["actors"][0] for i in range(6)}) == 6
 
 
 def test_closed_sessions_are_destroyed_and_memory_comes_back(short_lived_server, oracle):
-    result = reliability.run_memory(
-        short_lived_server, oracle, sessions=20, batch=10, settle=1.0, trim=False
-    )
+    result = run_memory(short_lived_server, oracle, sessions=20, batch=10, settle=1.0, trim=False)
 
     assert not result.errors, "\n".join(result.errors)
     assert result.held == [10, 10], "sessions the server held in each batch"
@@ -65,7 +61,7 @@ def test_closed_sessions_are_destroyed_and_memory_comes_back(short_lived_server,
 
 def test_num_procs_two_workers_serve_the_dashboard(tmp_path, oracle):
     log = tmp_path / "server.log"
-    with reliability.running(SMALL, log, num_procs=2) as server:
+    with running(SMALL, log, num_procs=2) as server:
         assert len(server.probe_all(2)) == 2, "the two worker processes do not both answer"
         for _ in range(3):
             with urllib.request.urlopen(server.url, timeout=60) as response:
@@ -73,7 +69,7 @@ def test_num_procs_two_workers_serve_the_dashboard(tmp_path, oracle):
                 assert b"Alliances" in response.read()
 
         # sessions one after another until each worker holds one; each checks two changes
-        per_process, errors = reliability.sessions_on_every_process(server, oracle, 2)
+        per_process, errors = sessions_on_every_process(server, oracle, 2)
         assert not errors, "\n".join(errors)
         assert len(per_process) == 2, per_process
         assert all(per_process.values()), f"websocket sessions per worker: {per_process}"

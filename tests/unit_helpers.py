@@ -7,13 +7,10 @@ vocabularies) so that a test shows exactly the rows its case needs.
 from __future__ import annotations
 
 import csv
-import importlib.util
 import re
 import shutil
-import sys
 from collections.abc import Iterable
 from pathlib import Path
-from types import ModuleType
 
 from alliances import schema
 from alliances.dataset import Dataset, load_dataset
@@ -154,18 +151,6 @@ def hostile_dataset(folder: Path) -> Dataset:
     relabel(folder, "event_types.csv", "summit", HOSTILE)
     relabel(folder, "relation_types.csv", "defense_pact", HOSTILE)
     return load_dataset(folder, cache=False)
-
-
-def reliability_script() -> ModuleType:
-    """scripts/reliability.py as a module (the tests run its functions at small counts)."""
-    if "reliability" in sys.modules:
-        return sys.modules["reliability"]
-    path = TESTS.parent / "scripts" / "reliability.py"
-    spec = importlib.util.spec_from_file_location("reliability", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["reliability"] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
 
 
 def summary_values(text: str) -> dict[str, str]:

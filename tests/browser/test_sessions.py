@@ -10,10 +10,7 @@ page's HTML, so the app does it itself (``alliances.views.compat.local_styleshee
 from __future__ import annotations
 
 import pytest
-
-from unit_helpers import reliability_script
-
-reliability = reliability_script()
+from reliability.pages import websocket_built_page
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +19,7 @@ def test_a_session_built_by_its_websocket_loads_nothing_off_the_server(
     browser, short_lived_server, oracle
 ):
     # Bokeh's JavaScript held back 3 s: the page's own session is gone when it connects
-    page = reliability.websocket_built_page(short_lived_server, oracle, delay=3.0, browser=browser)
+    page = websocket_built_page(short_lived_server, oracle, delay=3.0, browser=browser)
 
     assert page.ok, "the page did not show its deep link's KPIs"
     assert not page.errors, "\n".join(page.errors)

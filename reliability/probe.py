@@ -1,11 +1,12 @@
-"""A debug route for the reliability script: what one ``alliances serve`` process holds.
+"""A debug route for the reliability tool: what one ``alliances serve`` process holds.
 
-Loaded by ``panel serve --plugins reliability_probe`` (``alliances serve`` passes the option
-through; the script puts this folder on ``PYTHONPATH``). ``GET /reliability/probe`` answers, for
-the process that handles the request: its PID and RSS, the live Bokeh sessions, and how many
-dashboards, filter objects, documents and Plotly panes are still reachable after a full
-``gc.collect()``. ``?light=1``: only the PID, RSS and sessions (cheap enough to poll; with
-``&collect=1`` after ``gc.collect()``, and the number of objects gc tracks);
+Loaded by ``panel serve --plugins reliability.probe`` (``alliances serve`` passes the option
+through; ``servers.start_server`` puts the checkout on ``PYTHONPATH``, and Panel imports the
+module and serves its ``ROUTES``). ``GET /reliability/probe`` answers, for the process that
+handles the request: its PID and RSS, the live Bokeh sessions, and how many dashboards,
+filter objects, documents and Plotly panes are still reachable after a full ``gc.collect()``.
+``?light=1``: only the PID, RSS and sessions (cheap enough to poll; with ``&collect=1`` after
+``gc.collect()``, and the number of objects gc tracks);
 ``?trim=1`` also returns freed heap pages to the system (``malloc_trim``), to tell a leak from
 allocator fragmentation; ``?hold=MS`` keeps the worker busy that long first (so that
 concurrent probes reach the other ``--num-procs`` workers); ``?types=1`` adds a histogram

@@ -1,0 +1,111 @@
+"""``python -m reliability``: run the experiments at full counts and rewrite docs/reliability.md.
+
+    python -m reliability [--sessions 20] [--changes 10] [--leak-sessions 100]
+                          [--browsers 3] [--synthetic 100000] [--out docs/reliability.md]
+
+Concurrency on the bundled dataset and on a synthetic one, memory over many sessions, and
+``--num-procs``; the page is printed too. Exits 1 when an experiment found a problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import report
+from .concurrency import run_concurrency
+from .memory import run_memory
+from .oracle import Oracle
+from .pages import websocket_built_page
+from .procs import run_num_procs
+from .servers import CLEANUP_MS, ROOT, running, serve_args
+
+
+def synthetic(n_events: int, folder: Path) -> Path:
+    """A valid synthetic dataset (benchmarks/synthetic.py) of ``n_events`` events."""
+    from benchmarks.synthetic import generate
+
+    return generate(n_events, folder)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m reliability", description=__doc__.split("\n")[0])
+    p.add_argument("--sessions", type=int, default=20, help="concurrent websocket sessions")
+    p.add_argument("--changes", type=int, default=10, help="filter changes per session")
+    p.add_argument("--browsers", type=int, default=3, help="Chromium pages besides them")
+    p.add_argument("--think", type=float, default=1.0, help="mean pause between changes (s)")
+    p.add_argument("--leak-sessions", type=int, default=100, help="sessions opened/closed")
+    p.add_argument("--batch", type=int, default=10, help="sessions held at once (memory)")
+    p.add_argument("--settle", type=float, default=10.0, help="gc-settling pause (s)")
+    p.add_argument("--synthetic", type=int, default=100_000, help="events; 0: skip")
+    p.add_argument("--procs", type=int, default=2, help="--num-procs to test; 0: skip")
+    p.add_argument("--out", type=Path, default=ROOT / "docs" / "reliability.md")
+    p.add_argument("--logs", type=Path, help="folder for the server logs (default: temp)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    started = time.monotonic()
+    when = dt.datetime.now().astimezone()
+    workdir = Path(tempfile.mkdtemp(prefix="alliances-reliability-"))
+    logs = args.logs or workdir / "logs"
+    bundled = Oracle(None)
+    runs, sessions_args = [], []
+    datasets = [(None, bundled, "Bundled dataset", "bundled")]
+    try:
+        if args.synthetic:
+            folder = synthetic(args.synthetic, workdir / "synthetic")
+            label = f"Synthetic dataset, {args.synthetic:,} events"
+            datasets.append((folder, Oracle(folder), label, "synthetic"))
+        for data, oracle, label, name in datasets:
+            print(f"concurrency: {label}, {args.sessions} sessions", file=sys.stderr)
+            with running(data, logs / f"{name}.log") as server:
+                sessions_args = sessions_args or serve_args(None, server.port)
+                runs.append(run_concurrency(
+                    server, oracle, args.sessions, args.changes, args.browsers, args.think,
+                    label, solo=True,
+                ))  # fmt: skip
+        print(f"memory: {args.leak_sessions} sessions", file=sys.stderr)
+        with running(None, logs / "memory.log", cleanup_ms=CLEANUP_MS) as server:
+            memory_args = serve_args(None, server.port, 0, CLEANUP_MS)
+            memory = run_memory(server, bundled, args.leak_sessions, args.batch, args.settle)
+            built = websocket_built_page(server, bundled) if args.browsers else None
+        procs = None
+        if args.procs:
+            print(f"--num-procs {args.procs}", file=sys.stderr)
+            procs = run_num_procs(None, bundled, logs / "procs.log", processes=args.procs)
+    finally:
+        if args.logs is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    argv_text = " ".join(sys.argv[1:] if argv is None else argv)
+    text = report.render(
+        when=when,
+        seconds=time.monotonic() - started,
+        command=f"python -m reliability {argv_text}".strip(),
+        servers={
+            "sessions": " ".join(["alliances", *sessions_args]),
+            "memory": " ".join(["alliances", *memory_args]),
+        },
+        changes=args.changes,
+        think=args.think,
+        synthetic=args.synthetic,
+        runs=runs,
+        memory=memory,
+        built=built,
+        procs=procs,
+    )
+    print(report.write(args.out, text))
+    failed = any(r.problems for r in runs) or memory.errors or (procs and not procs.ok)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
