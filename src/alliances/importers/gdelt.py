@@ -114,20 +114,33 @@ def read(inp: InputFile, ctx: Context) -> Iterator[Batch]:
         if arrow is None:
             break
         if broken:
-            number, found = broken[0]
-            where = f"{inp.name}:{number}" if number else inp.name
-            raise ImportFailed(
-                f"{where}: broken line: {found} fields where this {source} file has {width}"
-                + (" (the file looks truncated)" if found < width else "")
-            )
+            _broken(inp, width, source)
         frame = arrow.to_pandas(types_mapper={pa.string(): string}.get)
         lines = np.arange(offset + 1, offset + len(frame) + 1, dtype=np.int64)
         offset += len(frame)
         ctx.report.read += len(frame)
         yield from _events(frame, lines, inp.name, source, ctx)
     if broken:
-        number, found = broken[0]
-        raise ImportFailed(f"{inp.name}:{number}: broken line: {found} fields, not {width}")
+        _broken(inp, width, source)
+
+
+def _broken(inp: InputFile, width: int, source: str) -> None:
+    """Raise for the first line with another number of fields than ``width`` (pyarrow, reading
+    in parallel blocks, does not know the line numbers)."""
+
+    def scan() -> tuple[int, int]:
+        with inp.open() as fh:
+            for number, line in enumerate(fh, start=1):
+                found = line.rstrip(b"\r\n").count(b"\t") + 1
+                if found != width and line.strip():
+                    return number, found
+        return 0, width
+
+    number, found = guarded(inp, scan)
+    raise ImportFailed(
+        f"{inp.name}:{number}: broken line: {found} fields where this {source} file has {width}"
+        + (" (the file looks truncated)" if found < width else "")
+    )
 
 
 def _guard(inp: InputFile, call):

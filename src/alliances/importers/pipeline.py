@@ -151,6 +151,11 @@ def run(
                 else:
                     writer.add_relations(_typed(frame, "relations"))
                 report.imported[batch.table] += len(frame)
+        in_place = merged and out.exists() and out.resolve() == options.merge.resolve()
+        if in_place and not any(report.imported.values()):
+            report.note(f"nothing new: {out} is left as it was")
+            report.output = out
+            return ImportResult(report, load_dataset(out, cache=False) if load else None, used)
         new_actors = actors.table(used)
         report.actors_created = list(new_actors["id"])
         dataset = writer.finish(
@@ -208,8 +213,10 @@ def _keep(
     if wanted:
         involved = frame[a].isin(wanted) | frame[b].isin(wanted)
         if events:
-            parts = frame["participants"].fillna("").str.split(";")
-            involved |= parts.map(lambda items: bool(wanted.intersection(items)))
+            parts = frame["participants"].astype(object)
+            involved |= parts.map(
+                lambda items: isinstance(items, str) and bool(wanted.intersection(items.split(";")))
+            )
         drop("involves none of --actors", ~involved.to_numpy(bool))
     key = "event_id" if events else "relation_id"
     ids = frame[key].to_numpy(dtype=object)
