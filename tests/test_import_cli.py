@@ -167,3 +167,15 @@ def test_command_mistakes_exit_2(tmp_path, capsys):
     code, _, err = run(capsys, "gdelt", GDELT1, "-o", tmp_path / "o", "--actors-map", bad_map)
     assert (code, "needs the columns source and actor_id" in err) == (2, True)
     assert not (tmp_path / "o").exists()
+
+
+def test_notebook_functions_return_the_loaded_dataset(tmp_path):
+    import alliances
+
+    ds = alliances.import_ucdp(FIXTURES / "ucdp" / "GEDEvent_v23_1_sample.csv", tmp_path / "ged")
+    assert ds.path == (tmp_path / "ged").resolve()
+    assert sorted(ds.events["event_id"])[:2] == ["ucdp:150020", "ucdp:193015"]
+    result = alliances.import_files("cow", [FIXTURES / "cow" / "alliance_v4.1_by_member.csv"])
+    assert result.report.imported["relations"] == 9
+    assert result.dataset is not None
+    assert len(result.dataset.relations) == 9

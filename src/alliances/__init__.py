@@ -39,12 +39,28 @@ _LAZY = {
     "export_briefing": "briefing",
     "extension": "notebook",
     "render_briefing": "briefing",
+    "import_gdelt": "importers",
+    "import_acled": "importers",
+    "import_ucdp": "importers",
+    "import_atop": "importers",
+    "import_cow": "importers",
+    "import_sipri": "importers",
+    "import_files": "importers",
 }
 
 if TYPE_CHECKING:
     from .app import Dashboard, create_app, dashboard
     from .briefing import export_briefing, render_briefing
     from .dataset import Dataset, load_dataset
+    from .importers import (
+        import_acled,
+        import_atop,
+        import_cow,
+        import_files,
+        import_gdelt,
+        import_sipri,
+        import_ucdp,
+    )
     from .notebook import extension
     from .problems import DatasetError, Problem
     from .query import select
@@ -97,6 +113,13 @@ __all__ = [
     "dashboard",
     "export_briefing",
     "extension",
+    "import_acled",
+    "import_atop",
+    "import_cow",
+    "import_files",
+    "import_gdelt",
+    "import_sipri",
+    "import_ucdp",
     "load_dataset",
     "render_briefing",
     "select",
