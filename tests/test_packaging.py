@@ -179,6 +179,8 @@ def test_a_wheel_installs_and_runs_from_anywhere(tmp_path):
     for filename in [*DATA_FILES, "README.md"]:
         assert f"alliances/data/{filename}" in names
     assert "alliances/cli.py" in names
+    # what alliances serve runs: the app, and the start-up script that warms it
+    assert {"alliances/dashboards/alliances_app.py", "alliances/dashboards/warm_up.py"} <= names
 
     venv = tmp_path / "venv"
     python, script = venv / "bin" / "python", venv / "bin" / "alliances"

@@ -51,7 +51,11 @@ def test_default_command_binds_loopback_and_allows_exactly_its_origins():
     assert cmd[cmd.index("--address") + 1] == "127.0.0.1"
     origins = [cmd[i + 1] for i, c in enumerate(cmd) if c == "--allow-websocket-origin"]
     assert origins == ["127.0.0.1:5100", "localhost:5100"]
-    assert "--warm" in cmd  # the first session is built before the first analyst comes
+    # imports and the dataset's load happen before the first analyst comes, with no session
+    setup = Path(cmd[cmd.index("--setup") + 1])
+    assert setup.name == "warm_up.py"
+    assert setup.is_file()
+    assert "--warm" not in cmd
 
 
 def test_other_interfaces_need_an_explicit_flag(tmp_path):

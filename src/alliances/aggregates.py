@@ -37,7 +37,7 @@ def pair_codes(events: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
     return codes, ids
 
 
-def _labels(codes: np.ndarray, ids: pd.Index) -> list[str]:
+def pair_labels(codes: np.ndarray, ids: pd.Index) -> list[str]:
     """Pair labels for pair codes, alphabetical within each pair."""
     n = len(ids)
     names = np.asarray(ids, dtype=object)
@@ -145,7 +145,7 @@ def pair_event_counts(events: pd.DataFrame, links: PairLinks | None = None) -> p
     if not len(links.codes):
         return pd.Series(dtype="int64")
     counts = pd.Series(links.codes).value_counts(sort=False)
-    labels = np.array(_labels(counts.index.to_numpy(), links.ids), dtype=object)
+    labels = np.array(pair_labels(counts.index.to_numpy(), links.ids), dtype=object)
     order = np.lexsort((labels, -counts.to_numpy()))  # busiest first, ties alphabetical
     return pd.Series(counts.to_numpy()[order], index=labels[order], name="count")
 

@@ -306,6 +306,28 @@ def data_from_argv(argv: list[str] | None = None) -> str | None:
     return None
 
 
+def warm_up(data: str | os.PathLike[str] | None = None) -> None:
+    """Load the dataset and compute what every session shares, once, before the first page
+    (``dashboards/warm_up.py``, run by ``panel serve --setup``). A dataset that does not load
+    is left for the first session to report."""
+    from . import metrics
+    from .figures.network import network_for, relation_hovers
+    from .figures.timeline import timeline_for
+
+    try:
+        served = serve_dataset(data)
+    except OSError:
+        return
+    dataset = served.dataset
+    if dataset is None:
+        return
+    metrics.layout(dataset)
+    relation_hovers(dataset)
+    defaults = Filters()
+    network_for(dataset, defaults)  # the default view's selection, ranking and hovers
+    timeline_for(dataset, defaults)
+
+
 def create_app(data: str | os.PathLike[str] | None = None) -> pn.template.BaseTemplate:
     """One browser session's dashboard (``panel serve`` calls this per session)."""
     pn.extension("plotly", "tabulator", notifications=False)

@@ -75,9 +75,9 @@ def serve_command(args: argparse.Namespace, extra: Sequence[str]) -> list[str]:
         origins = [f"127.0.0.1:{args.port}", f"localhost:{args.port}"]
     cmd = [sys.executable, "-m", "panel", "serve", str(app_path())]
     cmd += ["--address", args.address, "--port", str(args.port), "--index", "alliances_app"]
-    # build one session at start-up: imports, the dataset's load and layout are then cached
-    # before the first analyst opens the page, instead of adding seconds to it
-    cmd.append("--warm")
+    # imports, the dataset's load and layout are done at start-up, before the first analyst
+    # opens the page, instead of adding seconds to it (no session is built, see warm_up.py)
+    cmd += ["--setup", str(app_path().with_name("warm_up.py"))]
     for origin in origins:
         cmd += ["--allow-websocket-origin", origin]
     if args.show:

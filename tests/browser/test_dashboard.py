@@ -230,8 +230,9 @@ def test_csv_download_holds_the_filtered_rows(page: Page, small_server: Server, 
     body = text_body.split("\n", len(comments))[-1]
 
     rows = list(csv.reader(io.StringIO(body)))
-    assert rows[0] == list(EVENTS.columns)
-    assert rows[0] == (SMALL / "events.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert rows[0] == list(EVENTS.columns)  # every column of the format, optional ones too
+    fixture_header = (SMALL / "events.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert rows[0][: len(fixture_header)] == fixture_header
     records = list(csv.DictReader(io.StringIO(body)))
     assert [r["event_id"] for r in records] == expected
     titles = {r["title"] for r in records}
