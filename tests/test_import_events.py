@@ -172,3 +172,26 @@ def test_ucdp_ged_dates_deaths_and_sides(ucdp):
     )  # fmt: skip
     assert ev["ucdp:193015"]["confidence"] == "estimated"
     assert ev["ucdp:150020"]["actor_1"] == "AFG"  # by its Gleditsch-Ward number 700
+
+
+def test_data_readme_documents_the_cameo_table_the_code_uses():
+    import re
+
+    from alliances.importers.types import CAMEO_TYPES, cameo_type
+
+    text = (Path(__file__).parents[1] / "data" / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Importing public datasets")[1]
+    documented = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[1].startswith("`"):
+            for codes, etype in ((cells[0], cells[1]), (cells[2], cells[3])):
+                for code in re.findall(r"\d+", re.sub(r"\(except[^)]*\)", "", codes)):
+                    documented[code] = etype.strip("`")
+    assert documented == CAMEO_TYPES
+    assert (cameo_type("0421"), cameo_type("1383"), cameo_type("1631")) == (
+        "visit",
+        "threat",
+        "sanctions",
+    )
+    assert cameo_type("X12") is None
