@@ -220,6 +220,8 @@ class Session:
     async def set(self, widget: str, value: object) -> None:
         """Change one widget's model as the browser does: a ``PATCH-DOC`` message."""
         attr = "active" if widget in ("al-partners", "tabs") else "value"
+        if widget == "al-partners":  # a one-option checkbox group: the indices ticked
+            value = [0] if value else []
         event = {"kind": "ModelChanged", "model": {"id": self.ids[widget]}, "attr": attr}
         header = {"msgid": f"{self.name}-{time.monotonic_ns()}", "msgtype": "PATCH-DOC"}
         content = {"events": [{**event, "new": value}]}

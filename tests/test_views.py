@@ -593,6 +593,12 @@ def test_filter_panel_is_bound_both_ways(ds, filters):
     assert filters.event_types == ["aid"]
     panel.search.value = "loans"
     assert filters.search == "loans"
+    panel.partners.widget.value = ["Include their direct partners"]  # a click on box or text
+    assert filters.include_partners is True
+    filters.include_partners = False
+    assert panel.partners.widget.value == []
+    panel.link.value = "between"
+    assert filters.link == "between"
     panel.reset.clicks += 1
     assert (filters.actors, filters.event_types, filters.search) == ([], [], "")
     assert panel.actors.value == []

@@ -178,6 +178,7 @@ def event_record(dataset: Dataset, event_id: str | None) -> dict[str, Any] | Non
     if positions[0] < 0:
         return {"missing": event_id}
     e = dataset.events.iloc[positions[0]]
+
     def actors_of(column: str) -> str:
         if column not in e.index or pd.isna(e[column]):
             return ""

@@ -212,3 +212,11 @@ def test_no_legend_covers_its_chart_title(page: Page, bundled_server: Server):
         checked += 1
         assert not overlap(as_edges(a), as_edges(b)), f"plot {i}: legend over title"
     assert checked >= 2  # the network and the temperature have both
+
+
+def test_a_click_on_the_partners_label_ticks_the_box(page: Page, small_server: Server):
+    """The label was a <div> beside the box (holoviz/panel#7106): clicking it did nothing."""
+    open_dashboard(page, small_server.url)
+    page.get_by_text("Include their direct partners", exact=True).click()
+    expect(page.get_by_role("checkbox", name="Include their direct partners")).to_be_checked()
+    expect_query(page, {"partners": "1"})

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import panel as pn
+import param
 
 
 class FigurePane(pn.pane.Plotly):
@@ -164,3 +165,34 @@ def _data_url(url: str) -> str | None:
             if path.is_file() and path.suffix == ".css":
                 return "data:text/css;base64," + base64.b64encode(path.read_bytes()).decode()
     return None
+
+
+class LabelledCheckbox(pn.viewable.Viewer):
+    """A checkbox whose label text also toggles it, kept in step with one boolean parameter.
+
+    Panel's ``Checkbox`` renders its label as a ``<div>`` beside the box, so a click on the
+    text does nothing (holoviz/panel#7106). A one-option ``CheckBoxGroup`` renders a
+    ``<label>`` around box and text, which browsers and screen readers treat as one control.
+    """
+
+    def __init__(self, parameter: param.Parameter, label: str, **params: Any):
+        super().__init__()
+        self._owner, self._name, self._label = parameter.owner, parameter.name, label
+        self.widget = pn.widgets.CheckBoxGroup(
+            options=[label], value=[label] if getattr(self._owner, self._name) else [], **params
+        )
+        self.widget.param.watch(self._from_widget, "value")
+        self._owner.param.watch(self._from_owner, self._name)
+
+    def _from_widget(self, event: param.parameterized.Event) -> None:
+        checked = self._label in (event.new or [])
+        if getattr(self._owner, self._name) != checked:
+            setattr(self._owner, self._name, checked)
+
+    def _from_owner(self, event: param.parameterized.Event) -> None:
+        wanted = [self._label] if event.new else []
+        if self.widget.value != wanted:
+            self.widget.value = wanted
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self.widget

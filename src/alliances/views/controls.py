@@ -10,7 +10,7 @@ import panel as pn
 from ..dataset import Dataset
 from ..state import Filters
 from .base import FilteredViewer
-from .compat import TypableDatePicker
+from .compat import LabelledCheckbox, TypableDatePicker
 
 LINK_LABELS = {"Any of them": "any", "Between them": "between", "First → others": "from"}
 """The choices of ``Filters.link``, as the filter panel words them."""
@@ -118,9 +118,9 @@ class FilterPanel(FilteredViewer):
             "of them, or those from the first chosen actor to the others",
             css_classes=["al-link"],
         )
-        self.partners = pn.widgets.Checkbox.from_param(
+        self.partners = LabelledCheckbox(
             f.param.include_partners,
-            label="Include their direct partners",
+            "Include their direct partners",
             css_classes=["al-partners"],
         )
         regions = {option_label(r): r for r in ds.regions}
