@@ -9,9 +9,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
 import threading
+from pathlib import Path
 
 import panel as pn
+import panel.models
 import plotly.graph_objects as go
 import pytest
 from bokeh.document import Document
@@ -45,6 +48,28 @@ def test_panel_still_converts_a_dict_through_a_plotly_figure():
     assert hasattr(pn.pane.Plotly, "_to_figure")
     assert isinstance(pn.pane.Plotly()._to_figure(SPEC), go.Figure)
     assert FigurePane._to_figure is not pn.pane.Plotly._to_figure
+
+
+def test_update_config_reaches_the_drawn_model_and_sends_the_figure_again():
+    pane = FigurePane(SPEC, config={"displaylogo": False})
+    model = pane.get_root(Document())
+    plot = next(iter(model.select({"type": PlotlyPlot})))
+    sent = []
+    for attr in ("data", "_render_count"):  # Panel redraws through either
+        plot.on_change(attr, lambda attr, old, new: sent.append(attr))
+    pane.update_config(toImageButtonOptions={"format": "svg"})
+    assert plot.config == {"displaylogo": False, "toImageButtonOptions": {"format": "svg"}}
+    assert sent, "the figure must be drawn again for plotly.js to read the new config"
+
+
+def test_panel_plotly_view_still_ignores_config_changes():
+    """What ``update_config`` works around: the browser side of Panel's plotly pane redraws on
+    data, layout, relayout, restyle and frames, not on ``config``. If ``config`` is watched
+    now, the re-send in ``update_config`` can go."""
+    source = (Path(panel.models.__file__).parent / "plotly.ts").read_text(encoding="utf-8")
+    watched = re.findall(r"this\.on_change\(\[?([^,\]\)]+(?:, [^\]\)]+)*)\]?,", source)
+    assert watched, "Panel's plotly.ts changed shape: look at update_config again"
+    assert not any("config" in names for names in watched)
 
 
 # --------------------------------------------------------------------------- stylesheets

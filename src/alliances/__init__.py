@@ -46,9 +46,13 @@ _LAZY = {
     "import_cow": "importers",
     "import_sipri": "importers",
     "import_files": "importers",
+    "ShiftRule": "analyses",
+    "AlignmentWeights": "analyses",
+    "AnalysisPanel": "views",
 }
 
 if TYPE_CHECKING:
+    from .analyses import AlignmentWeights, ShiftRule
     from .app import Dashboard, create_app, dashboard
     from .briefing import export_briefing, render_briefing
     from .dataset import Dataset, load_dataset
@@ -68,6 +72,7 @@ if TYPE_CHECKING:
     from .state import Filters
     from .validation import validate
     from .views import (
+        AnalysisPanel,
         ChangesView,
         EventDetail,
         EventsTable,
@@ -94,6 +99,8 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "AlignmentWeights",
+    "AnalysisPanel",
     "ChangesView",
     "Dashboard",
     "Dataset",
@@ -106,6 +113,7 @@ __all__ = [
     "NetworkView",
     "Problem",
     "RankingView",
+    "ShiftRule",
     "TemperatureView",
     "TimelineView",
     "bundled_path",

@@ -23,6 +23,7 @@ from .reading import resolve_path
 from .state import FILTERS, Filters
 from .views import (
     AboutPanel,
+    AnalysisPanel,
     BriefingExport,
     ChangesView,
     EventDetail,
@@ -35,7 +36,7 @@ from .views import (
     TimelineView,
 )
 from .views.base import SELECTION_DEPENDS, FilteredViewer
-from .views.compat import quiet_closed_websockets
+from .views.compat import FigurePane, quiet_closed_websockets
 
 log = logging.getLogger("alliances")
 
@@ -126,9 +127,12 @@ class Dashboard(FilteredViewer):
             ),
             sizing_mode="stretch_width",
         )
+        # the Analysis tab is built now and computes nothing until it is first opened
+        self.analysis = AnalysisPanel(**shared, active=False)
         self.tabs = pn.Tabs(
             ("Overview", overview),
             ("Events", self.table),
+            ("Analysis", self.analysis),
             ("About", AboutPanel(self.dataset)),
             sizing_mode="stretch_width",
             # not dynamic: Panel 1.9 can draw a dynamic tab's table before its rows arrive and
@@ -137,10 +141,26 @@ class Dashboard(FilteredViewer):
         )
         self.main = pn.Column(self.notices, self.tabs, sizing_mode="stretch_width")
         self.tabs.param.watch(self._on_tab, "active")
+        self.export.param.watch(self._on_image_format, "image_format")
         self._show_notices()
+
+    @property
+    def charts(self) -> list[FigurePane]:
+        """Every plotly pane of the dashboard."""
+        analysis = self.analysis
+        views = [self.network, self.timeline, self.temperature, self.ranking]
+        views += [analysis.temperature, analysis.pledges, analysis.running]
+        return [view._pane for view in views] + [analysis.alignment._chart]
+
+    def _on_image_format(self, event) -> None:
+        """Each chart's camera button saves PNG or SVG, as chosen in the Export card."""
+        for pane in self.charts:
+            options = {**pane.config.get("toImageButtonOptions", {}), "format": event.new}
+            pane.update_config(toImageButtonOptions=options)
 
     def _on_tab(self, event) -> None:
         self.table.active = event.new == 1
+        self.analysis.active = event.new == 2
 
     @param.depends(*SELECTION_DEPENDS, watch=True)
     def _on_selection(self) -> None:

@@ -21,7 +21,7 @@ import plotly.offline
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from . import __version__, metrics, query
+from . import __version__, analyses, metrics, query
 from .dataset import Dataset, load_dataset
 from .figures import Spec, network_for, temperature_for, timeline_for
 from .files import write_atomic
@@ -33,6 +33,7 @@ from .fragments import (
     event_rows,
     kpi_cards,
     relation_rows,
+    shifts_html,
 )
 from .reading import bundled_path
 from .state import Filters
@@ -99,12 +100,15 @@ def render_briefing(
     title: str = "Alliance briefing",
     notes: str = "",
     generated: dt.datetime | None = None,
+    rule: analyses.ShiftRule | None = None,
 ) -> str:
-    """The briefing's HTML for the given filters (default: everything)."""
+    """The briefing's HTML for the given filters (default: everything); ``rule``: when a
+    quarter counts as a shift from its pair's baseline (default: :class:`ShiftRule`)."""
     dataset = dataset if dataset is not None else load_dataset()
     filters = filters if filters is not None else Filters()
     sel = query.select(dataset, filters)
     w = sel.window
+    rule = rule or analyses.ShiftRule()
     generated = generated or dt.datetime.now(dt.UTC)
     when = query.as_of(dataset, filters)
     in_force = query.relations_in_force(dataset, filters, when)
@@ -125,7 +129,9 @@ def render_briefing(
         {
             "title": "Relationship temperature",
             "caption": "Sum of event scores per quarter: above zero cooperation, below conflict.",
-            "html": _figure_html(temperature_for(dataset, filters, title=None), "temperature", 340),
+            "html": _figure_html(
+                temperature_for(dataset, filters, title=None, rule=rule), "temperature", 340
+            ),
         },
     ]
     key_events, events_note = _key_events(sel)
@@ -152,6 +158,10 @@ def render_briefing(
             events_note=events_note,
             event_columns=EVENT_COLUMNS,
             changes_html=_markup(changes_html(query.changes(sel.relations, w), dataset, 200)),
+            shift_rule=rule,
+            shifts_html=_markup(
+                shifts_html(dataset, filters, analyses.shifts(dataset, filters, rule))
+            ),
             css=_markup(CSS),
             plotlyjs=_markup(plotly.offline.get_plotlyjs()),
         )

@@ -18,7 +18,7 @@ from . import schema
 from .dates import partial_dates
 from .reading import COMMENT, FORMULA_STARTS
 
-__all__ = ["neutralise_formulas", "partial_dates", "to_csv", "to_public"]
+__all__ = ["comment_lines", "neutralise_formulas", "partial_dates", "to_csv", "to_public"]
 
 
 def _number(value: object) -> str:
@@ -91,5 +91,11 @@ def to_csv(frame: pd.DataFrame, table: str, comments: Iterable[str] = ()) -> str
     ``comments`` become ``# ...`` lines before the header (what filters made the file, say);
     the loader skips them.
     """
-    lines = "".join(f"{COMMENT} {' '.join(str(c).split())}\n" for c in comments)
-    return lines + to_public(frame, table).to_csv(index=False, lineterminator="\n")
+    return comment_lines(comments) + to_public(frame, table).to_csv(
+        index=False, lineterminator="\n"
+    )
+
+
+def comment_lines(comments: Iterable[str]) -> str:
+    """``# ...`` lines for the top of a CSV file, one per comment, each on one line."""
+    return "".join(f"{COMMENT} {' '.join(str(c).split())}\n" for c in comments)

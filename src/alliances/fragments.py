@@ -292,6 +292,56 @@ def actor_html(dataset: Dataset, filters: query.AnyFilters, actor_id: str | None
     return str(macro("actor_detail")(actor_record(dataset, filters, actor_id)))
 
 
+def shift_items(dataset: Dataset, filters: query.AnyFilters, shifts: pd.DataFrame) -> list:
+    """Each flagged quarter (:func:`alliances.analyses.shifts`) with the events behind it."""
+    from .analyses import shift_events
+
+    names = dataset.names
+    items = []
+    for s in shifts.itertuples(index=False):
+        events = shift_events(dataset, filters, s.pair, s.quarter)
+        items.append(
+            {
+                "pair": " – ".join(names.get(p, p) for p in str(s.pair).split("–")),
+                "quarter": str(pd.Timestamp(s.quarter).to_period("Q")),
+                "direction": str(s.direction),
+                "score": f"{s.score:+.1f}",
+                "baseline": f"{s.mean:+.1f} ± {s.sd:.1f}",
+                "events": [
+                    {
+                        "when": w,
+                        "title": text(e.title),
+                        "source": (text(e.source_url), text(e.source_name)),
+                    }
+                    for e, w in zip(
+                        events.itertuples(index=False), _event_dates(events), strict=True
+                    )
+                ],
+            }
+        )
+    return items
+
+
+def _event_dates(events: pd.DataFrame) -> pd.Series:
+    return partial_spans(
+        events["date"], events["date_precision"], events["end_date"], events["end_precision"]
+    )
+
+
+def shifts_html(dataset: Dataset, filters: query.AnyFilters, shifts: pd.DataFrame) -> str:
+    return str(macro("shifts")(shift_items(dataset, filters, shifts)))
+
+
+def alignment_html(pair: str, index: float, explained: pd.DataFrame) -> str:
+    """One pair's alignment index and what makes it up."""
+    rows = [
+        {"kind": str(r.kind), "what": text(r.what), "detail": text(r.detail),
+         "points": f"{r.points:+.2f}"}
+        for r in explained.itertuples(index=False)
+    ]  # fmt: skip
+    return str(macro("alignment")(pair, f"{index:.0f}", rows))
+
+
 EVENT_TABLE_COLUMNS = (
     "Date", "Type", "Actors", "Event", "Magnitude", "Location", "Confidence", "Description",
     "Other sources", "Id", "Actor 1", "Actor 2",
@@ -323,12 +373,7 @@ def event_table(events: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     labels = dataset.event_type_labels
     return pd.DataFrame(
         {
-            "Date": partial_spans(
-                events["date"],
-                events["date_precision"],
-                events["end_date"],
-                events["end_precision"],
-            ).to_numpy(),
+            "Date": _event_dates(events).to_numpy(),
             "Type": events["event_type"].astype(str).map(labels).to_numpy(),
             "Actors": actors,
             "Event": events["title"].astype(object).fillna("").to_numpy(),

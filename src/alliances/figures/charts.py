@@ -8,14 +8,15 @@ import numpy as np
 import pandas as pd
 from plotly.colors import qualitative
 
-from .. import metrics, query
+from .. import analyses, metrics, query
 from ..dataset import Dataset
 from .common import Spec, empty_figure, epoch_ms, esc, make_figure
 
 TEMPERATURE_TITLE = "Relationship temperature (sum of event scores per quarter)"
 
 
-def _pair_name(pair: str, names: Mapping[str, str]) -> str:
+def pair_name(pair: str, names: Mapping[str, str]) -> str:
+    """``North Korea – Russia`` for ``PRK–RUS``."""
     return " – ".join(names.get(p, p) for p in pair.split("–"))
 
 
@@ -26,16 +27,18 @@ def temperature_figure(
     height: int | None = 300,
     title: str | None = TEMPERATURE_TITLE,
     span: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+    shifts: pd.DataFrame | None = None,
 ) -> Spec:
     """Lines of quarterly score sums per pair: above zero cooperation, below zero conflict.
 
-    ``span``: the x axis's range (the window), else the quarters shown."""
+    ``span``: the x axis's range (the window), else the quarters shown; ``shifts``: quarters
+    to ring as departures from the pair's baseline (:func:`alliances.analyses.shifts`)."""
     if temperature.empty:
         return empty_figure("No events between two actors for these filters", height=height)
     palette = qualitative.D3
     traces = []
     for i, (pair, rows) in enumerate(temperature.groupby("pair", sort=False)):
-        label = esc(_pair_name(str(pair), names))
+        label = esc(pair_name(str(pair), names))
         traces.append(
             {
                 "type": "scatter",
@@ -52,6 +55,8 @@ def temperature_figure(
                 ),
             }
         )
+    if shifts is not None:
+        traces += shift_markers(shifts, names)
     zero = {
         "type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": 0, "y1": 0,
         "line": {"color": "#999", "width": 1, "dash": "dot"},
@@ -116,9 +121,11 @@ def temperature_for(
     *,
     height: int | None = 300,
     title: str | None = TEMPERATURE_TITLE,
+    rule: analyses.ShiftRule | None = None,
 ) -> Spec:
     """The temperature chart the dashboard and the briefing draw for ``filters``: the chosen
-    pairs (default: the busiest), over the whole window."""
+    pairs (default: the busiest), over the whole window; with a ``rule``, the quarters that
+    depart from each pair's baseline are ringed."""
     w = query.select(dataset, filters).window
     return temperature_figure(
         query.pair_temperature(dataset, filters),
@@ -126,6 +133,7 @@ def temperature_for(
         height=height,
         title=title,
         span=(w.start, w.stop),
+        shifts=analyses.shifts(dataset, filters, rule) if rule is not None else None,
     )
 
 
@@ -142,3 +150,34 @@ def ranking_for(dataset: Dataset, filters: query.AnyFilters, *, height: int | No
         height=height,
         title=f"{label} on {sel.window.end:%Y-%m-%d}",
     )
+
+
+def shift_markers(shifts: pd.DataFrame, names: Mapping[str, str]) -> list[dict]:
+    """Rings on the temperature chart's flagged quarters (see :func:`analyses.shifts`)."""
+    if shifts.empty:
+        return []
+    text = [
+        f"<b>{esc(pair_name(str(p), names))}</b>: {d} than its baseline<br>"
+        f"{s:+.1f} against {m:+.1f} ± {sd:.1f} (z {z:+.1f}), {n} events"
+        for p, d, s, m, sd, z, n in zip(
+            shifts["pair"], shifts["direction"], shifts["score"], shifts["mean"], shifts["sd"],
+            shifts["z"], shifts["events"], strict=True,
+        )
+    ]  # fmt: skip
+    return [
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "x": epoch_ms(shifts["quarter"]),
+            "y": shifts["score"].to_numpy(float),
+            "marker": {
+                "size": 16,
+                "symbol": "circle-open",
+                "color": np.where(shifts["z"] > 0, "#d62728", "#1f77b4").tolist(),
+                "line": {"width": 2},
+            },
+            "text": text,
+            "hovertemplate": "%{text}<extra></extra>",
+            "name": "shift from baseline",
+        }
+    ]

@@ -1,6 +1,7 @@
 """Thin Panel views over the query and figure layers. Importing this imports Panel."""
 
 from .about import AboutPanel
+from .analysis import AnalysisPanel
 from .controls import FilterPanel
 from .detail import EventDetail
 from .export import BriefingExport
@@ -11,6 +12,7 @@ from .timeline import TimelineView
 
 __all__ = [
     "AboutPanel",
+    "AnalysisPanel",
     "BriefingExport",
     "ChangesView",
     "EventDetail",

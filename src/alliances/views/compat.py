@@ -31,6 +31,17 @@ class FigurePane(pn.pane.Plotly):
             return SimpleNamespace(_data=list(obj["data"]), _layout=dict(obj["layout"]))
         return super()._to_figure(obj)
 
+    def update_config(self, **options: Any) -> None:
+        """Merge ``options`` into the plotly ``config`` and redraw, so a drawn chart obeys it.
+
+        Panel 1.9's plotly view reads ``config`` only when it redraws for new data or layout
+        (``panel/models/plotly.ts`` watches neither ``config`` nor asks plotly.js to re-read
+        it), so the figure is drawn again (Panel bumps its render count); ``Plotly.react``
+        replots when the config changed.
+        """
+        self.config = {**self.config, **options}
+        self.param.trigger("object")
+
 
 def local_stylesheets() -> None:
     """Point the session's Panel stylesheets at this server's ``static/`` route.

@@ -1,4 +1,5 @@
-"""The "Export briefing" control: the current filters as one offline HTML file."""
+"""The Export card: the current filters as an offline briefing, a workbook, the network for
+Gephi or other graph tools, and the format of chart images."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ import io
 import re
 
 import panel as pn
+import param
 
+from .. import exports
 from ..briefing import render_briefing
+from ..downloads import download_name
 from .base import FilteredViewer
 
 
@@ -18,7 +22,10 @@ def briefing_filename(title: str) -> str:
 
 
 class BriefingExport(FilteredViewer):
-    """Title, notes and a download button that renders the briefing when clicked."""
+    """The briefing (title, notes, a download that renders it when clicked), the workbook and
+    network files for the current filters, and the chart image format."""
+
+    image_format = param.Selector(default="png", objects=["png", "svg"], doc="Chart images.")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -40,15 +47,46 @@ class BriefingExport(FilteredViewer):
             css_classes=["al-export"],
         )
         self.title.param.watch(self._rename, "value")
+        files = []
+        for what, label, writer, ext in (
+            ("workbook", "Events and relations (Excel)", exports.workbook_bytes, "xlsx"),
+            ("network", "Network for Gephi (GEXF)", exports.gexf_bytes, "gexf"),
+            ("network", "Network (GraphML)", exports.graphml_bytes, "graphml"),
+        ):
+            button = pn.widgets.FileDownload(
+                callback=lambda writer=writer: io.BytesIO(writer(self.dataset, self.filters)),
+                filename=f"alliances-{what}.{ext}",
+                label=label,
+                color="light",
+                sizing_mode="stretch_width",
+                css_classes=[f"al-export-{ext}"],
+            )
+            files.append((what, ext, button))
+        self._files = files
+        self.filters.param.watch(self._rename_files, list(self.filters.param))
+        self._rename_files()
+        self.images = pn.widgets.RadioButtonGroup.from_param(
+            self.param.image_format,
+            options={"PNG": "png", "SVG": "svg"},
+            color="light",
+            css_classes=["al-image-format"],
+        )
         self._layout = pn.Card(
             self.title,
             self.notes,
             self.download,
-            title="Briefing",
+            *(button for _, _, button in files),
+            pn.pane.HTML("Chart images (the camera button of each chart):", margin=(8, 10, 0, 10)),
+            self.images,
+            title="Export",
             collapsed=True,
             sizing_mode="stretch_width",
             css_classes=["al-briefing"],
         )
+
+    def _rename_files(self, *_) -> None:
+        for what, ext, button in self._files:
+            button.filename = download_name(what, self.dataset, self.filters, ext)
 
     def _rename(self, event) -> None:
         self.download.filename = briefing_filename(event.new or "")

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import io
-import re
 
 import numpy as np
 import pandas as pd
 import panel as pn
 import param
 
-from .. import query, state
 from ..dataset import Dataset
+from ..downloads import download_lines, download_name
 from ..formats import to_csv
-from ..fragments import EVENT_TABLE_COLUMNS, describe_filters, event_table, link
+from ..fragments import EVENT_TABLE_COLUMNS, event_table, link
 from .base import SELECTION_DEPENDS, DatasetView
 
 PAGE_SIZE = 15
@@ -39,36 +38,6 @@ def table_frame(events: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     table = event_table(events, dataset)
     table["Source"] = source_links(table)
     return table[list(CHOOSABLE)]
-
-
-def csv_name(dataset: Dataset, filters: query.AnyFilters) -> str:
-    """A file name that says what was downloaded: ``alliances-events_RUS-PRK_2022-01-01_to_...``."""
-    w = query.window(dataset, filters)
-    parts = ["alliances-events"]
-    if filters.actors:
-        parts.append("-".join(filters.actors[:4]) + ("-etc" if len(filters.actors) > 4 else ""))
-    if filters.event_types:
-        parts.append(
-            "-".join(filters.event_types[:3]) + ("-etc" if len(filters.event_types) > 3 else "")
-        )
-    if filters.search:
-        parts.append("q-" + filters.search[:20])
-    parts.append(f"{w.start:%Y-%m-%d}_to_{w.end:%Y-%m-%d}")
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", "_".join(parts)).strip("-")
-    return f"{name[:150]}.csv"
-
-
-def csv_comments(dataset: Dataset, filters: query.AnyFilters, count: int) -> list[str]:
-    """The header comments of a download: what it holds and the filters that chose it."""
-    lines = [
-        f"alliances events: {count:,} events matching these filters "
-        f"(dataset fingerprint {dataset.fingerprint})",
-    ]
-    lines += [f"{label}: {value}" for label, value in describe_filters(dataset, filters)]
-    query_string = "&".join(f"{k}={v}" for k, v in state.to_query(filters).items())
-    if query_string:
-        lines.append(f"link: ?{query_string}")
-    return lines
 
 
 class EventsTable(DatasetView):
@@ -129,7 +98,7 @@ class EventsTable(DatasetView):
         if len(shown) < len(sel):
             note = f"; the table shows the latest {len(shown):,}, the download has them all"
         self._count.object = f"<b>{len(sel):,}</b> events match the filters{note}"
-        self._download.filename = csv_name(self.dataset, self.filters)
+        self._download.filename = download_name("events", self.dataset, self.filters, "csv")
 
     def _show_error(self) -> None:
         from .base import ERROR_TEXT
@@ -149,7 +118,8 @@ class EventsTable(DatasetView):
         """The filtered rows in the public format, ready to load or validate, with the filters
         that chose them in ``#`` comment lines (the loader skips those)."""
         events = self.selection.events
-        comments = csv_comments(self.dataset, self.filters, len(events))
+        what = f"events: {len(events):,} events matching these filters"
+        comments = download_lines(what, self.dataset, self.filters)
         return io.StringIO(to_csv(events, "events", comments))
 
     def _on_select(self, event) -> None:
