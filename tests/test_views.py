@@ -628,7 +628,9 @@ def test_dashboard_builds_with_a_filters_object(ds):
     _, root = render(board)
     assert board.network.filters is board.timeline.filters is board.table.filters is filters
     models = list(root.select({"type": PlotlyPlot}))
-    assert len(models) == 4  # network, timeline, temperature, ranking
+    # Overview: network, timeline, temperature, ranking; Analysis: temperature of chosen pairs,
+    # alignment, pledges, running estimates (built at start, computed only when opened)
+    assert len(models) == 8
     filters.event = "e6"
     assert "ERA loans" in visible_text(page_html(pn.panel(board.detail).get_root(Document())))
 
@@ -640,7 +642,7 @@ def test_dashboard_views_update_together(ds):
     assert board.kpis.kpis["events"] == 1
     # the events table sits in a background tab: nothing is computed or sent for it until
     # the tab is opened, then it catches up
-    tables = list(root.select({"type": DataTabulator}))
+    tables = [t for t in root.select({"type": DataTabulator}) if "al-table" in t.css_classes]
     assert [len(t.source.data["Id"]) for t in tables] == [0]
     board.tabs.active = 1
     assert [list(t.source.data["Id"]) for t in tables] == [["e4"]]
@@ -661,7 +663,7 @@ def test_dashboard_notices_are_escaped(ds):
 def test_dashboard_function_returns_something_panel_renders(ds):
     board = dashboard(ds, Filters(actors=["PRK"]))
     _, root = render(board)
-    assert len(list(root.select({"type": PlotlyPlot}))) == 4
+    assert len(list(root.select({"type": PlotlyPlot}))) == 8  # 4 overview, 4 analysis
     assert board.table.events["event_id"].tolist() == ["e5", "e3", "e4", "e1", "e2"]
 
 
@@ -674,8 +676,14 @@ def test_dashboard_function_loads_a_folder():
 def test_dashboard_of_a_dataset_without_events_or_relations(tmp_path: Path):
     """A folder with actors only passes validation; the dashboard must still open."""
     ds = build(tmp_path, actors=[actor("A"), actor("B")])
-    _, root = render(Dashboard(dataset=ds))
-    assert len(list(root.select({"type": PlotlyPlot}))) == 4
+    board = Dashboard(dataset=ds)
+    _, root = render(board)
+    assert len(list(root.select({"type": PlotlyPlot}))) == 8  # 4 overview, 4 analysis
+    board.tabs.active = 2  # the Analysis tab computes now: empty charts say so, no error
+    a = board.analysis
+    for view in (a.temperature, a.pledges, a.running):
+        notes = [n["text"] for n in view._pane.object["layout"].get("annotations", [])]
+        assert any(n.startswith("No ") for n in notes), (view, notes)
 
 
 def test_timeline_pair_lanes_on_the_bundled_data():
