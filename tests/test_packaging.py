@@ -26,10 +26,13 @@ DATA_FILES = sorted(t.filename for t in schema.TABLES.values())
 
 
 def requirement_bounds(requirements: list[str]) -> dict[str, str]:
-    """``{"pandas": "2.2", ...}`` from ``name>=version`` strings (names normalised)."""
+    """``{"pandas": "2.2", ...}`` from ``name>=version`` strings (names normalised; a pip
+    extra such as ``ibis-framework[duckdb]`` counts as its package)."""
     bounds = {}
     for text in requirements:
-        match = re.fullmatch(r"([A-Za-z0-9._-]+)\s*>=\s*([0-9][^\s,;]*)", text.strip())
+        match = re.fullmatch(
+            r"([A-Za-z0-9._-]+)(?:\[[A-Za-z0-9,._-]+\])?\s*>=\s*([0-9][^\s,;]*)", text.strip()
+        )
         assert match, f"not of the form name>=version: {text!r}"
         bounds[re.sub(r"[-_.]+", "-", match[1]).lower()] = match[2]
     return bounds

@@ -5,7 +5,7 @@ computed on categorical codes so that a million events take milliseconds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import combinations
 from typing import TYPE_CHECKING
@@ -150,9 +150,17 @@ def pair_event_counts(events: pd.DataFrame, links: PairLinks | None = None) -> p
     return pd.Series(counts.to_numpy()[order], index=labels[order], name="count")
 
 
+SERIES = ("event_type", "actor_1", "actor_2", "unit")
+"""What makes running totals one series: the same type, actors and unit."""
+
+
 def latest_of_series(events: pd.DataFrame) -> np.ndarray:
     """Per row: False for a running total (``magnitude_basis`` cumulative) that a later report
-    of the same series (type, actors, unit) supersedes; True for every other row."""
+    of the same series (:data:`SERIES`) supersedes; True for every other row.
+
+    Later means a later date, and on the same date a greater ``event_id``: an order that does
+    not depend on how rows are stored, so the engine path (:mod:`alliances.engine`) keeps the
+    same reports."""
     keep = np.ones(len(events), bool)
     cumulative = (events["magnitude_basis"] == "cumulative").to_numpy(bool) & events[
         "magnitude"
@@ -160,8 +168,9 @@ def latest_of_series(events: pd.DataFrame) -> np.ndarray:
     if not cumulative.any():
         return keep
     rows = np.flatnonzero(cumulative)
-    series = events.iloc[rows][["event_type", "actor_1", "actor_2", "unit"]].astype(object)
-    order = np.argsort(events["date"].to_numpy("datetime64[ns]")[rows], kind="stable")
+    series = events.iloc[rows][list(SERIES)].astype(object)
+    ids = events["event_id"].to_numpy(object)[rows].astype(str)
+    order = np.lexsort((ids, events["date"].to_numpy("datetime64[ns]")[rows]))
     last = series.iloc[order].fillna("").duplicated(keep="last").to_numpy()
     keep[rows[order][last]] = False
     return keep
@@ -174,16 +183,19 @@ def kpis(events: pd.DataFrame) -> dict[str, object]:
     each series (same type, actors and unit, :func:`latest_of_series`), so running totals are
     not added up; ``part`` rows (a share of a quantity recorded elsewhere) are left out.
     """
-    counts = events["event_type"].value_counts()
-    counts = counts[counts > 0]
+    counts = events["event_type"].value_counts(sort=False)
     counted = events[latest_of_series(events) & events["magnitude"].notna().to_numpy(bool)]
     counted = counted[counted["magnitude_basis"].isin(["amount", "cumulative"])]
     totals = counted.groupby("unit", observed=True)["magnitude"].sum()
-    return {
-        "events": len(events),
-        "by_type": counts,
-        "totals": totals[totals.index.notna()].sort_values(ascending=False),
-    }
+    return kpi_record(len(events), counts, totals[totals.index.notna()])
+
+
+def kpi_record(events: int, by_type: pd.Series, totals: pd.Series) -> dict[str, object]:
+    """The KPIs in one order whatever computed them: types busiest first (ties in vocabulary
+    order), totals largest first (ties by unit)."""
+    by_type = by_type[by_type > 0].sort_values(ascending=False, kind="stable")
+    totals = totals.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
+    return {"events": events, "by_type": by_type, "totals": totals}
 
 
 def _quarter(values: np.ndarray) -> np.ndarray:
@@ -215,13 +227,7 @@ def temperature(
     links = pair_links(events) if links is None else links
     chosen = list(pair_event_counts(events, links).index[:top]) if pairs is None else list(pairs)
     ids = links.ids
-    index = {str(a): i for i, a in enumerate(ids)}
-    wanted: dict[int, str] = {}
-    for label in chosen:
-        a, _, b = str(label).partition("–")
-        if a in index and b in index and a != b:
-            lo, hi = sorted((index[a], index[b]))
-            wanted[lo * len(ids) + hi] = pair_label(a, b)
+    wanted = wanted_pairs(chosen, ids)
     counted = latest_of_series(events)[links.rows]
     keep = np.isin(links.codes, list(wanted)) & counted if wanted else np.zeros(0, bool)
     if not wanted or (not keep.any() and (start is None or not fill)):
@@ -232,8 +238,7 @@ def temperature(
     pair_of = np.searchsorted(known, links.codes[keep])
     quarter = _quarter(events["date"].to_numpy("datetime64[ns]")[links.rows[keep]])
     if start is not None and stop is not None:
-        first = int(_quarter(np.array([start], dtype="datetime64[ns]"))[0])
-        last = int(_quarter(np.array([stop - pd.Timedelta(days=1)], dtype="datetime64[ns]"))[0])
+        first, last = window_quarters(start, stop)
         inside = (quarter >= first) & (quarter <= last)
         pair_of, quarter = pair_of[inside], quarter[inside]
         scores = links.scores(events)[keep][inside]
@@ -247,8 +252,49 @@ def temperature(
     size = len(known) * nq
     sums = np.bincount(cell, weights=scores, minlength=size).reshape(len(known), nq)
     counts = np.bincount(cell, minlength=size).reshape(len(known), nq)
+    return temperature_table(
+        wanted, first, sums, counts, fill=fill, windowed=start is not None and stop is not None,
+        max_quarters=max_quarters,
+    )  # fmt: skip
+
+
+def wanted_pairs(labels: Iterable[str], ids: Iterable[str]) -> dict[int, str]:
+    """Pair code (as in :func:`pair_codes`, over actor ids ``ids``) -> label, for the pair
+    labels (``"PRK–RUS"``) that name two different known actors."""
+    ids = list(ids)
+    index = {str(a): i for i, a in enumerate(ids)}
+    wanted: dict[int, str] = {}
+    for label in labels:
+        a, _, b = str(label).partition("–")
+        if a in index and b in index and a != b:
+            lo, hi = sorted((index[a], index[b]))
+            wanted[lo * len(ids) + hi] = pair_label(a, b)
+    return wanted
+
+
+def window_quarters(start: pd.Timestamp, stop: pd.Timestamp) -> tuple[int, int]:
+    """The first and last quarter numbers (months since 1970 // 3) of a window [start, stop)."""
+    first = int(_quarter(np.array([start], dtype="datetime64[ns]"))[0])
+    last = int(_quarter(np.array([stop - pd.Timedelta(days=1)], dtype="datetime64[ns]"))[0])
+    return first, last
+
+
+def temperature_table(
+    wanted: dict[int, str],
+    first: int,
+    sums: np.ndarray,
+    counts: np.ndarray,
+    *,
+    fill: bool = True,
+    windowed: bool = True,
+    max_quarters: int = 400,
+) -> pd.DataFrame:
+    """The temperature frame from score sums and event counts per (pair, quarter) cell: rows
+    follow ``sorted(wanted)``, columns quarters from ``first``. Both paths end here."""
+    known = np.array(sorted(wanted))
+    nq = sums.shape[1]
     if fill and nq <= max_quarters:  # quarters without events are 0, not a line across
-        if start is not None and stop is not None:
+        if windowed:
             shown = np.ones(counts.shape, bool)  # the whole window, for every chosen pair
         else:
             present = counts.sum(axis=1) > 0
@@ -314,3 +360,125 @@ def changes(relations: pd.DataFrame, w: Window) -> pd.DataFrame:
         ignore_index=True,
     )
     return out.sort_values("when", kind="stable").reset_index(drop=True)
+
+
+MAX_LANES = 30
+MAX_BINS = 240
+OTHER = "other pairs"
+_BIN_SIZES = (  # (name, numpy unit, step)
+    ("day", "D", 1),
+    ("week", "W", 1),
+    ("month", "M", 1),
+    ("quarter", "M", 3),
+    ("year", "Y", 1),
+    ("5 years", "Y", 5),
+)
+
+
+def lane_names(keys: np.ndarray, ids: pd.Index) -> list[str]:
+    """Pair lane names for lane keys: a pair code (``PRK–RUS``) or ``n*n + actor`` (``PRK``)."""
+    n = len(ids)
+    return [
+        str(ids[k - n * n]) if k >= n * n else pair_label(str(ids[k // n]), str(ids[k % n]))
+        for k in keys
+    ]
+
+
+@dataclass(frozen=True)
+class Bins:
+    """Events counted per timeline lane and time bin: what a binned timeline draws."""
+
+    name: str  # "day", "week", "month", "quarter", "year" or "5 years"
+    edges: np.ndarray  # datetime64[ns], one more than the bins
+    lanes: list[str]
+    counts: np.ndarray  # lanes x bins
+    events: int
+
+
+def timeline_bins(
+    events: pd.DataFrame,
+    lanes: str,
+    start: pd.Timestamp,
+    stop: pd.Timestamp,
+    type_labels: dict[str, str],
+) -> Bins:
+    """Count ``events`` per lane (:func:`lane_labels`) and bin (:func:`binned_counts`)."""
+    lane, order = lane_labels(events, lanes, type_labels)
+    name, edges, names, counts = binned_counts(events, lane, start, stop, order)
+    return Bins(name, edges, names, counts, len(events))
+
+
+def lane_labels(
+    events: pd.DataFrame, lanes: str, type_labels: Mapping[str, str]
+) -> tuple[pd.Series, list[str]]:
+    """The lane each event goes in (its type's label, or its pair ``PRK–RUS``), and lane order.
+
+    Type lanes follow the vocabulary's order; pair lanes the busiest first, at most
+    ``MAX_LANES`` of them, the rest in one "other pairs" lane at the bottom.
+    """
+    if lanes == "pair":
+        # one code per lane: the pair's code, or n*n + actor for one-sided events
+        codes, ids = pair_codes(events)
+        n = len(ids)
+        one_sided = codes < 0
+        # int64: the categorical codes are int8 for a few actors, and n * n overflows them
+        actor_1 = events["actor_1"].cat.codes.to_numpy().astype(np.int64)
+        codes[one_sided] = n * n + actor_1[one_sided]
+        lane_of, keys = pd.factorize(codes)
+        counts = np.bincount(lane_of, minlength=len(keys))
+        names = np.array(lane_names(keys, ids), dtype=object)
+        top = np.lexsort((names, -counts))[:MAX_LANES]  # busiest first, ties by name
+        labels = list(names[top])
+        position = np.full(len(keys), len(top))  # not in the top: the "other pairs" lane
+        position[top] = np.arange(len(top))
+        lane_codes = position[lane_of]
+        order = labels + ([OTHER] if len(keys) > len(top) else [])
+        return _lane_series(lane_codes, order, events.index), order
+    type_codes = events["event_type"].cat.codes.to_numpy()
+    type_ids = [str(t) for t in events["event_type"].cat.categories]
+    present = np.flatnonzero(np.bincount(type_codes[type_codes >= 0], minlength=len(type_ids)))
+    order = [type_labels.get(type_ids[i], type_ids[i]) for i in present]
+    position = np.full(len(type_ids), -1)
+    position[present] = np.arange(len(present))
+    return _lane_series(position[type_codes], order, events.index), order
+
+
+def _lane_series(codes: np.ndarray, order: list[str], index: pd.Index) -> pd.Series:
+    categories = pd.Index(order, dtype=object)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=index)
+
+
+def bin_edges(start: pd.Timestamp, stop: pd.Timestamp) -> tuple[str, np.ndarray]:
+    for name, unit, step in _BIN_SIZES:
+        first = np.datetime64(start, unit)
+        last = np.datetime64(stop, unit) + np.timedelta64(1, unit)
+        n = int((last - first) / np.timedelta64(step, unit)) + 1
+        if n <= MAX_BINS or name == _BIN_SIZES[-1][0]:
+            edges = first + np.arange(n + 1) * np.timedelta64(step, unit)
+            return name, edges.astype("datetime64[ns]")
+    raise AssertionError("unreachable")
+
+
+def binned_counts(
+    events: pd.DataFrame,
+    lane: pd.Series,
+    start: pd.Timestamp,
+    stop: pd.Timestamp,
+    order: list[str] | None = None,
+) -> tuple[str, np.ndarray, list[str], np.ndarray]:
+    """Count events per lane and time bin with one ``numpy.bincount``.
+
+    Returns the bin size name, the bin edges, the lane names and a (lanes x bins) count matrix.
+    """
+    name, edges = bin_edges(start, stop)
+    lanes = pd.Index(order if order is not None else sorted(set(lane)))
+    if isinstance(lane.dtype, pd.CategoricalDtype) and list(lane.cat.categories) == list(lanes):
+        codes = lane.cat.codes.to_numpy().astype(np.int64)
+    else:
+        codes = lanes.get_indexer(lane)
+    when = events["date"].to_numpy("datetime64[ns]")
+    idx = np.searchsorted(edges, when, side="right") - 1
+    idx = np.clip(idx, 0, len(edges) - 2)
+    nbins = len(edges) - 1
+    flat = np.bincount(codes * nbins + idx, minlength=len(lanes) * nbins)
+    return name, edges, [str(x) for x in lanes], flat.reshape(len(lanes), nbins)

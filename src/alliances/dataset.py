@@ -15,6 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,9 @@ from .reading import (
 )
 from .validation import validate_tables
 
+if TYPE_CHECKING:
+    from .engine.store import EventStore
+
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
@@ -40,6 +44,10 @@ class Dataset:
 
     Treat the frames as read-only: the same object is shared by every session that loads the
     same folder.
+
+    On the engine path (:mod:`alliances.engine`) the events stay where they are: ``store``
+    answers every question about them and ``events`` holds no rows, only the columns and their
+    types. Ask :mod:`alliances.query` for events, never ``events`` directly.
     """
 
     actors: pd.DataFrame
@@ -49,10 +57,13 @@ class Dataset:
     events: pd.DataFrame
     path: Path | None = None
     fingerprint: str = ""
+    store: EventStore | None = None
+    """The events' engine on the large path (``None``: the events are in ``events``)."""
 
     def __repr__(self) -> str:  # the frames' own reprs would fill a notebook cell
         counts = ", ".join(f"{n:,} {what}" for what, n in list(self.counts().items())[:3])
-        return f"<Dataset {self.path or '(in memory)'}: {counts}; fingerprint {self.fingerprint}>"
+        where = self.path or (self.store.name if self.store is not None else "(in memory)")
+        return f"<Dataset {where}: {counts}; fingerprint {self.fingerprint}>"
 
     @property
     def actor_ids(self) -> list[str]:
@@ -95,9 +106,10 @@ class Dataset:
     @cached_property
     def span(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """First and last day covered by any event or relation."""
-        starts = pd.concat([self.events["date"], self.relations["start_date"]])
+        events = self.store.span_frame() if self.store is not None else self.events
+        starts = pd.concat([events["date"], self.relations["start_date"]])
         stops = pd.concat(
-            [self.events["stop"], self.relations["start_stop"], self.relations["end_stop"]]
+            [events["stop"], self.relations["start_stop"], self.relations["end_stop"]]
         )
         return starts.min(), stops.max() - pd.Timedelta(days=1)
 
@@ -105,16 +117,21 @@ class Dataset:
         return {
             "actors": len(self.actors),
             "relations": len(self.relations),
-            "events": len(self.events),
+            "events": self.store.count() if self.store is not None else len(self.events),
             "event_types": len(self.event_types),
             "relation_types": len(self.relation_types),
         }
 
     def url_coverage(self) -> dict[str, float]:
         """Share of relations and of events whose source has a web address (0..1)."""
+        relations = self.relations
+        share = float(relations["source_url"].notna().mean()) if len(relations) else 0.0
+        if self.store is not None:
+            return {"relations": share, "events": self.store.url_share()}
+        events = self.events
         return {
-            table: float(frame["source_url"].notna().mean()) if len(frame) else 0.0
-            for table, frame in (("relations", self.relations), ("events", self.events))
+            "relations": share,
+            "events": float(events["source_url"].notna().mean()) if len(events) else 0.0,
         }
 
     def summary(self) -> str:
@@ -141,7 +158,11 @@ class Dataset:
         ]
         width = max(len(label) for label, _ in rows) + 2
         lines = [f"{label:<{width}}{value}" for label, value in rows]
-        per_type = self.events["event_type"].value_counts()
+        per_type = (
+            self.store.type_counts()
+            if self.store is not None
+            else self.events["event_type"].value_counts()
+        )
         labels = self.event_type_labels
         lines.append("events by type:")
         shown = [(labels.get(str(k), str(k)), v) for k, v in per_type.items() if v]
@@ -191,12 +212,45 @@ def _by_date(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     return frame.take(np.argsort(when, kind="stable")).reset_index(drop=True)
 
 
-def _build(raws: dict[str, RawTable], path: Path | None, fingerprint: str) -> Dataset:
+def typed_events(
+    raw: pd.DataFrame, actor_ids: list[str], event_types: pd.DataFrame, relation_ids: pd.Series
+) -> pd.DataFrame:
+    """Events as read (text) -> typed: ids as categoricals of the dataset's ids, dates with
+    their precision and span, numbers, and each event's score. The one conversion, used for
+    a whole file here and for the rows an engine fetches (:mod:`alliances.engine`)."""
+    events = raw.copy()
+    for col in ("actor_1", "actor_2"):
+        events[col] = _categorical(events[col], actor_ids)
+    events["event_type"] = _categorical(events["event_type"], list(event_types["id"]))
+    events = events.assign(**_dates(events, "date", "date"), **_dates(events, "end_date", "end"))
+    # The span an event covers: from its date to the end of its end_date (or of its own date),
+    # each at its own precision, so "2023-08" covers the whole month.
+    events["stop"] = events["end_stop"].where(events["end_stop"].notna(), events["date_stop"])
+    events["magnitude"] = _numbers(events["magnitude"])
+    events["unit"] = events["unit"].astype("category")  # a few units over many rows
+    basis = _categorical(events["magnitude_basis"], list(schema.MAGNITUDE_BASIS))
+    events["magnitude_basis"] = basis.fillna("amount")
+    events["confidence"] = _categorical(events["confidence"], list(schema.CONFIDENCE))
+    events["relation_id"] = _categorical(events["relation_id"], list(relation_ids))
+    # an event's own score (GDELT's GoldsteinScale, say) wins over its type's
+    scores = dict(zip(event_types["id"], event_types["score"], strict=True))
+    # (the file's own values stay in score_given, so that a dataset written back keeps them)
+    events["score_given"] = _numbers(events["score"])
+    events["score"] = events["score_given"].where(
+        events["score_given"].notna(), events["event_type"].map(scores).astype(float)
+    )
+    for col in ("latitude", "longitude"):
+        events[col] = _numbers(events[col])
+    return events
+
+
+def _build(
+    raws: dict[str, RawTable], path: Path | None, fingerprint: str, store: EventStore | None = None
+) -> Dataset:
     actors = raws["actors"].frame.copy()
     event_types = raws["event_types"].frame.copy()
     relation_types = raws["relation_types"].frame.copy()
     relations = raws["relations"].frame.copy()
-    events = raws["events"].frame.copy()
 
     actor_ids = list(actors["id"])
     actors["kind"] = _categorical(actors["kind"], list(schema.ACTOR_KINDS))
@@ -220,30 +274,11 @@ def _build(raws: dict[str, RawTable], path: Path | None, fingerprint: str) -> Da
     polarity = dict(zip(relation_types["id"], relation_types["polarity"], strict=True))
     relations["polarity"] = relations["relation_type"].map(polarity).astype(int)
 
-    for col in ("actor_1", "actor_2"):
-        events[col] = _categorical(events[col], actor_ids)
-    events["event_type"] = _categorical(events["event_type"], list(event_types["id"]))
-    events = events.assign(**_dates(events, "date", "date"), **_dates(events, "end_date", "end"))
-    # The span an event covers: from its date to the end of its end_date (or of its own date),
-    # each at its own precision, so "2023-08" covers the whole month.
-    events["stop"] = events["end_stop"].where(events["end_stop"].notna(), events["date_stop"])
-    events["magnitude"] = _numbers(events["magnitude"])
-    events["unit"] = events["unit"].astype("category")  # a few units over many rows
-    basis = _categorical(events["magnitude_basis"], list(schema.MAGNITUDE_BASIS))
-    events["magnitude_basis"] = basis.fillna("amount")
-    events["confidence"] = _categorical(events["confidence"], list(schema.CONFIDENCE))
-    events["relation_id"] = _categorical(events["relation_id"], list(relations["relation_id"]))
-    # an event's own score (GDELT's GoldsteinScale, say) wins over its type's
-    scores = dict(zip(event_types["id"], event_types["score"], strict=True))
-    # (the file's own values stay in score_given, so that a dataset written back keeps them)
-    events["score_given"] = _numbers(events["score"])
-    events["score"] = events["score_given"].where(
-        events["score_given"].notna(), events["event_type"].map(scores).astype(float)
-    )
-    for col in ("latitude", "longitude"):
-        events[col] = _numbers(events[col])
     # chronological, ties in file order (a stable sort on int64 dates: fast at a million rows)
-    events = _by_date(events, "date")
+    events = _by_date(
+        typed_events(raws["events"].frame, actor_ids, event_types, relations["relation_id"]),
+        "date",
+    )
     relations = _by_date(relations, "start_date")
 
     return Dataset(
@@ -254,6 +289,7 @@ def _build(raws: dict[str, RawTable], path: Path | None, fingerprint: str) -> Da
         events=events,
         path=path,
         fingerprint=fingerprint,
+        store=store,
     )
 
 
@@ -267,29 +303,42 @@ _CACHE_SIZE = 4
 _LOCK = threading.Lock()
 
 
-def load_dataset(path: str | os.PathLike[str] | None = None, *, cache: bool = True) -> Dataset:
-    """Load and validate a dataset folder (default: the bundled dataset).
+def load_dataset(
+    path: str | os.PathLike[str] | None = None, *, cache: bool = True, engine: str | None = None
+) -> Dataset:
+    """Load and validate a dataset folder (default: the bundled dataset), or open a
+    connection URL (``duckdb:///file.duckdb``, ``pyspark://``: ``docs/engine.md``).
 
-    Raises :class:`~alliances.problems.DatasetError`, listing every problem, if the folder
-    does not pass validation; ``NotADirectoryError`` if it is not a folder.
+    Large data takes the engine path (:func:`alliances.engine.choose`; ``engine`` forces it:
+    ``"memory"`` or ``"duckdb"``): the events stay where they are and ``Dataset.store``
+    queries them. Raises :class:`~alliances.problems.DatasetError`, listing every problem, if
+    the data does not pass validation or cannot be read; ``NotADirectoryError`` if a path is
+    not a folder.
     """
-    directory = resolve_path(path)
-    if not directory.is_dir():
+    from .engine import choose, open_dataset
+    from .engine.sources import is_url
+
+    url = is_url(None if path is None else str(path))
+    directory = None if url else resolve_path(path)
+    if directory is not None and not directory.is_dir():
         raise NotADirectoryError(f"not a dataset folder: {directory}")
+    large = choose(path, engine) == "engine"
     if not cache:
-        return _load(directory)
+        return open_dataset(path) if large else _load(directory)
+    name = str(path) if url else str(directory)
     with _LOCK:
-        folder_lock = _FOLDER_LOCKS.setdefault(str(directory), threading.Lock())
+        folder_lock = _FOLDER_LOCKS.setdefault(name, threading.Lock())
     with folder_lock:  # sessions arriving together after a change load the folder once
-        key = (str(directory), signature(directory))
+        # a URL's events are queried live; its small tables are read once per process
+        key = (name, large, None if url else signature(directory))
         with _LOCK:
             if key in _CACHE:
                 _CACHE.move_to_end(key)
                 return _CACHE[key]
-        dataset = _load(directory)
+        dataset = open_dataset(path) if large else _load(directory)
         with _LOCK:
             _CACHE[key] = dataset
-            _LAST_GOOD[str(directory)] = dataset
+            _LAST_GOOD[name] = dataset
             while len(_CACHE) > _CACHE_SIZE:
                 _CACHE.popitem(last=False)
     return dataset
@@ -325,18 +374,23 @@ def serve_dataset(path: str | os.PathLike[str] | None = None) -> ServedDataset:
     """The dataset a new session should get: the files as they are if they are valid, else the
     last version that was (with the problems), so a bad or half-written edit never takes the
     dashboard down. With no good version yet, ``dataset`` is ``None``."""
-    directory = resolve_path(path)
-    last_good = _LAST_GOOD.get(str(directory))
+    from .engine.sources import is_url
+
+    url = is_url(None if path is None else str(path))
+    directory = None if url else resolve_path(path)
+    name = str(path) if url else str(directory)
+    last_good = _LAST_GOOD.get(name)
     if (
-        last_good is not None
+        directory is not None
+        and last_good is not None
         and _recently_modified(directory)
         and last_good.fingerprint != fingerprint_files(directory)
     ):
         return ServedDataset(last_good, settling=True)
     try:
-        return ServedDataset(load_dataset(directory))
+        return ServedDataset(load_dataset(path if url else directory))
     except DatasetError as exc:
-        return ServedDataset(_LAST_GOOD.get(str(directory)), exc.problems)
+        return ServedDataset(_LAST_GOOD.get(name), exc.problems)
 
 
 def _recently_modified(directory: Path) -> bool:

@@ -17,6 +17,7 @@ import pandas as pd
 # The derived tables live in aggregates.py; they are re-exported here so that views, briefings
 # and notebooks ask one module for what the filters select and what follows from it.
 from .aggregates import (
+    Bins,
     PairLinks,
     changes,
     focused_pairs,
@@ -26,6 +27,7 @@ from .aggregates import (
     pair_label,
     pair_links,
     temperature,
+    timeline_bins,
 )
 from .cache import per_dataset
 from .dataset import Dataset
@@ -58,9 +60,9 @@ class ColumnArrays:
 # Event columns without free text: what counts, charts and metrics need. Filtering these is
 # several times cheaper than filtering titles and descriptions, which only a few views read.
 FACT_COLUMNS = (
-    "date", "end_date", "stop", "date_precision", "end_precision", "event_type", "actor_1",
-    "actor_2", "participants", "targets", "magnitude", "unit", "magnitude_basis", "stage",
-    "confidence", "relation_id", "score",
+    "event_id", "date", "end_date", "stop", "date_precision", "end_precision", "event_type",
+    "actor_1", "actor_2", "participants", "targets", "magnitude", "unit", "magnitude_basis",
+    "stage", "confidence", "relation_id", "score",
 )  # fmt: skip
 
 
@@ -142,6 +144,19 @@ AnyFilters = Filters | Criteria
 def event_index(dataset: Dataset) -> pd.Index:
     """The dataset's event ids, hashed once, for membership tests."""
     return pd.Index(dataset.events["event_id"])
+
+
+def event_row(dataset: Dataset, event_id: str) -> pd.Series | None:
+    """One event by id, every column (``None`` if the dataset has none): the detail card's."""
+    if dataset.store is not None:
+        return dataset.store.event_row(str(event_id))
+    position = event_index(dataset).get_indexer_for([event_id])[0]
+    return None if position < 0 else dataset.events.iloc[position]
+
+
+def has_event(dataset: Dataset, event_id: str) -> bool:
+    """Whether the dataset holds an event with this id (a link's ``event=``)."""
+    return event_row(dataset, event_id) is not None
 
 
 @dataclass(frozen=True)
@@ -234,6 +249,70 @@ class Selection:
             self.facts, chosen, start=self.window.start, stop=self.window.stop, links=self.links
         )
 
+    def kpis(self) -> dict[str, object]:
+        """Events per type and totals per unit (see :func:`~.aggregates.kpis`)."""
+        return kpis(self.facts)
+
+    def _inside(self, start: pd.Timestamp, stop: pd.Timestamp) -> np.ndarray:
+        light = self.facts
+        return ((light["date"] < stop) & (light["stop"] > start)).to_numpy(bool)
+
+    def count_between(self, start: pd.Timestamp, stop: pd.Timestamp) -> int:
+        """How many selected events overlap [start, stop) (a zoomed timeline's range)."""
+        return int(self._inside(start, stop).sum())
+
+    def rows_between(self, start: pd.Timestamp, stop: pd.Timestamp) -> np.ndarray:
+        """Positions in ``source`` of the selected events that overlap [start, stop)."""
+        return self.rows[self._inside(start, stop)]
+
+    def events_between(self, start: pd.Timestamp, stop: pd.Timestamp) -> pd.DataFrame:
+        """The selected events that overlap [start, stop), every column."""
+        return self.source.iloc[self.rows_between(start, stop)]
+
+    def bins(
+        self, lanes: str, start: pd.Timestamp, stop: pd.Timestamp, type_labels: dict[str, str]
+    ) -> Bins:
+        """The events overlapping [start, stop) counted per timeline lane and bin."""
+        light = self.facts[self._inside(start, stop)]
+        return timeline_bins(light, lanes, start, stop, type_labels)
+
+    def page(self, sort: str = "date", descending: bool = True, offset: int = 0,
+             limit: int = 15) -> pd.DataFrame:  # fmt: skip
+        """One page of the selected events, every column, sorted by ``sort`` (a column of
+        :data:`PAGE_SORTS`), then by date and event id, in one direction."""
+        facts = self.facts
+        keys = page_keys(facts, sort)
+        order = np.lexsort(keys[::-1])
+        if descending:
+            order = order[::-1]
+        return self.source.iloc[self.rows[order[offset : offset + limit]]]
+
+
+PAGE_SORTS = ("date", "event_type", "actor_1", "actor_2", "magnitude", "score")
+"""Columns the events table can be sorted by, on both paths."""
+
+
+def page_keys(facts: pd.DataFrame, sort: str) -> list[np.ndarray]:
+    """Sort keys of a page, most significant first: ``sort``, then date, then event id.
+    Missing values sort first (as the engine's ``NULLS FIRST``); ids and types by their text."""
+    if sort not in PAGE_SORTS:
+        raise ValueError(f"cannot sort events by {sort!r}; use one of {', '.join(PAGE_SORTS)}")
+    date = facts["date"].to_numpy("datetime64[ns]").view("int64")
+    keys = [date, _ranks(facts["event_id"])]
+    if sort != "date":
+        column = facts[sort]
+        if sort in ("magnitude", "score"):
+            values = column.to_numpy(float, na_value=np.nan)
+            keys = [~np.isnan(values), np.nan_to_num(values, nan=-np.inf), *keys]
+        else:
+            keys = [column.notna().to_numpy(bool), _ranks(column), *keys]
+    return keys
+
+
+def _ranks(values: pd.Series) -> np.ndarray:
+    """Each value's rank in text order (missing: -1), for ``numpy.lexsort``."""
+    return pd.factorize(values.astype(object).map(str, na_action="ignore"), sort=True)[0]
+
 
 def _known(values: Iterable[str], known: Iterable[str], what: str, notices: list[str]) -> list[str]:
     """The known values; unknown ones are dropped with a notice (all unknown: no restriction)."""
@@ -300,46 +379,90 @@ def select(dataset: Dataset, filters: AnyFilters) -> Selection:
     return _select(dataset, Criteria.of(filters))
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What the filters ask of the events, resolved against the dataset: the one reading of
+    the filters that both paths apply (in memory here, as a query in :mod:`alliances.engine`).
+
+    ``allowed`` are the actors whose events may be shown (``None``: any); an event passes when
+    its actor_1 or actor_2 is allowed, or one of its participants or targets is ``focused``.
+    """
+
+    window: Window
+    focused: tuple[str, ...]
+    allowed: tuple[str, ...] | None
+    event_types: tuple[str, ...]  # known chosen types; empty: every type
+    mode: str  # "any", "between" or "from" (with two or more focused actors)
+    search: str  # stripped; empty: no text search
+    notices: tuple[str, ...]
+    relations: pd.DataFrame = field(repr=False, compare=False)
+
+
+def plan(dataset: Dataset, filters: AnyFilters) -> Plan:
+    """Resolve ``filters`` against ``dataset`` (cached): window, focus, allowed actors, types,
+    link mode, the relations shown, and what could not be applied (``notices``)."""
+    return _plan(dataset, Criteria.of(filters))
+
+
 @per_dataset(maxsize=16)
-def _select(dataset: Dataset, filters: Criteria) -> Selection:
+def _plan(dataset: Dataset, filters: Criteria) -> Plan:
     notices: list[str] = []
     a = arrays(dataset)
     w = window(dataset, filters)
     start, stop = _ns(w.start), _ns(w.stop)
     focused = focus(dataset, filters, notices)
     allowed = _actor_allowed(dataset, filters, focused)
-
-    ev_mask = (a.ev_date < stop) & (a.ev_stop > start)
-    types = list(dataset.event_types["id"])
-    good = _known(filters.event_types, types, "event types", notices)
-    if good:
-        ev_mask &= _lookup(len(types), (types.index(t) for t in good))[a.ev_type]
-    if allowed is not None:
-        touching = allowed[a.ev_a1] | allowed[a.ev_a2]
-        if focused and a.ev_has_lists.any():
-            touching |= _lists_touch(dataset, focused, ev_mask & ~touching)
-        ev_mask &= touching
+    types = _known(filters.event_types, list(dataset.event_types["id"]), "event types", notices)
     mode = _link_mode(filters, focused, notices)
-    if mode != "any":
-        ev_mask &= _linked(dataset, focused, mode, ev_mask)
     _known(filters.relation_types, dataset.relation_types["id"], "relation types", notices)
     _known(filters.regions, set(a.region_of), "regions", notices)
     rel_mask = relation_mask(dataset, filters, start, stop) & _relation_actors(
         dataset, allowed, focused, mode
     )
-
     if filters.start and filters.end and filters.start > filters.end:
         notices.append(
             f"'From' ({filters.start:%Y-%m-%d}) is after 'To' ({filters.end:%Y-%m-%d}): "
             f"showing {w.start:%Y-%m-%d} to {w.end:%Y-%m-%d}"
         )
-    rows = np.flatnonzero(ev_mask)
-    if filters.search.strip():
-        rows = rows[text_match(dataset.events.iloc[rows], filters.search)]
-    relations = dataset.relations[rel_mask]
-    return Selection(
-        rows, a.facts.iloc[rows], relations, w, tuple(focused), tuple(notices), dataset.events
+    ids = dataset.actors["id"].to_numpy(object)
+    return Plan(
+        window=w,
+        focused=tuple(focused),
+        allowed=None if allowed is None else tuple(ids[np.flatnonzero(allowed[:-1])]),
+        event_types=tuple(types),
+        mode=mode,
+        search=filters.search.strip(),
+        notices=tuple(notices),
+        relations=dataset.relations[rel_mask],
     )
+
+
+@per_dataset(maxsize=16)
+def _select(dataset: Dataset, filters: Criteria) -> Selection:
+    if dataset.store is not None:  # the large path: the events stay in the engine
+        return dataset.store.select(dataset, plan(dataset, filters))
+    p = plan(dataset, filters)
+    a = arrays(dataset)
+    w = p.window
+    start, stop = _ns(w.start), _ns(w.stop)
+    focused = list(p.focused)
+    allowed = _actor_allowed(dataset, filters, focused)
+
+    ev_mask = (a.ev_date < stop) & (a.ev_stop > start)
+    types = list(dataset.event_types["id"])
+    if p.event_types:
+        ev_mask &= _lookup(len(types), (types.index(t) for t in p.event_types))[a.ev_type]
+    if allowed is not None:
+        touching = allowed[a.ev_a1] | allowed[a.ev_a2]
+        if focused and a.ev_has_lists.any():
+            touching |= _lists_touch(dataset, focused, ev_mask & ~touching)
+        ev_mask &= touching
+    if p.mode != "any":
+        ev_mask &= _linked(dataset, focused, p.mode, ev_mask)
+    rows = np.flatnonzero(ev_mask)
+    if p.search:
+        rows = rows[text_match(dataset.events.iloc[rows], p.search)]
+    return Selection(rows, a.facts.iloc[rows], p.relations, w, p.focused, p.notices, dataset.events)
 
 
 def _id_lists(dataset: Dataset, column: str, rows: np.ndarray) -> list[set[str]]:
@@ -466,8 +589,10 @@ __all__ = [
     "as_of",
     "changes",
     "event_index",
+    "event_row",
     "focus",
     "focused_pairs",
+    "has_event",
     "kpis",
     "pair_codes",
     "pair_event_counts",

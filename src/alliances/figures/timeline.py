@@ -8,14 +8,13 @@ single events come back once the window is narrow enough.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .. import query
-from ..aggregates import pair_codes, pair_label
+from ..aggregates import Bins, binned_counts, lane_labels  # data work: both paths use them
 from ..cache import per_dataset
 from ..dataset import Dataset
 from ..dates import partial_spans
@@ -24,95 +23,6 @@ from .common import SYMBOLS, Spec, empty_figure, epoch_ms, esc, join_lines, make
 MAX_POINTS = 2500
 MAX_CACHED_HOVERS = 200_000
 """Hover texts kept per dataset (about 200 bytes each); past that the cache starts over."""
-MAX_LANES = 30
-MAX_BINS = 240
-OTHER = "other pairs"
-_BIN_SIZES = (  # (name, numpy unit, step)
-    ("day", "D", 1),
-    ("week", "W", 1),
-    ("month", "M", 1),
-    ("quarter", "M", 3),
-    ("year", "Y", 1),
-    ("5 years", "Y", 5),
-)
-
-
-def lane_labels(
-    events: pd.DataFrame, lanes: str, type_labels: Mapping[str, str]
-) -> tuple[pd.Series, list[str]]:
-    """The lane each event goes in (its type's label, or its pair ``PRK–RUS``), and lane order.
-
-    Type lanes follow the vocabulary's order; pair lanes the busiest first, at most
-    ``MAX_LANES`` of them, the rest in one "other pairs" lane at the bottom.
-    """
-    if lanes == "pair":
-        # one code per lane: the pair's code, or n*n + actor for one-sided events
-        codes, ids = pair_codes(events)
-        n = len(ids)
-        one_sided = codes < 0
-        # int64: the categorical codes are int8 for a few actors, and n * n overflows them
-        actor_1 = events["actor_1"].cat.codes.to_numpy().astype(np.int64)
-        codes[one_sided] = n * n + actor_1[one_sided]
-        lane_of, keys = pd.factorize(codes)
-        counts = np.bincount(lane_of, minlength=len(keys))
-        top = np.argsort(-counts, kind="stable")[:MAX_LANES]
-        labels = [
-            str(ids[k - n * n]) if k >= n * n else pair_label(str(ids[k // n]), str(ids[k % n]))
-            for k in keys[top]
-        ]
-        position = np.full(len(keys), len(top))  # not in the top: the "other pairs" lane
-        position[top] = np.arange(len(top))
-        lane_codes = position[lane_of]
-        order = labels + ([OTHER] if len(keys) > len(top) else [])
-        return _lane_series(lane_codes, order, events.index), order
-    type_codes = events["event_type"].cat.codes.to_numpy()
-    type_ids = [str(t) for t in events["event_type"].cat.categories]
-    present = np.flatnonzero(np.bincount(type_codes[type_codes >= 0], minlength=len(type_ids)))
-    order = [type_labels.get(type_ids[i], type_ids[i]) for i in present]
-    position = np.full(len(type_ids), -1)
-    position[present] = np.arange(len(present))
-    return _lane_series(position[type_codes], order, events.index), order
-
-
-def _lane_series(codes: np.ndarray, order: list[str], index: pd.Index) -> pd.Series:
-    categories = pd.Index(order, dtype=object)
-    return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=index)
-
-
-def _bin_edges(start: pd.Timestamp, stop: pd.Timestamp) -> tuple[str, np.ndarray]:
-    for name, unit, step in _BIN_SIZES:
-        first = np.datetime64(start, unit)
-        last = np.datetime64(stop, unit) + np.timedelta64(1, unit)
-        n = int((last - first) / np.timedelta64(step, unit)) + 1
-        if n <= MAX_BINS or name == _BIN_SIZES[-1][0]:
-            edges = first + np.arange(n + 1) * np.timedelta64(step, unit)
-            return name, edges.astype("datetime64[ns]")
-    raise AssertionError("unreachable")
-
-
-def binned_counts(
-    events: pd.DataFrame,
-    lane: pd.Series,
-    start: pd.Timestamp,
-    stop: pd.Timestamp,
-    order: list[str] | None = None,
-) -> tuple[str, np.ndarray, list[str], np.ndarray]:
-    """Count events per lane and time bin with one ``numpy.bincount``.
-
-    Returns the bin size name, the bin edges, the lane names and a (lanes x bins) count matrix.
-    """
-    name, edges = _bin_edges(start, stop)
-    lanes = pd.Index(order if order is not None else sorted(set(lane)))
-    if isinstance(lane.dtype, pd.CategoricalDtype) and list(lane.cat.categories) == list(lanes):
-        codes = lane.cat.codes.to_numpy().astype(np.int64)
-    else:
-        codes = lanes.get_indexer(lane)
-    when = events["date"].to_numpy("datetime64[ns]")
-    idx = np.searchsorted(edges, when, side="right") - 1
-    idx = np.clip(idx, 0, len(edges) - 2)
-    nbins = len(edges) - 1
-    flat = np.bincount(codes * nbins + idx, minlength=len(lanes) * nbins)
-    return name, edges, [str(x) for x in lanes], flat.reshape(len(lanes), nbins)
 
 
 def _hover(events: pd.DataFrame, dataset: Dataset) -> list[str]:
@@ -187,20 +97,28 @@ def timeline_figure(
     height: int | None = None,
     title: str | None = None,
     hover: np.ndarray | None = None,
+    bins: Bins | None = None,
 ) -> Spec:
     """Events of ``dataset`` on a time axis. ``start``/``stop`` fix the x range (default: the
     events' span).
 
     Each point carries its event id as ``customdata`` for click handling. ``hover``: the hover
     texts of ``events``, row for row, if the caller has them (see :func:`event_hovers`).
+    ``bins``: the events already counted per lane and bin (``Selection.bins``), drawn as they
+    are instead of ``events``.
     """
-    if events.empty:
+    if (bins is None and events.empty) or (bins is not None and not bins.events):
         return empty_figure("No events for these filters", height=height)
-    start = pd.Timestamp(start) if start is not None else events["date"].min()
-    stop = pd.Timestamp(stop) if stop is not None else events["stop"].max()
-    lane, ordered = lane_labels(events, lanes, dataset.event_type_labels)
-    if len(events) > max_points:
-        traces, extra = _heatmap(events, lane, ordered, start, stop)
+    if bins is None:
+        start = pd.Timestamp(start) if start is not None else events["date"].min()
+        stop = pd.Timestamp(stop) if stop is not None else events["stop"].max()
+        lane, ordered = lane_labels(events, lanes, dataset.event_type_labels)
+        if len(events) > max_points:
+            name, edges, names, counts = binned_counts(events, lane, start, stop, ordered)
+            bins = Bins(name, edges, names, counts, len(events))
+    if bins is not None:
+        traces, extra = _heatmap(bins)
+        ordered = bins.lanes
     else:
         if hover is None:
             hover = np.array(_hover(events, dataset), dtype=object)
@@ -243,29 +161,33 @@ def timeline_for(
 ) -> Spec:
     """The timeline the dashboard and the briefing draw for ``filters`` (optionally zoomed)."""
     sel = query.select(dataset, filters)
-    rows, light, start, stop = sel.rows, sel.facts, sel.window.start, sel.window.stop
-    if zoom is not None:
-        start, stop = zoom
-        inside = ((light["date"] < stop) & (light["stop"] > start)).to_numpy()
-        rows, light = rows[inside], light[inside]
-    # binned: the columns without text are enough; one by one: the full rows (few of them)
-    binned = len(rows) > MAX_POINTS
-    events = light if binned else sel.source.iloc[rows]
+    start, stop = zoom if zoom is not None else (sel.window.start, sel.window.stop)
+    lanes = getattr(filters, "lanes", "type")
+    # binned: counted where the events are; one by one: the full rows (few of them)
+    bins = events = hover = None
+    if sel.count_between(start, stop) > MAX_POINTS:
+        bins = sel.bins(lanes, start, stop, dataset.event_type_labels)
+    elif dataset.store is None:
+        rows = sel.rows_between(start, stop)
+        events, hover = sel.source.iloc[rows], event_hovers(dataset, rows)
+    else:
+        events = sel.events_between(start, stop)
     return timeline_figure(
         events,
         dataset,
-        lanes=getattr(filters, "lanes", "type"),
+        lanes=lanes,
         start=start,
         stop=stop,
         selected=getattr(filters, "event", "") or None,
-        hover=None if binned else event_hovers(dataset, rows),
+        hover=hover,
         height=height,
         title=title,
+        bins=bins,
     )
 
 
-def _heatmap(events, lane, order, start, stop) -> tuple[list[dict], dict]:
-    bin_name, edges, lanes, counts = binned_counts(events, lane, start, stop, order)
+def _heatmap(bins: Bins) -> tuple[list[dict], dict]:
+    bin_name, edges, lanes, counts = bins.name, bins.edges, bins.lanes, bins.counts
     centers = epoch_ms(edges[:-1] + (edges[1:] - edges[:-1]) // 2)
     heatmap = {
         "type": "heatmap",
@@ -279,7 +201,7 @@ def _heatmap(events, lane, order, start, stop) -> tuple[list[dict], dict]:
         "name": "events",
     }
     note = {
-        "text": f"{len(events):,} events binned per {bin_name}; zoom in to see each event",
+        "text": f"{bins.events:,} events binned per {bin_name}; zoom in to see each event",
         "xref": "paper", "yref": "paper", "x": 0, "y": -0.12, "showarrow": False,
         "font": {"size": 11, "color": "#555"},
     }  # fmt: skip

@@ -1,0 +1,247 @@
+"""The dashboard's queries, written once in ibis over the event facts (:mod:`.facts`).
+
+Each function takes ibis tables and returns an ibis expression; :mod:`.store` runs them (on
+DuckDB by default, or on the engine a connection URL names) and turns the few rows they return
+into what :mod:`alliances.query` returns on the in-memory path. The semantics are the in-memory
+path's, rule for rule (``tests/test_engine.py`` compares every query on both paths):
+
+- the selection (:func:`selected`): the window (an event overlapping it at its precision), the
+  event types, the allowed actors (actor_1 or actor_2 allowed, or a focused actor among the
+  participants or targets), the link (``between``: two or more focused actors among its
+  actors, participants and targets; ``from``: actor_1 the first focused actor and actor_2 or a
+  target another), and the text search (:func:`search_ids`);
+- the pairs an event bears on (:func:`links`): ``data/README.md``, "Scores", and
+  :class:`alliances.aggregates.PairLinks`;
+- running totals counted once (:func:`counted`): only the latest report of a series, as
+  :func:`alliances.aggregates.latest_of_series`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+from .facts import AMOUNT, CUMULATIVE, text, unquoted
+
+ACROSS, AGAINST, TOGETHER = 0, 1, 2  # as alliances.aggregates
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A :class:`alliances.query.Plan` in the facts' terms: days and codes."""
+
+    first: int  # window: first and last day (days since 1970-01-01), inclusive
+    last: int
+    types: tuple[int, ...] | None  # event type codes; None: every type
+    allowed: tuple[int, ...] | None  # actor codes; None: any actor
+    focused: tuple[str, ...]  # ids, in the order chosen
+    focused_codes: tuple[int, ...]
+    mode: str
+    search: str
+
+
+def _isin(column: ir.Value, values: Sequence) -> ir.BooleanValue:
+    if not values:
+        return ibis.literal(False)
+    return column.isin(list(values)).fill_null(False)
+
+
+def _listed(column: ir.StringValue, ids: Sequence[str]) -> ir.BooleanValue:
+    """Whether a ``;A;B;`` list (:func:`.facts.id_list`) holds any of ``ids``."""
+    hit = ibis.literal(False)
+    for actor in ids:
+        hit |= column.contains(f";{actor};").fill_null(False)
+    return hit
+
+
+def in_window(f: ir.Table, first: int, last: int) -> ir.BooleanValue:
+    """Events that overlap the days [first, last]."""
+    return (f.day <= last) & (f.last >= first)
+
+
+def selected(
+    f: ir.Table, ask: Ask, matching: ir.Table | None = None, longest: int | None = None
+) -> ir.Table:
+    """The facts of the selected events (``matching``: the ids the text search found).
+
+    ``longest``: the most days any event spans, when known; then no event starting earlier
+    than that before the window can overlap it, and facts sorted by day skip those rows."""
+    m = in_window(f, ask.first, ask.last)
+    if longest is not None:
+        m &= f.day >= ask.first - longest
+    if ask.types is not None:
+        m &= _isin(f.type, ask.types)
+    if ask.allowed is not None:
+        touching = _isin(f.a1, ask.allowed) | _isin(f.a2, ask.allowed)
+        if ask.focused:
+            touching |= _listed(f.plist, ask.focused) | _listed(f.tlist, ask.focused)
+        m &= touching
+    if ask.mode == "between":
+        involved = [
+            ibis.cases(
+                (
+                    (f.a1 == code).fill_null(False)
+                    | (f.a2 == code).fill_null(False)
+                    | _listed(f.plist, [actor])
+                    | _listed(f.tlist, [actor]),
+                    1,
+                ),
+                else_=0,
+            )
+            for actor, code in zip(ask.focused, ask.focused_codes, strict=True)
+        ]
+        m &= sum(involved[1:], involved[0]) >= 2
+    elif ask.mode == "from":
+        rest, rest_codes = ask.focused[1:], ask.focused_codes[1:]
+        m &= (f.a1 == ask.focused_codes[0]).fill_null(False) & (
+            _isin(f.a2, rest_codes) | _listed(f.tlist, rest)
+        )
+    chosen = f.filter(m)
+    if matching is not None:
+        chosen = chosen.filter(chosen.event_id.isin(matching.event_id))
+    return chosen
+
+
+def search_ids(raw: ir.Table, needle: str, last_text: str) -> ir.Table:
+    """Ids of the events whose title or description holds ``needle`` (case-insensitive,
+    literal), among those starting on or before ``last_text`` (``YYYY-MM-DD``: a partial date
+    compares as text as its first day does, so sorted files skip what comes after)."""
+    needle = needle.lower()
+    hit = unquoted(text(raw, "title")).lower().contains(needle).fill_null(False)
+    hit |= unquoted(text(raw, "description")).lower().contains(needle).fill_null(False)
+    return raw.filter(hit & (text(raw, "date") <= last_text)).select(event_id=text(raw, "event_id"))
+
+
+def _cumulative(t: ir.Table) -> ir.BooleanValue:
+    return (t.basis == CUMULATIVE) & t.magnitude.notnull()
+
+
+def latest_reports(t: ir.Table) -> ir.Table:
+    """The running totals of ``t`` that are the latest report of their series (type, actors,
+    unit): latest by day, then by event id."""
+    cumulative = t.filter(_cumulative(t))
+    order = ibis.window(
+        group_by=[cumulative.type, cumulative.a1, cumulative.a2, cumulative.unit],
+        order_by=[ibis.desc(cumulative.day), ibis.desc(cumulative.event_id)],
+    )
+    ranked = cumulative.mutate(_rank=ibis.row_number().over(order))
+    return ranked.filter(ranked._rank == 0).drop("_rank")
+
+
+def counted(t: ir.Table) -> ir.Table:
+    """The rows of ``t`` that count in totals and temperatures: every row but the running
+    totals a later report of their series supersedes."""
+    return t.filter(~_cumulative(t)).union(latest_reports(t))
+
+
+def type_counts(t: ir.Table) -> ir.Table:
+    return t.group_by("type").agg(n=t.count())
+
+
+def unit_totals(t: ir.Table) -> ir.Table:
+    """Magnitude totals per unit: amounts added, running totals once (their latest report)."""
+    amounts = t.filter((t.basis == AMOUNT) & t.magnitude.notnull() & t.unit.notnull())
+    latest = latest_reports(t)
+    rows = amounts.select("unit", "magnitude").union(
+        latest.filter(latest.unit.notnull()).select("unit", "magnitude")
+    )
+    return rows.group_by("unit").agg(total=rows.magnitude.sum())
+
+
+def _tokens(rows: ir.Table, column: str, codes: ir.Table) -> ir.Table:
+    """(event_id, a2, code) for each known actor id in a ``;A;B;`` list column."""
+    split = rows.select("event_id", "a2", token=rows[column].split(";").unnest())
+    split = split.filter(split.token != "")
+    joined = split.join(codes, split.token == codes.id)
+    return joined.select("event_id", "a2", code=joined.code)
+
+
+def links(t: ir.Table, codes: ir.Table) -> ir.Table:
+    """Every (event, pair) an event of ``t`` bears on: columns ``lo``, ``hi`` (actor codes,
+    ``lo < hi``), ``kind`` (``ACROSS``, ``AGAINST``, ``TOGETHER``), ``score`` (what it adds to
+    the pair's temperature) and ``month``. ``codes``: actor ``id`` -> ``code``."""
+    base = t.filter(t.a2.notnull())
+    out = base.select(
+        lo=ibis.least(base.a1, base.a2), hi=ibis.greatest(base.a1, base.a2),
+        kind=ibis.literal(ACROSS, "int8"), score=base.score, month=base.month,
+    )  # fmt: skip
+    rows = t.filter(t.plist.notnull() | t.tlist.notnull()).select(
+        "event_id", "a1", "a2", "score", "month", "plist", "tlist"
+    )
+    first = rows.select("event_id", "a2", code=rows.a1)
+    acting = first.union(_tokens(rows, "plist", codes), distinct=True)
+    acting = acting.filter(acting.a2.isnull() | (acting.code != acting.a2))
+    acting = acting.select("event_id", x="code")
+    targets = _tokens(rows, "tlist", codes)
+    targets = targets.filter(targets.a2.isnull() | (targets.code != targets.a2))
+    targets = targets.anti_join(
+        acting, [targets.event_id == acting.event_id, targets.code == acting.x]
+    )
+    targets = targets.select("event_id", y="code").distinct()
+    facts = rows.select("event_id", "a1", "a2", "score", "month")
+
+    across = acting.join(facts, "event_id")
+    across = across.filter((across.x != across.a1) & across.a2.notnull())
+    across = across.select(
+        lo=ibis.least(across.x, across.a2), hi=ibis.greatest(across.x, across.a2),
+        kind=ibis.literal(ACROSS, "int8"), score=across.score, month=across.month,
+    )  # fmt: skip
+    other = acting.select(event_id2="event_id", x2="x")
+    together = acting.join(other, [acting.event_id == other.event_id2, acting.x < other.x2])
+    together = together.join(facts, together.event_id == facts.event_id)
+    together = together.select(
+        lo=together.x, hi=together.x2, kind=ibis.literal(TOGETHER, "int8"),
+        score=together.score.abs(), month=together.month,
+    )  # fmt: skip
+    against = acting.join(targets, "event_id").join(facts, "event_id")
+    against = against.select(
+        lo=ibis.least(against.x, against.y), hi=ibis.greatest(against.x, against.y),
+        kind=ibis.literal(AGAINST, "int8"), score=-against.score.abs(), month=against.month,
+    )  # fmt: skip
+    return out.union(across).union(together).union(against)
+
+
+def pair_counts(linked: ir.Table) -> ir.Table:
+    return linked.group_by("lo", "hi").agg(n=linked.count())
+
+
+def temperature_cells(
+    linked: ir.Table, pairs: Sequence[tuple[int, int]], first_quarter: int, last_quarter: int
+) -> ir.Table:
+    """Score sums and counts per (pair, quarter) for the chosen pairs, inside the quarters."""
+    wanted = ibis.literal(False)
+    for lo, hi in pairs:
+        wanted |= (linked.lo == lo) & (linked.hi == hi)
+    quarter = linked.month // 3
+    inside = linked.filter(wanted & (quarter >= first_quarter) & (quarter <= last_quarter))
+    inside = inside.mutate(quarter=inside.month // 3)
+    return inside.group_by("lo", "hi", "quarter").agg(score=inside.score.sum(), n=inside.count())
+
+
+def lane_keys(t: ir.Table, n_actors: int) -> ir.IntegerValue:
+    """A pair lane's key: the pair's code (``lo * n + hi``), or ``n * n + actor_1`` alone."""
+    lo = ibis.least(t.a1, t.a2).cast("int64")
+    hi = ibis.greatest(t.a1, t.a2).cast("int64")
+    return ibis.cases(
+        (t.a2.isnull(), t.a1.cast("int64") + n_actors * n_actors), else_=lo * n_actors + hi
+    )
+
+
+def bin_of(t: ir.Table, unit: str, origin: int, step: int, bins: int) -> ir.IntegerValue:
+    """The timeline bin of each event's first day: bins of ``step`` days (``unit`` "day") or
+    months ("month") from ``origin``, clipped to the first and last bin."""
+    position = (t.day - origin) if unit == "day" else (t.month - origin)
+    return ibis.greatest(ibis.least(position // step, bins - 1), 0)
+
+
+def page(t: ir.Table, sort: ir.Value | None, descending: bool, offset: int, limit: int) -> ir.Table:
+    """Ids of one page of events sorted by ``sort`` (missing first), then day and id."""
+    keys = [] if sort is None else [sort.isnull(), sort]
+    keys += [t.day, t.event_id]
+    order = [ibis.desc(k) if descending else ibis.asc(k) for k in keys]
+    if sort is not None:  # missing values first ascending, last descending, as in memory
+        order[0] = ibis.asc(keys[0]) if descending else ibis.desc(keys[0])
+    return t.order_by(order).limit(limit, offset=offset).select("event_id", "day")

@@ -1,0 +1,202 @@
+"""What is computed once per dataset and kept beside it, so that queries need not parse every
+event's text again: the rollups of a folder.
+
+:func:`build_rollups` reads the folder's events where they are (CSV, ``events.parquet`` or
+``events/year=YYYY/*.parquet``), checks their references against the actors and vocabularies,
+and writes, in ``FOLDER/.alliances/FINGERPRINT/`` (or, for a folder it cannot write, the
+user's cache folder: ``$XDG_CACHE_HOME/alliances`` or ``~/.cache/alliances``):
+
+- ``facts.parquet``: every event's facts (:mod:`.facts`: days, codes, numbers; no text),
+  sorted by day, so a date window reads only its row groups;
+- ``monthly.parquet``: events counted, and their scores and amounts summed, per month, type,
+  (ordered) pair of actors and unit, for the events without participants, targets or running
+  total: what the default and window-only views add up;
+- ``meta.json``: counts per type, the span, the share of events with a source URL.
+
+The fingerprint is the dataset's (:func:`alliances.reading.fingerprint_files`): new data gets
+new rollups, and the previous version's stay (two are kept) while the last good data serves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from ..problems import DatasetError, Problem
+from ..reading import fingerprint_files
+from . import queries
+from .facts import AMOUNT, CUMULATIVE, facts, text
+from .sources import DataSpec, connect, events_table, parse, small_tables
+
+VERSION = 1
+"""Bumped when the files' layout changes: older rollups are then rebuilt."""
+CACHE_FOLDER = ".alliances"
+KEEP = 2
+ROW_GROUP = 122_880  # one DuckDB work unit
+
+
+def cache_root(folder: Path) -> Path:
+    """Where a folder's rollups go: inside it, or the user's cache if it is read-only."""
+    inside = Path(folder) / CACHE_FOLDER
+    if os.access(folder, os.W_OK) or (inside.is_dir() and os.access(inside, os.W_OK)):
+        return inside
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "alliances"
+    key = hashlib_name(str(Path(folder).resolve()))
+    return base / "rollups" / key
+
+
+def hashlib_name(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def rollup_folder(folder: Path, fingerprint: str) -> Path:
+    return cache_root(folder) / f"v{VERSION}-{fingerprint}"
+
+
+def find_rollups(folder: Path, fingerprint: str) -> Path | None:
+    """The rollups built for this fingerprint, if any (in the folder or the user's cache)."""
+    for root in (Path(folder) / CACHE_FOLDER, cache_root(folder)):
+        path = root / f"v{VERSION}-{fingerprint}"
+        if (path / "meta.json").is_file():
+            return path
+    return None
+
+
+def build_rollups(folder: str | os.PathLike[str], *, fingerprint: str | None = None) -> Path:
+    """Build (or find) the rollups of a dataset folder and return where they are.
+
+    Raises :class:`~alliances.problems.DatasetError` when the small tables fail validation
+    or events name an unknown type or actor, or have a date that is not one.
+    """
+    spec = parse(str(Path(folder).resolve()))
+    folder = spec.folder
+    fingerprint = fingerprint or fingerprint_files(folder)
+    found = find_rollups(folder, fingerprint)
+    if found is not None:
+        return found
+    target = rollup_folder(folder, fingerprint)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    backend = connect(spec)
+    raws, problems = small_tables(backend, spec)
+    if problems:
+        raise DatasetError(folder, problems)
+    actor_ids = list(raws["actors"].frame["id"].astype(str))
+    event_types = raws["event_types"].frame.assign(
+        score=pd.to_numeric(raws["event_types"].frame["score"])
+    )
+    raw, _ = events_table(backend, spec)
+    table = facts(raw, actor_ids, event_types)
+    problems = _reference_problems(backend, raw, table, spec)
+    if problems:
+        raise DatasetError(folder, problems)
+    work = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent))
+    try:
+        started = time.perf_counter()
+        backend.to_parquet(
+            table.order_by(["day", "event_id"]), work / "facts.parquet",
+            compression="zstd", row_group_size=ROW_GROUP,
+        )  # fmt: skip
+        written = backend.read_parquet(str(work / "facts.parquet"))
+        backend.to_parquet(monthly(written), work / "monthly.parquet", compression="zstd")
+        meta = _meta(backend, raw, written, event_types)
+        meta.update(
+            version=VERSION,
+            fingerprint=fingerprint,
+            seconds=round(time.perf_counter() - started, 2),
+        )
+        (work / "meta.json").write_text(json.dumps(meta, indent=1))
+        try:
+            work.rename(target)
+        except OSError:  # built meanwhile by another process: theirs is as good
+            shutil.rmtree(work, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    _prune(target.parent, keep=target.name)
+    return target
+
+
+def plain(f):
+    """Events without participants, targets or a running total: those the monthly rollup adds
+    up by the month they start in (every other event stays one row of the facts). Every event
+    starting in a month wholly inside a window is in the window, whatever its end."""
+    return f.plist.isnull() & f.tlist.isnull() & ~((f.basis == CUMULATIVE) & f.magnitude.notnull())
+
+
+def monthly(f):
+    """The monthly rollup: per month, type, ordered actor pair and unit of the plain events,
+    how many there are, their score sum and their amounts."""
+    rows = f.filter(plain(f))
+    amount = (rows.basis == AMOUNT) & rows.magnitude.notnull()
+    return rows.group_by("month", "type", "a1", "a2", "unit").agg(
+        n=rows.count(),
+        score=rows.score.sum(),
+        amount=rows.magnitude.sum(where=amount),
+        amounts=rows.count(where=amount),
+    )
+
+
+def _meta(backend, raw, f, event_types: pd.DataFrame) -> dict:
+    counts = backend.execute(queries.type_counts(f))
+    ids = [str(t) for t in event_types["id"]]
+    span = backend.execute(
+        f.aggregate(first=f.day.min(), last=f.last.max(), n=f.count(), span=(f.last - f.day).max())
+    )
+    urls = int(backend.execute(raw.filter(text(raw, "source_url").notnull()).count()))
+    n = int(span["n"].iloc[0])
+    first, last = span["first"].iloc[0], span["last"].iloc[0]
+    return {
+        "events": n,
+        "by_type": {ids[int(t)]: int(c) for t, c in zip(counts["type"], counts["n"], strict=True)},
+        "url_share": urls / n if n else 0.0,
+        "first_day": None if pd.isna(first) else int(first),
+        "last_day": None if pd.isna(last) else int(last),
+        "longest": 0 if pd.isna(span["span"].iloc[0]) else int(span["span"].iloc[0]),
+    }
+
+
+MAX_REPORTED = 20
+
+
+def _reference_problems(backend, raw, f, spec: DataSpec) -> list[Problem]:
+    """Events the facts cannot place: no id, a date that is not one, an unknown type or
+    actor, as the validator would report them (by event id: a large file has no lines)."""
+    checks = [
+        ("event_id", f.event_id.isnull(), "required value is empty"),
+        ("date", f.day.isnull(), "not a date (YYYY, YYYY-MM or YYYY-MM-DD)"),
+        ("event_type", f.type.isnull(), "unknown event type"),
+        ("actor_1", f.a1.isnull(), "unknown actor id"),
+    ]
+    problems: list[Problem] = []
+    for column, bad, message in checks:
+        found = backend.execute(f.filter(bad).select("event_id").limit(MAX_REPORTED))
+        for event_id in found["event_id"]:
+            problems.append(Problem("events", 1, column, f"{message} (event {event_id})"))
+    second = text(raw, "actor_2")
+    joined = raw.select(event_id=text(raw, "event_id"), actor_2=second).filter(second.notnull())
+    known = f.select("event_id", "a2")
+    unknown = joined.join(known, "event_id").filter(lambda t: t.a2.isnull())
+    for event_id in backend.execute(unknown.select("event_id").limit(MAX_REPORTED))["event_id"]:
+        problems.append(Problem("events", 1, "actor_2", f"unknown actor id (event {event_id})"))
+    return problems
+
+
+def _prune(root: Path, keep: str) -> None:
+    """Keep the newest :data:`KEEP` rollups (the one just built among them)."""
+    built = sorted(
+        (p for p in root.glob(f"v{VERSION}-*") if p.is_dir()),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in [p for p in built if p.name != keep][KEEP - 1 :]:
+        shutil.rmtree(old, ignore_errors=True)
+    for stale in root.glob(f"v{VERSION - 1}-*") if VERSION > 1 else ():
+        shutil.rmtree(stale, ignore_errors=True)

@@ -1,0 +1,223 @@
+"""Where a dataset's events are: a folder (read with DuckDB) or a connection URL.
+
+``--data`` takes either. A URL names an engine that ibis can reach, and options of ours in its
+query string (taken out before ibis sees the rest):
+
+- ``events=``, ``relations=``, ``actors=``, ``event_types=``, ``relation_types=``: table names
+  (default: the names of the files, ``events`` and so on);
+- ``folder=PATH``: read the small tables (actors, the two vocabularies, relations) from a
+  dataset folder instead of the engine; the events always come from the engine.
+
+``duckdb:///path/file.duckdb`` opens a DuckDB file read-only; ``pyspark://`` starts a local
+Spark session (``pyspark://?master=local[4]`` to choose the master); any other URL goes to
+``ibis.connect`` (``bigquery://PROJECT/DATASET``, ``clickhouse://...``, ``trino://...``; see
+``docs/engine.md``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .. import schema
+from ..problems import DatasetError, Problem
+from ..reading import RawTable, resolve_path, table_file
+
+TABLE_OPTIONS = tuple(schema.TABLES)
+"""Query-string options naming a table: ``?events=gdelt_events&actors=...``."""
+
+FOLDER_OPTION = "folder"
+DUCKDB_THREADS = int(os.environ.get("ALLIANCES_DUCKDB_THREADS", "2"))
+DUCKDB_MEMORY = os.environ.get("ALLIANCES_DUCKDB_MEMORY", "1GB")
+"""DuckDB's threads and memory limit for the dashboard's queries (it spills to disk past it)."""
+
+
+def is_url(data: object) -> bool:
+    """Whether ``--data`` names a connection URL rather than a folder."""
+    return isinstance(data, str) and "://" in data
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """What ``--data`` names: a folder, or an engine with its tables."""
+
+    text: str
+    scheme: str  # "folder", "duckdb", "pyspark", or another ibis backend's name
+    url: str | None = None  # the connection URL without our options
+    folder: Path | None = None  # the dataset folder, or where the small tables are
+    tables: dict[str, str] = field(default_factory=dict)
+    options: dict[str, str] = field(default_factory=dict)  # the URL's other query options
+
+    @property
+    def label(self) -> str:
+        """How messages name the data: the folder, or the URL without secrets."""
+        if self.folder is not None and self.scheme == "folder":
+            return str(self.folder)
+        parts = urllib.parse.urlsplit(self.url or self.text)
+        netloc = parts.hostname or ""
+        if parts.port:
+            netloc += f":{parts.port}"
+        return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+    def table(self, name: str) -> str:
+        return self.tables.get(name, name)
+
+
+def parse(data: str | os.PathLike[str] | None) -> DataSpec:
+    """Read ``--data``: a folder path (default: ``$ALLIANCES_DATA``, else the bundled data) or
+    a connection URL with our options (module docstring)."""
+    if not is_url(data if data is None else str(data)):
+        folder = resolve_path(data)
+        return DataSpec(str(folder), "folder", folder=folder)
+    text = str(data)
+    parts = urllib.parse.urlsplit(text)
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    tables = {k: v for k, v in query if k in TABLE_OPTIONS and v}
+    folder = next((v for k, v in query if k == FOLDER_OPTION and v), None)
+    rest = [(k, v) for k, v in query if k not in TABLE_OPTIONS and k != FOLDER_OPTION]
+    url = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(rest)))
+    return DataSpec(
+        text,
+        parts.scheme.lower(),
+        url=url,
+        folder=Path(folder).expanduser().resolve() if folder else None,
+        tables=tables,
+        options=dict(rest),
+    )
+
+
+def duckdb_backend(database: str = ":memory:", *, read_only: bool = False):
+    """An ibis DuckDB backend with the dashboard's threads and memory limit."""
+    import ibis
+
+    con = ibis.duckdb.connect(database, read_only=read_only)
+    con.raw_sql(f"SET threads = {DUCKDB_THREADS}")
+    con.raw_sql(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+    return con
+
+
+def connect(spec: DataSpec):
+    """The ibis backend ``spec`` names (for a folder: DuckDB in memory)."""
+    import ibis
+
+    if spec.scheme == "folder":
+        return duckdb_backend()
+    if spec.scheme == "duckdb":
+        path = urllib.parse.urlsplit(spec.url or "").path or ":memory:"
+        if path != ":memory:" and not Path(path).is_file():
+            raise FileNotFoundError(f"no DuckDB database at {path}")
+        return duckdb_backend(path, read_only=path != ":memory:")
+    if spec.scheme == "pyspark":
+        return ibis.pyspark.connect(spark_session(spec.options.get("master", "local[2]")))
+    return ibis.connect(spec.url)
+
+
+def spark_session(master: str = "local[2]"):
+    """A Spark session (the one already running in this process, or a new local one)."""
+    from pyspark.sql import SparkSession
+
+    return (
+        SparkSession.builder.master(master)
+        .appName("alliances")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .getOrCreate()
+    )
+
+
+def events_table(backend, spec: DataSpec):
+    """The events in the public format, as an ibis table, and whether it has a hive ``year``
+    column (a folder partitioned by year): read where they are, never loaded whole."""
+    import ibis
+
+    if spec.scheme != "folder":
+        return backend.table(spec.table("events")), False
+    path = table_file(spec.folder, schema.TABLES["events"])
+    if path.is_dir():  # events/year=YYYY/*.parquet
+        pattern = str(path / "**" / "*.parquet")
+        return backend.read_parquet(pattern, hive_partitioning=True), True
+    if path.suffix == ".parquet":
+        return backend.read_parquet(str(path)), False
+    # CSV: read as the in-memory path reads it (comments, formula quotes), then queried
+    from ..reading import read_table
+
+    raw, problems = read_table(spec.folder, schema.TABLES["events"])
+    if raw is None:
+        raise DatasetError(spec.folder, problems)
+    frame = raw.frame.astype(object).where(raw.frame.notna(), None)
+    return ibis.memtable(frame), False
+
+
+class EngineTable(RawTable):
+    """A small table read from an engine: rows are numbered as under a header line."""
+
+    def line_of(self, index: int) -> int:
+        return index + 2
+
+
+def small_tables(backend, spec: DataSpec) -> tuple[dict[str, RawTable], list[Problem]]:
+    """Actors, the vocabularies and the relations, read and checked as the in-memory path
+    checks them (:func:`alliances.validation.check_table`): from the folder
+    (``spec.folder``) or from the engine's tables. The events are not read here."""
+    from ..reading import read_table
+    from ..validation import REFERENCED, check_table
+
+    raws: dict[str, RawTable] = {}
+    problems: list[Problem] = []
+    ids: dict[str, pd.Index] = {}
+    for table in schema.TABLES.values():
+        if table.name == "events":
+            continue
+        if spec.folder is not None:
+            raw, read_problems = read_table(spec.folder, table)
+        else:
+            raw, read_problems = _engine_table(backend, spec, table)
+        problems += read_problems
+        if raw is None:
+            continue
+        raws[table.name] = raw
+        problems += check_table(raw, ids)
+        if table.name in REFERENCED and table.key not in raw.absent:
+            ids[table.name] = pd.Index(raw.frame[table.key].dropna().unique())
+    return raws, problems
+
+
+def _engine_table(backend, spec: DataSpec, table) -> tuple[RawTable | None, list[Problem]]:
+    """One small table from the engine, every cell as text (empty: missing)."""
+    name = spec.table(table.name)
+    try:
+        expr = backend.table(name)
+        frame = backend.execute(expr.select(*[expr[c].cast("string") for c in expr.columns]))
+    except Exception as exc:
+        return None, [Problem(name, 1, "-", f"cannot read table {name!r}: {_first_line(exc)}")]
+    frame = frame.astype(object).where(frame.notna() & (frame.astype(object) != ""), None)
+    missing = [f.name for f in table.fields if f.required and f.name not in frame.columns]
+    if missing:
+        return None, [Problem(name, 1, c, "required column is missing") for c in missing]
+    absent = frozenset(f.name for f in table.fields if f.name not in frame.columns)
+    for column in absent:
+        frame[column] = None
+    digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return EngineTable(table, Path(name), frame.astype("string"), absent, digest.hexdigest()), []
+
+
+def check_events_columns(raw, spec: DataSpec) -> list[Problem]:
+    """The events table's required columns that the engine's table lacks."""
+    name = spec.table("events") if spec.scheme != "folder" else "events"
+    present = set(raw.columns)
+    return [
+        Problem(name, 1, f.name, "required column is missing")
+        for f in schema.TABLES["events"].fields
+        if f.required and f.name not in present
+    ]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,262 @@
+"""One set of query semantics: every query on the engine path (DuckDB over Parquet) and on the
+in-memory path, on the same data, compared exactly (float sums to 1e-9).
+
+Two datasets: the bundled one (stored as Parquet), and a synthetic one made here with what the
+bundled data has little of: participants and targets, running totals in series (with reports
+on the same day), dates known to the year or month, multi-day events, one-sided events,
+formula-quoted titles and accented text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.utils
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from alliances import engine, query, schema
+from alliances.dataset import bundled_path, clear_cache, load_dataset
+from alliances.engine.store import EngineSelection
+from alliances.figures import network_for, ranking_for, temperature_for
+from alliances.reading import read_table
+from alliances.state import Filters
+
+D = dt.date
+
+CASES = {
+    "default": Filters(),
+    "window": Filters(start=D(2022, 1, 15), end=D(2024, 6, 10)),
+    "reversed window": Filters(start=D(2024, 6, 10), end=D(2019, 3, 3)),
+    "from only": Filters(start=D(2023, 8, 20)),
+    "actors": Filters(actors=["RUS", "PRK"]),
+    "partners": Filters(actors=["PRK"], include_partners=True, start=D(2010, 1, 1)),
+    "between": Filters(actors=["RUS", "PRK", "USA"], link="between"),
+    "from": Filters(actors=["RUS", "UKR", "USA"], link="from"),
+    "types": Filters(event_types=["veto", "sanctions", "arms_transfer", "summit", "nope"]),
+    "regions": Filters(regions=["Europe", "Nowhere"]),
+    "region and actor": Filters(regions=["East Asia"], actors=["RUS", "CHN"]),
+    "search": Filters(search="  Veto "),
+    "search accented": Filters(search="séoul"),
+    "unknown actor": Filters(actors=["XXX"], link="between"),
+}
+
+
+def _parquet_events(folder: Path) -> None:
+    """Store a folder's events as ``events.parquet`` (text columns), as large data is."""
+    raw, problems = read_table(folder, schema.TABLES["events"])
+    assert raw is not None, problems
+    frame = raw.frame.astype(object).where(raw.frame.notna(), None)
+    table = pa.table({c: pa.array(frame[c].tolist(), type=pa.string()) for c in frame.columns})
+    pq.write_table(table, folder / "events.parquet")
+    (folder / "events.csv").unlink()
+
+
+def synthetic_events(actors: list[str], types: list[str], n: int = 3000) -> pd.DataFrame:
+    """Events with everything the engine must get right, reproducibly."""
+    rng = np.random.default_rng(11)
+    days = pd.Timestamp("2015-01-01") + pd.to_timedelta(rng.integers(0, 3650, n), "D")
+    precision = rng.choice(["day", "month", "year"], n, p=[0.8, 0.15, 0.05])
+    date = np.where(
+        precision == "day",
+        days.strftime("%Y-%m-%d"),
+        np.where(precision == "month", days.strftime("%Y-%m"), days.strftime("%Y")),
+    )
+    ends = days + pd.to_timedelta(rng.integers(1, 60, n), "D")
+    with_end = (precision == "day") & (rng.random(n) < 0.1)
+    pick = rng.integers(0, len(actors), (n, 5))
+    a1 = np.array(actors, dtype=object)[pick[:, 0]]
+    a2 = np.array(actors, dtype=object)[
+        (pick[:, 0] + 1 + pick[:, 1] % (len(actors) - 1)) % len(actors)
+    ]
+    one_sided = rng.random(n) < 0.1
+    lists = rng.random(n)
+    participants = [
+        f"{actors[p]}; {actors[q]}" if u < 0.08 else (actors[p] if u < 0.15 else None)
+        for p, q, u in zip(pick[:, 2], pick[:, 3], lists, strict=True)
+    ]
+    targets = [
+        f"{actors[t]};{actors[(t + 3) % len(actors)]}" if u > 0.9 else None
+        for t, u in zip(pick[:, 4], rng.random(n), strict=True)
+    ]
+    series = rng.random(n) < 0.12  # running totals: a few series, some reported the same day
+    kind = rng.integers(0, 3, n)
+    a1[series] = np.array(["RUS", "PRK", "CHN"], dtype=object)[kind[series]]
+    a2[series] = "UKR"
+    unit = np.where(series, np.where(kind == 1, "containers", "USD"), None)
+    magnitude = np.where(series | (rng.random(n) < 0.1), rng.integers(1, 9000, n).astype(str), None)
+    unit = np.where((magnitude != None) & (unit == None), "troops", unit)  # noqa: E711
+    basis = np.where(series, "cumulative", np.where(rng.random(n) < 0.1, "part", None))
+    same_day = series & (rng.random(n) < 0.3)
+    date = np.where(same_day, "2020-05-05", date)
+    precision = np.where(same_day, "day", precision)
+    with_end &= ~same_day
+    score = np.where(rng.random(n) < 0.2, np.round(rng.uniform(-10, 10, n), 1).astype(str), None)
+    titles = np.array(["Talks in Séoul", "=SUM(A1) sheet", "Veto cast", "Shipment", "Strike"])
+    return pd.DataFrame(
+        {
+            "event_id": [f"syn-{i:05d}" for i in range(n)],
+            "date": date,
+            "end_date": np.where(with_end, ends.strftime("%Y-%m-%d"), None),
+            "event_type": np.array(types, dtype=object)[rng.integers(0, len(types), n)],
+            "actor_1": a1,
+            "actor_2": np.where(one_sided & ~series, None, a2),
+            "participants": participants,
+            "targets": targets,
+            "magnitude": magnitude,
+            "unit": unit,
+            "magnitude_basis": basis,
+            "title": np.where(titles[rng.integers(0, 5, n)] == "=SUM(A1) sheet", "'=SUM(A1) sheet",
+                              titles[rng.integers(0, 5, n)]),
+            "description": np.where(rng.random(n) < 0.5, "A VETO on Séoul's draft", None),
+            "source_name": "Synthetic wire",
+            "confidence": "reported",
+            "score": score,
+        }
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module", params=["bundled", "synthetic"])
+def paths(request, tmp_path_factory):
+    """The same data opened on both paths: (in memory, on the engine)."""
+    folder = tmp_path_factory.mktemp(request.param)
+    shutil.copytree(bundled_path(), folder, dirs_exist_ok=True)
+    if request.param == "synthetic":
+        bundled = load_dataset(bundled_path())
+        events = synthetic_events(bundled.actor_ids, list(bundled.event_types["id"]))
+        events = events[events["actor_1"] != events["actor_2"]]
+        events.to_csv(folder / "events.csv", index=False)
+    _parquet_events(folder)
+    clear_cache()
+    memory = load_dataset(folder, engine="memory")
+    large = load_dataset(folder, engine="duckdb")
+    assert memory.store is None
+    assert large.store is not None
+    return memory, large
+
+
+def _same_series(a: pd.Series, b: pd.Series) -> None:
+    assert [str(k) for k in a.index] == [str(k) for k in b.index]
+    np.testing.assert_allclose(a.to_numpy(float), b.to_numpy(float), rtol=1e-9, atol=1e-9)
+
+
+def _same_frame(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    a, b = a.reset_index(drop=True), b.reset_index(drop=True)
+    assert list(a.columns) == list(b.columns)
+    assert len(a) == len(b)
+    for column in a.columns:
+        x, y = a[column], b[column]
+        if pd.api.types.is_float_dtype(x) or pd.api.types.is_float_dtype(y):
+            np.testing.assert_allclose(x.to_numpy(float), y.to_numpy(float), rtol=1e-9, atol=1e-9)
+        else:
+            assert (
+                x.astype(object).where(x.notna(), None).tolist()
+                == y.astype(object).where(y.notna(), None).tolist()
+            ), column
+
+
+def _ordered(events: pd.DataFrame) -> pd.DataFrame:
+    """Rows in one order whatever stored them: by date, then id."""
+    order = np.lexsort((events["event_id"].astype(str), events["date"].to_numpy("datetime64[ns]")))
+    return events.iloc[order]
+
+
+def _public(events: pd.DataFrame) -> pd.DataFrame:
+    from alliances.formats import to_public
+
+    return _ordered(to_public(events, "events")).reset_index(drop=True)
+
+
+BUNDLED_CASES = ("default", "window", "partners", "between", "search")
+"""The bundled data is small and hand-coded: these cases cover it; the synthetic data gets all."""
+PAGES = (("date", True), ("actor_2", False), ("magnitude", True), ("event_type", True))
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_every_query_answers_the_same_on_both_paths(paths, case, request):
+    memory, large = paths
+    if "bundled" in request.node.callspec.id and case not in BUNDLED_CASES:
+        pytest.skip("covered on the synthetic data")
+    filters = CASES[case]
+    a, b = query.select(memory, filters), query.select(large, filters)
+    assert isinstance(b, EngineSelection)
+    assert (a.window, a.focus, a.notices) == (b.window, b.focus, b.notices)
+    _same_frame(a.relations, b.relations)
+    assert len(a) == len(b)
+    ka, kb = a.kpis(), b.kpis()
+    assert ka["events"] == kb["events"] == len(a)
+    _same_series(ka["by_type"], kb["by_type"])
+    _same_series(ka["totals"], kb["totals"])
+    _same_series(a.pair_counts, b.pair_counts)
+    assert a.default_pairs() == b.default_pairs()
+    _same_frame(a.temperature(), b.temperature())
+    busy = [*list(a.pair_counts.index[3:6]), "PRK–RUS", "RUS–USA", "nope", "RUS–RUS"]
+    _same_frame(a.temperature(busy), b.temperature(busy))
+    w = a.window
+    zoom = (w.start + (w.stop - w.start) * 0.3, w.start + (w.stop - w.start) * 0.55)
+    for (start, stop), lanes in [((w.start, w.stop), "type"), (zoom, "pair")]:
+        assert a.count_between(start, stop) == b.count_between(start, stop)
+        x = a.bins(lanes, start, stop, memory.event_type_labels)
+        y = b.bins(lanes, start, stop, large.event_type_labels)
+        assert (x.name, x.lanes, x.events) == (y.name, y.lanes, y.events)
+        assert np.array_equal(x.edges, y.edges)
+        assert np.array_equal(x.counts, y.counts)
+    _same_frame(_public(a.events_between(*zoom)), _public(b.events_between(*zoom)))
+    _same_frame(_public(a.events), _public(b.events))
+    tail = _ordered(a.events).tail(7)
+    assert list(b.last_events(7)["event_id"]) == list(tail["event_id"].astype(str))
+    for sort, descending in PAGES:
+        x, y = a.page(sort, descending, 3, 9), b.page(sort, descending, 3, 9)
+        assert list(x["event_id"].astype(str)) == list(y["event_id"].astype(str)), sort
+
+
+@pytest.mark.parametrize("case", ["default", "between", "search"])
+def test_the_figures_are_the_same_on_both_paths(paths, case):
+    memory, large = paths
+    filters = CASES[case]
+
+    def spec(build, dataset):  # floats to 9 digits: sums may be added in another order
+        text = json.dumps(build(dataset, filters), cls=plotly.utils.PlotlyJSONEncoder)
+        return json.loads(text, parse_float=lambda x: round(float(x), 9))
+
+    for build in (network_for, temperature_for, ranking_for):
+        assert spec(build, memory) == spec(build, large), build.__name__
+
+
+def test_one_event_by_id_and_the_dataset_summary_agree(paths):
+    memory, large = paths
+    ids = list(memory.events["event_id"].astype(str).iloc[[0, 7, -1]])
+    for event_id in ids:
+        x, y = query.event_row(memory, event_id), query.event_row(large, event_id)
+        _same_frame(
+            _public(pd.DataFrame([x]).astype(memory.events.dtypes.to_dict())),
+            _public(pd.DataFrame([y]).astype(large.events.dtypes.to_dict())),
+        )
+    assert query.event_row(large, "no-such-event") is None
+    assert not query.has_event(large, "no-such-event")
+    assert query.has_event(large, ids[0])
+    assert memory.summary().split("\n")[2:] == large.summary().split("\n")[2:]
+    assert memory.span == large.span
+    assert memory.counts() == large.counts()
+
+
+def test_choose_takes_the_engine_for_urls_and_large_parquet(tmp_path, monkeypatch):
+    monkeypatch.delenv(engine.ENV_ENGINE, raising=False)
+    assert engine.choose(bundled_path()) == "memory"  # CSV
+    assert engine.choose("duckdb:///x.duckdb") == "engine"
+    assert engine.choose(bundled_path(), "duckdb") == "engine"
+    shutil.copytree(bundled_path(), tmp_path, dirs_exist_ok=True)
+    _parquet_events(tmp_path)
+    assert engine.choose(tmp_path) == "memory"  # 300 rows of Parquet
+    monkeypatch.setattr(engine, "ENGINE_ROWS", 10)
+    assert engine.choose(tmp_path) == "engine"
+    monkeypatch.setenv(engine.ENV_ENGINE, "memory")
+    assert engine.choose(tmp_path) == "memory"
+    with pytest.raises(ValueError, match="unknown engine"):
+        engine.choose(tmp_path, "oracle")
