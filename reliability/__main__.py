@@ -1,10 +1,12 @@
 """``python -m reliability``: run the experiments at full counts and rewrite docs/reliability.md.
 
-    python -m reliability [--sessions 20] [--changes 10] [--leak-sessions 100]
-                          [--browsers 3] [--synthetic 100000] [--out docs/reliability.md]
+    python -m reliability [--sessions 20,100] [--proxy 2] [--changes 10] [--browsers 3]
+                          [--leak-sessions 100] [--synthetic 100000] [--out docs/reliability.md]
 
-Concurrency on the bundled dataset and on a synthetic one, memory over many sessions, and
-``--num-procs``; the page is printed too. Exits 1 when an experiment found a problem.
+Concurrency on the bundled dataset (one run per session count) and on a synthetic one, through
+nginx on the shipped configuration in front of ``--proxy`` server processes (0: one server,
+reached directly); memory over many sessions; and ``--num-procs``. The page is printed too.
+Exits 1 when an experiment found a problem.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 
 from . import report
 from .concurrency import run_concurrency
+from .deploy import running_proxied
 from .memory import run_memory
 from .oracle import Oracle
 from .pages import websocket_built_page
@@ -34,9 +37,39 @@ def synthetic(n_events: int, folder: Path) -> Path:
     return generate(n_events, folder)
 
 
+def counts(text: str) -> list[int]:
+    """``"20,100"`` -> ``[20, 100]``."""
+    try:
+        values = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not comma-separated counts: {text!r}") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"counts must be 1 or more: {text!r}")
+    return values
+
+
+def serving(data: Path | None, logs: Path, name: str, proxy: int):
+    """The server(s) of one concurrency run: ``proxy`` processes behind nginx, or one."""
+    if proxy:
+        return running_proxied(data, logs / name, processes=proxy)
+    return running(data, logs / f"{name}.log")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m reliability", description=__doc__.split("\n")[0])
-    p.add_argument("--sessions", type=int, default=20, help="concurrent websocket sessions")
+    p.add_argument(
+        "--sessions",
+        type=counts,
+        default=[20, 100],
+        help="concurrent websocket sessions, comma-separated: a run each on the bundled "
+        "dataset; the synthetic one runs with the first",
+    )
+    p.add_argument(
+        "--proxy",
+        type=int,
+        default=2,
+        help="server processes behind nginx (deploy/nginx.conf); 0: one server, directly",
+    )
     p.add_argument("--changes", type=int, default=10, help="filter changes per session")
     p.add_argument("--browsers", type=int, default=3, help="Chromium pages besides them")
     p.add_argument("--think", type=float, default=1.0, help="mean pause between changes (s)")
@@ -57,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="alliances-reliability-"))
     logs = args.logs or workdir / "logs"
     bundled = Oracle(None)
-    runs, sessions_args = [], []
+    runs, sessions_command = [], []
     datasets = [(None, bundled, "Bundled dataset", "bundled")]
     try:
         if args.synthetic:
@@ -65,13 +98,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             label = f"Synthetic dataset, {args.synthetic:,} events"
             datasets.append((folder, Oracle(folder), label, "synthetic"))
         for data, oracle, label, name in datasets:
-            print(f"concurrency: {label}, {args.sessions} sessions", file=sys.stderr)
-            with running(data, logs / f"{name}.log") as server:
-                sessions_args = sessions_args or serve_args(None, server.port)
-                runs.append(run_concurrency(
-                    server, oracle, args.sessions, args.changes, args.browsers, args.think,
-                    label, solo=True,
-                ))  # fmt: skip
+            for count in args.sessions if name == "bundled" else args.sessions[:1]:
+                where = f", nginx + {args.proxy} processes" if args.proxy else ""
+                title = f"{label}, {count} sessions{where}"
+                print(f"concurrency: {title}", file=sys.stderr)
+                with serving(data, logs, f"{name}-{count}", args.proxy) as server:
+                    sessions_command = sessions_command or server.command
+                    runs.append(run_concurrency(
+                        server, oracle, count, args.changes, args.browsers, args.think,
+                        title, solo=True,
+                    ))  # fmt: skip
         print(f"memory: {args.leak_sessions} sessions", file=sys.stderr)
         with running(None, logs / "memory.log", cleanup_ms=CLEANUP_MS) as server:
             memory_args = serve_args(None, server.port, 0, CLEANUP_MS)
@@ -91,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         seconds=time.monotonic() - started,
         command=f"python -m reliability {argv_text}".strip(),
         servers={
-            "sessions": " ".join(["alliances", *sessions_args]),
+            "sessions": report.command_line(sessions_command),
             "memory": " ".join(["alliances", *memory_args]),
         },
         changes=args.changes,
@@ -101,6 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         memory=memory,
         built=built,
         procs=procs,
+        proxy=args.proxy,
     )
     print(report.write(args.out, text))
     failed = any(r.problems for r in runs) or memory.errors or (procs and not procs.ok)

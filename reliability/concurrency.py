@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from alliances.testing import chromium
 
 from . import CHANGE_TIMEOUT, OPEN_TIMEOUT
-from .client import Session, run_async
+from .client import Session, open_and_change, run_async
+from .deploy import Proxied
 from .oracle import Oracle, Shown, deep_link, plan
 from .pages import BrowserSession
 from .servers import Server
@@ -52,6 +53,19 @@ class ConcurrencyResult:
     solo_latencies: list[float] = field(default_factory=list)
     """One session alone on the server, before the others: a change without queueing."""
     solo_cpu_per_change: float = 0.0
+    change_seconds: float = 0.0
+    """Wall time from the first change to the last session's last one."""
+    held_per_process: dict[int, int] = field(default_factory=dict)
+    """Behind a proxy: the sessions each server process held at once."""
+    cpu_per_process: dict[int, float] = field(default_factory=dict)
+    """Behind a proxy: the CPU time each server process used during the run."""
+    proxy: int = 0
+    """Server processes behind nginx (0: one server, reached directly)."""
+
+    @property
+    def throughput(self) -> float:
+        """Changes shown per second while every session was changing filters."""
+        return self.changes_ok / self.change_seconds if self.change_seconds else 0.0
 
     @property
     def changes_expected(self) -> int:
@@ -126,14 +140,18 @@ async def _drive_sessions(
     await asyncio.gather(*(s.close() for s in sessions if s is not None))
 
 
-def run_solo(server: Server, oracle: Oracle, changes: int, index: int) -> list[float]:
-    """The latencies of ``changes`` changes by one session alone on the server."""
+def run_solo(
+    server: Server | Proxied, oracle: Oracle, changes: int, index: int
+) -> tuple[list[float], float]:
+    """The latencies of ``changes`` changes by one session alone on the server, and the
+    server CPU per change (the session's opening not counted)."""
 
-    async def go() -> list[float]:
+    async def go() -> tuple[list[float], float]:
         start, steps = plan(oracle, index, changes)
         session = await Session.open(server.url, deep_link(start), "solo")
         try:
             await session.wait_for(lambda: session.sees(oracle.expected(start)), CHANGE_TIMEOUT)
+            cpu = server.cpu_seconds()
             out = []
             for change in steps:
                 expected = oracle.expected(change.values)
@@ -141,11 +159,25 @@ def run_solo(server: Server, oracle: Oracle, changes: int, index: int) -> list[f
                 if seconds is None:
                     raise AssertionError(f"solo session: {session.shown()}, expected {expected}")
                 out.append(seconds)
-            return out
+            return out, (server.cpu_seconds() - cpu) / max(len(out), 1)
         finally:
             await session.close()
 
     return run_async(go())
+
+
+def warm(server: Server | Proxied, oracle: Oracle) -> None:
+    """One session opened, changed once and closed on each process behind a proxy, directly:
+    the first session a process builds imports and compiles what later ones reuse, and a
+    long-running server has done that long before (one server: the solo run warms it)."""
+
+    async def go() -> None:
+        for process in server.servers:
+            session = await open_and_change(process.url, oracle, 0)
+            await session.close()
+
+    if isinstance(server, Proxied):
+        run_async(go())
 
 
 def _click_through(pages: list[BrowserSession], changes: int, result: ConcurrencyResult) -> None:
@@ -163,7 +195,7 @@ def _click_through(pages: list[BrowserSession], changes: int, result: Concurrenc
 
 
 def run_concurrency(
-    server: Server,
+    server: Server | Proxied,
     oracle: Oracle,
     sessions: int,
     changes: int,
@@ -172,16 +204,17 @@ def run_concurrency(
     label: str = "",
     solo: bool = False,
 ) -> ConcurrencyResult:
-    """``sessions`` websocket sessions and ``browsers`` Chromium pages on one server, all held
-    at once, each making ``changes`` filter changes and checking it sees its own filters.
+    """``sessions`` websocket sessions and ``browsers`` Chromium pages on one server (or on
+    several behind nginx: :class:`~reliability.deploy.Proxied`), all held at once, each
+    making ``changes`` filter changes and checking it sees its own filters.
     ``solo``: first measure one session alone, for the latency without queueing."""
     result = ConcurrencyResult(label, sessions, browsers, changes)
     log_before = len(server.error_lines())
     if solo:
-        cpu = server.cpu_seconds()
-        result.solo_latencies = run_solo(server, oracle, changes, sessions + browsers)
-        per = (server.cpu_seconds() - cpu) / max(len(result.solo_latencies), 1)
-        result.solo_cpu_per_change = per
+        warm(server, oracle)
+        result.solo_latencies, result.solo_cpu_per_change = run_solo(
+            server, oracle, changes, sessions + browsers
+        )
         server.wait_sessions(0, timeout=60)
     gates = _Gates()
     started = time.monotonic()
@@ -213,9 +246,22 @@ def run_concurrency(
         gates.opened.wait(OPEN_TIMEOUT * 2)
         result.held = server.sessions()
         result.rss_held = server.rss()
+        if isinstance(server, Proxied):
+            result.proxy = len(server.servers)
+            result.held_per_process = {
+                pid: sum(answer["sessions"].values())
+                for pid, answer in server.per_process().items()
+            }
+            cpu_each = {s.proc.pid: s.cpu_seconds() for s in server.servers}
         gates.go.set()
+        changing = time.monotonic()
         _click_through(pages, changes, result)
         gates.done.wait(OPEN_TIMEOUT * 4)
+        result.change_seconds = time.monotonic() - changing
+        if isinstance(server, Proxied):
+            result.cpu_per_process = {
+                s.proc.pid: s.cpu_seconds() - cpu_each[s.proc.pid] for s in server.servers
+            }
         gates.release.set()
         thread.join(timeout=60)
         for b, page in enumerate(pages):

@@ -5,8 +5,9 @@ through; ``servers.start_server`` puts the checkout on ``PYTHONPATH``, and Panel
 module and serves its ``ROUTES``). ``GET /reliability/probe`` answers, for the process that
 handles the request: its PID and RSS, the live Bokeh sessions, and how many dashboards,
 filter objects, documents and Plotly panes are still reachable after a full ``gc.collect()``.
-``?light=1``: only the PID, RSS and sessions (cheap enough to poll; with ``&collect=1`` after
-``gc.collect()``, and the number of objects gc tracks);
+``?light=1``: only the PID, RSS and sessions, with each session's id and open websockets
+(cheap enough to poll; with ``&collect=1`` after ``gc.collect()``, and the number of objects
+gc tracks);
 ``?trim=1`` also returns freed heap pages to the system (``malloc_trim``), to tell a leak from
 allocator fragmentation; ``?hold=MS`` keeps the worker busy that long first (so that
 concurrent probes reach the other ``--num-procs`` workers); ``?types=1`` adds a histogram
@@ -81,7 +82,8 @@ class ProbeHandler(web.RequestHandler):
         contexts = getattr(self.application, "applications", {})
         sessions = {path: len(list(ctx.sessions)) for path, ctx in contexts.items()}
         if self.get_argument("light", "") == "1":  # no object walk: cheap enough to poll
-            light = {"pid": os.getpid(), "sessions": sessions}
+            ids = {s.id: s.connection_count for ctx in contexts.values() for s in ctx.sessions}
+            light = {"pid": os.getpid(), "sessions": sessions, "connections": ids}
             if self.get_argument("collect", "") == "1":
                 gc.collect()
                 light["objects"] = len(gc.get_objects())

@@ -9,6 +9,7 @@ benchmarks (``benchmarks.reporting``).
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -17,6 +18,7 @@ import jinja2
 from benchmarks import reporting
 
 from .concurrency import ConcurrencyResult
+from .deploy import nginx_path
 from .memory import MemoryResult
 from .pages import BrowserSession
 from .procs import ProcsResult
@@ -31,6 +33,67 @@ PROBE_KEYS = (
     "pandas_block_refs", "pandas_dead_block_refs",
 )  # fmt: skip
 """The probe's counts that the memory table shows, before Panel's state and the caches."""
+
+
+CHANGE_P95 = 2.0
+"""Target (issue #16): a filter change shows within this many seconds at p95, under load."""
+OPEN_P95 = 3.0
+"""Target (issue #16): a session or page opens within this many seconds at p95, under load."""
+
+
+def targets(run: ConcurrencyResult) -> list[tuple[str, bool, str]]:
+    """Each target of issue #16 for a run: what it asks, whether the run met it, the figure."""
+    opens = run.open_seconds + run.browser_open_seconds
+    changes = run.latencies + run.browser_latencies
+    errors = len(run.errors) + len(run.server_errors)
+    return [
+        (
+            f"change p95 ≤ {CHANGE_P95:g} s",
+            percentile(changes, 95) <= CHANGE_P95,
+            f"{percentile(changes, 95):.2f} s (websocket {percentile(run.latencies, 95):.2f} s, "
+            f"Chromium {percentile(run.browser_latencies, 95):.2f} s)",
+        ),
+        (
+            f"opening p95 ≤ {OPEN_P95:g} s",
+            percentile(opens, 95) <= OPEN_P95,
+            f"{percentile(opens, 95):.2f} s (websocket {percentile(run.open_seconds, 95):.2f} s, "
+            f"Chromium {percentile(run.browser_open_seconds, 95):.2f} s)",
+        ),
+        ("0 errors", errors == 0, str(errors)),
+        ("0 state shared between sessions", not run.leaks, str(len(run.leaks))),
+    ]
+
+
+def command_line(argv: Sequence[str]) -> str:
+    """A server's command as a person types it: ``alliances serve ...``."""
+    words = list(argv)
+    if "alliances.cli" in words:
+        words = ["alliances", *words[words.index("alliances.cli") + 1 :]]
+    return " ".join(words)
+
+
+def git_commit() -> str:
+    """The measured code's commit, ``abc1234 (subject)``, and whether files differed from it."""
+    root = Path(__file__).resolve().parents[1]
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    head = git("log", "-1", "--format=%h (%s)")
+    if not head:
+        return "unknown (not a git checkout)"
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", "src", "dashboards")
+    return f"`{head}`" + (", with uncommitted changes to src/ or dashboards/" if changed else "")
+
+
+def nginx_version() -> str:
+    """``1.22.1``, or empty when nginx is not installed."""
+    try:
+        done = subprocess.run([nginx_path(), "-v"], capture_output=True, text=True, timeout=30)
+    except (RuntimeError, OSError):
+        return ""
+    return done.stderr.strip().rpartition("/")[2]
 
 
 def mb(n: float) -> str:
@@ -77,6 +140,7 @@ def environment() -> jinja2.Environment:
         latency=latency_line,
         listing=listing,
     )
+    env.globals.update(targets=targets)
     return env
 
 
@@ -117,15 +181,19 @@ def render(
     memory: MemoryResult,
     built: BrowserSession | None,
     procs: ProcsResult | None,
+    proxy: int = 0,
+    commit: str = "",
 ) -> str:
     """The generated part of docs/reliability.md. ``servers``: the ``alliances serve``
-    commands of the ``sessions`` and ``memory`` runs; ``changes``, ``think`` and
-    ``synthetic``: the options the runs used."""
+    commands of the ``sessions`` and ``memory`` runs; ``changes``, ``think``, ``synthetic``
+    and ``proxy``: the options the runs used; ``commit``: what was measured (default: the
+    checkout's, see :func:`git_commit`)."""
     template = environment().get_template("reliability.md.j2")
     return template.render(
         when=when, seconds=seconds, command=command, servers=servers, changes=changes,
         think=think, synthetic=synthetic, runs=runs, memory=memory, built=built, procs=procs,
-        held=memory_figures(memory), probe=PROBE,
+        held=memory_figures(memory), probe=PROBE, proxy=proxy, nginx=nginx_version(),
+        commit=commit or git_commit(),
         machine=reporting.machine(PACKAGES, "at the end"),
     )  # fmt: skip
 

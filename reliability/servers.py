@@ -14,7 +14,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,13 +35,18 @@ ERROR_LINES = re.compile(r"Traceback|failed to update|Error\b|Exception\b")
 
 
 def serve_args(
-    data: Path | None, port: int, num_procs: int = 0, cleanup_ms: int | None = None
+    data: Path | None,
+    port: int,
+    num_procs: int = 0,
+    cleanup_ms: int | None = None,
+    extra: Sequence[str] = (),
 ) -> list[str]:
     """The ``alliances serve`` arguments, with the debug probe loaded.
 
     ``cleanup_ms`` makes Bokeh destroy sessions without a connection after that long (the
     memory run). Leave it at Bokeh's default (15 s) when browsers connect: the page's
     websocket must arrive before the session its HTTP request created is discarded.
+    ``extra``: more options (behind a proxy: its origin and ``--use-xheaders``).
     """
     args = ["serve", "--port", str(port)]
     if data is not None:
@@ -50,7 +55,7 @@ def serve_args(
         args += ["--num-procs", str(num_procs)]
     if cleanup_ms is not None:
         args += [f"--check-unused-sessions={cleanup_ms}", f"--unused-session-lifetime={cleanup_ms}"]
-    return [*args, f"--plugins={PROBE}"]
+    return [*args, *extra, f"--plugins={PROBE}"]
 
 
 @dataclass
@@ -155,14 +160,20 @@ class Server(ServerProcess):
 
 
 def start_server(
-    data: Path | None, log: Path, num_procs: int = 0, cleanup_ms: int | None = None
+    data: Path | None,
+    log: Path,
+    num_procs: int = 0,
+    cleanup_ms: int | None = None,
+    extra: Sequence[str] = (),
+    env: dict[str, str] | None = None,
 ) -> Server:
-    """``alliances serve`` on a free loopback port; returns once every process answers."""
+    """``alliances serve`` on a free loopback port; returns once every process answers.
+    ``extra``: more options; ``env``: more environment variables."""
     port = free_port()
-    args = serve_args(data, port, num_procs, cleanup_ms)
+    args = serve_args(data, port, num_procs, cleanup_ms, extra)
     command = [sys.executable, "-m", "alliances.cli", *args]
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    env = server_env(PYTHONPATH=path)  # where the server imports the probe from
+    env = server_env(**(env or {}), PYTHONPATH=path)  # PYTHONPATH: the probe's home
     processes = max(num_procs, 1)
 
     def ready(server: Server) -> bool:  # every worker answers the probe

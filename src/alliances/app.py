@@ -41,6 +41,12 @@ from .views.compat import FigurePane, quiet_closed_websockets
 log = logging.getLogger("alliances")
 
 TITLE = "Alliances"
+DISCONNECTED = (
+    "Lost the connection to the server. Reload the page to reconnect: "
+    "your filters are kept in its address."
+)
+"""What the page says, until it is reloaded, when its server process stops or restarts
+(behind a proxy, the reload opens a new session on another process)."""
 NARROW_PX = 768
 """Below this window width the filter sidebar starts collapsed, over the page when opened."""
 SIDEBAR_CSS = f"""
@@ -350,7 +356,7 @@ def warm_up(data: str | os.PathLike[str] | None = None) -> None:
 
 def create_app(data: str | os.PathLike[str] | None = None) -> pn.template.BaseTemplate:
     """One browser session's dashboard (``panel serve`` calls this per session)."""
-    pn.extension("plotly", "tabulator", notifications=False)
+    pn.extension("plotly", "tabulator", disconnect_notification=DISCONNECTED)
     quiet_closed_websockets()
     try:
         served = serve_dataset(data)
