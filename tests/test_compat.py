@@ -25,6 +25,7 @@ from alliances.views.compat import (
     FigurePane,
     TypableDatePicker,
     local_stylesheets,
+    one_message_per_change,
     quiet_closed_websockets,
 )
 
@@ -148,3 +149,41 @@ def test_panel_date_pickers_still_need_the_workaround(widget):
     else:
         assert "date_format" not in widget.param
         assert widget()._deserialize_value(dt.date(2024, 1, 2)) == "2024-01-02 00:00:00"
+
+
+# --------------------------------------------------------------------------- one message
+
+
+def test_one_message_per_change_wraps_panel_once_and_still_applies_changes():
+    from panel.reactive import Syncable
+
+    one_message_per_change()
+    one_message_per_change()  # installed once, not stacked
+    for name in ("_change_event", "_process_bokeh_event"):
+        method = getattr(Syncable, name)
+        assert method.alliances
+        assert not getattr(method.__wrapped__, "alliances", False)
+    text = pn.widgets.TextInput(value="a")
+    doc = Document()
+    text.get_root(doc)
+    text._events = {"value": "b"}  # what a browser's PATCH-DOC leaves for Panel to process
+    with set_curdoc(doc):
+        text._change_event(doc)
+    assert text.value == "b"
+
+
+def test_panel_still_processes_a_server_change_without_holding_the_document():
+    """What ``one_message_per_change`` adds: Panel's server path (``_change_coroutine``)
+    calls ``_change_event`` outside ``hold``, while its notebook path holds. If the server
+    path holds the document now, the workaround can go."""
+    import inspect
+
+    from panel.reactive import Syncable
+
+    one_message_per_change()
+    server = inspect.getsource(Syncable._change_coroutine)
+    notebook = inspect.getsource(Syncable._schedule_change)
+    assert "self._change_event(doc)" in server
+    assert "hold(" not in server
+    assert "hold(" in notebook
+    assert "hold(" not in inspect.getsource(Syncable._change_event.__wrapped__)

@@ -36,7 +36,7 @@ from .views import (
     TimelineView,
 )
 from .views.base import SELECTION_DEPENDS, FilteredViewer
-from .views.compat import FigurePane, quiet_closed_websockets
+from .views.compat import FigurePane, one_message_per_change, quiet_closed_websockets
 
 log = logging.getLogger("alliances")
 
@@ -358,6 +358,7 @@ def create_app(data: str | os.PathLike[str] | None = None) -> pn.template.BaseTe
     """One browser session's dashboard (``panel serve`` calls this per session)."""
     pn.extension("plotly", "tabulator", disconnect_notification=DISCONNECTED)
     quiet_closed_websockets()
+    one_message_per_change()
     try:
         served = serve_dataset(data)
     except OSError as exc:

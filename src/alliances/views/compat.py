@@ -91,6 +91,37 @@ def quiet_closed_websockets() -> None:
     loop.set_exception_handler(handler)
 
 
+def one_message_per_change() -> None:
+    """Send what one browser change does to the page as one message, not one per view.
+
+    Panel 1.9 processes a change from the browser (a widget's new value, a click) in
+    ``Syncable._change_event`` / ``_process_bokeh_event`` without holding the document, so
+    every pane that follows the change writes its own ``PATCH-DOC`` (a dozen per filter
+    change here), and Bokeh serialises each against every model of the document
+    (``Serializer(references=doc.models.synced_references)``). Panel's notebook path
+    (``Syncable._schedule_change``) already wraps the same call in ``panel.io.hold``; this
+    does the same for the server: events on one property combine, and the whole change goes
+    out as one message. Installed once per process, for every Panel component.
+    """
+    from panel.reactive import Syncable
+
+    for name in ("_change_event", "_process_bokeh_event"):
+        original = getattr(Syncable, name)
+        if getattr(original, "alliances", False):
+            continue
+        setattr(Syncable, name, _held(original))
+
+
+def _held(method: Any) -> Any:
+    @functools.wraps(method)
+    def held(self: Any, doc: Any, *args: Any) -> Any:
+        with pn.io.hold(doc):
+            return method(self, doc, *args)
+
+    held.alliances = True  # type: ignore[attr-defined]
+    return held
+
+
 class TypableDatePicker(pn.widgets.DatetimePicker):
     """A date field that takes a typed ``YYYY-MM-DD`` as well as a click in its calendar.
 
