@@ -66,7 +66,9 @@ def test_parquet_window_and_actor_slice(tmp_path, capsys):
         "--from", "2024-02-17", "--to", "2024-02", "--actors", "UKR,PRK",
     )  # fmt: skip
     assert code == 0, out
-    assert (out_dir / "events.parquet").is_file()
+    # the layout `alliances convert` writes: one folder per year, rows sorted by date
+    assert (out_dir / "events" / "year=2024" / "part-0.parquet").is_file()
+    assert sorted(p.name for p in (out_dir / "events").iterdir()) == ["year=2024"]
     assert not (out_dir / "events.csv").exists()
     ids = sorted(load_dataset(out_dir, cache=False).events["event_id"])
     assert ids == ["gdelt:1156432907", "gdelt:1156432911", "gdelt:1156432915", "gdelt:1156432940"]

@@ -1,4 +1,4 @@
-"""The ``alliances`` command: validate, info, serve, export, import.
+"""The ``alliances`` command: validate, info, serve, export, import, convert.
 
 Exit codes: 0 success, 1 an invalid dataset (or a failed export), 2 a usage error.
 No input file produces a Python traceback: problems are reported one per line.
@@ -253,6 +253,22 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_convert(args: argparse.Namespace) -> int:
+    """``alliances convert FOLDER -o OUT``: exit 0 converted, 1 a dataset that does not
+    validate, 2 a mistake in the command; nothing is written unless it succeeds."""
+    from .convert import ConvertFailed, convert
+
+    try:
+        report = convert(args.path, args.output, fmt=args.format)
+    except ConvertFailed as exc:
+        for problem in exc.problems:
+            print(f"alliances convert: {problem}", file=sys.stderr)
+        print("alliances convert: nothing was written", file=sys.stderr)
+        return USAGE_ERROR if exc.usage else 1
+    print(report.text())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import state
 
@@ -334,6 +350,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="end", metavar="DATE", help="keep records up to this date")
     p.add_argument("--actors", help="keep records involving these actor ids, e.g. RUS,UKR")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser(
+        "convert",
+        help="rewrite a dataset for large data: events as Parquet partitioned by year",
+        description="Validate a dataset folder and write it to OUT with its events (and "
+        "relations, if over a million) as Parquet partitioned by year and sorted by date "
+        "(events/year=YYYY/part-N.parquet), actors and vocabularies as CSV, and the engine's "
+        "rollups. The folder is written beside OUT, checked, then moved into place; "
+        "converting again gives the same files.",
+    )
+    p.add_argument("path", type=_dataset_dir, metavar="FOLDER", help="dataset folder to convert")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="folder to write")
+    p.add_argument("--format", choices=["parquet"], default="parquet", help="storage format")
+    p.set_defaults(func=cmd_convert)
     return parser
 
 

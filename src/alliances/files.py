@@ -26,3 +26,32 @@ def write_atomic(path: Path, data: str | bytes, encoding: str = "utf-8") -> Path
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def staging_folder(output: Path, suffix: str) -> Path:
+    """A new private folder beside ``output`` to write a whole dataset into, before
+    :func:`replace_folder` moves it into place (same file system: the move is a rename)."""
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{output.name}.", suffix=suffix, dir=output.parent))
+
+
+def replace_folder(folder: Path, output: Path) -> None:
+    """Move the finished ``folder`` to ``output``, replacing what is there: the old folder is
+    renamed aside first and removed only once the new one is in place, so a reader sees the
+    old dataset or the new one, never a mix (and a failed move puts the old one back)."""
+    import shutil
+
+    os.chmod(folder, 0o755)  # mkdtemp makes it private; a dataset folder is not
+    if not output.exists():
+        os.replace(folder, output)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
+    os.rmdir(old)
+    os.replace(output, old)
+    try:
+        os.replace(folder, output)
+    except OSError:
+        os.replace(old, output)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

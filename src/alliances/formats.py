@@ -99,3 +99,19 @@ def to_csv(frame: pd.DataFrame, table: str, comments: Iterable[str] = ()) -> str
 def comment_lines(comments: Iterable[str]) -> str:
     """``# ...`` lines for the top of a CSV file, one per comment, each on one line."""
     return "".join(f"{COMMENT} {' '.join(str(c).split())}\n" for c in comments)
+
+
+def neutralise_text(cells):
+    """:func:`neutralise_formulas` for an Arrow string array (a table's column of a hundred
+    million rows): cells a spreadsheet would evaluate get a ``'`` in front. A cell already
+    written so (``'=…``) is left as it is, so this is idempotent, and the loader reads both
+    forms the same."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(cells.type):  # the distinct values only
+        return pa.DictionaryArray.from_arrays(cells.indices, neutralise_text(cells.dictionary))
+    starts = pc.fill_null(pc.match_substring_regex(cells, _FORMULA_REGEX), False)
+    if not pc.any(starts).as_py():
+        return cells
+    return pc.if_else(starts, pc.binary_join_element_wise("'", cells, ""), cells)

@@ -1,8 +1,9 @@
 """Where a dataset's files are, and reading them as text tables.
 
-One function, :func:`table_file`, decides which file holds a table (its CSV, else its Parquet
-file); reading, the load cache's signature and the fingerprint all ask it. Every cell is read as
-a string (or missing); :mod:`alliances.validation` checks the values.
+One function, :func:`table_file`, decides which file holds a table (its CSV, else its folder
+of Parquet files partitioned by year, else its Parquet file); reading, the load cache's
+signature, the fingerprint and the engine all ask it. Every cell is read as a string (or
+missing); :mod:`alliances.validation` checks the values.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import schema
+from . import partitioned, schema
 from .problems import Problem, show
 from .schema import Table
 
@@ -63,22 +64,41 @@ def resolve_path(path: str | os.PathLike[str] | None = None) -> Path:
 
 
 def table_file(directory: Path, table: Table) -> Path:
-    """The file that holds ``table`` in ``directory``: its CSV, else its Parquet file.
+    """The file that holds ``table`` in ``directory``: its CSV, else its folder partitioned by
+    year (``events/year=YYYY/part-N.parquet``, :mod:`alliances.partitioned`), else its
+    Parquet file.
 
-    Without either, the CSV's path (which does not exist: reading reports it missing).
+    Without any, the CSV's path (which does not exist: reading reports it missing).
     """
     csv_path = directory / table.filename
+    if csv_path.exists():
+        return csv_path
+    folder = directory / table.name
+    if partitioned.partitioned(table.name) and folder.is_dir():
+        return folder
     parquet = directory / f"{table.name}.parquet"
-    if not csv_path.exists() and parquet.is_file():
+    if parquet.is_file():
         return parquet
     return csv_path
 
 
+def is_partitioned(path: Path) -> bool:
+    """Whether a path :func:`table_file` returned is a folder of Parquet parts."""
+    return path.is_dir() and path.suffix == ""
+
+
 def signature(directory: Path) -> tuple:
-    """Name, mtime and size of each table's file: what the load cache compares."""
-    sig = []
+    """Name, mtime and size of each table's file: what the load cache compares. A partitioned
+    table's entry holds its newest mtime and, in place of a size, every part's name, mtime
+    and size."""
+    sig: list[tuple] = []
     for table in schema.TABLES.values():
         path = table_file(directory, table)
+        if is_partitioned(path):
+            each = partitioned.signature(path)
+            newest = max((m for _, m, _ in each if m is not None), default=None)
+            sig.append((path.name, newest, each))
+            continue
         try:
             st = path.stat()
             sig.append((path.name, st.st_mtime_ns, st.st_size))
@@ -101,7 +121,9 @@ def fingerprint_files(directory: Path) -> str:
     found = []
     for table in schema.TABLES.values():
         path = table_file(directory, table)
-        if path.is_file():
+        if is_partitioned(path):
+            found.append((path.name, partitioned.digest(path)))
+        elif path.is_file():
             with path.open("rb") as fh:
                 found.append((path.name, hashlib.file_digest(fh, "sha256").hexdigest()))
     return fingerprint_of(found)
@@ -121,16 +143,45 @@ class RawTable:
     digest: str = ""  # SHA-256 of the file's bytes, as read: the dataset's fingerprint uses it
     comment_lines: int = 0  # comment lines before the header row
     _lines: list[int] | None = None
+    # a partitioned table: each part's label and first row (reports name the part); or, for
+    # rows read in batches, the one file they come from and the row number of the first
+    parts: tuple[tuple[str, int], ...] = ()
+    _starts: np.ndarray | None = None
+
+    @property
+    def name(self) -> str:
+        """How reports name the file (a partitioned table's folder, for the whole table)."""
+        return self.path.name
 
     def line_of(self, index: int) -> int:
-        """The editor line on which data row ``index`` (0-based) starts."""
-        if self.path.suffix == ".parquet":  # no text lines: row number, as if under a header
+        """The editor line on which data row ``index`` (0-based) starts.
+
+        Parquet has no text lines: rows are numbered as if under a header line (the first row
+        is line 2), within their part for a partitioned table.
+        """
+        if self.parts:
+            return self._in_part(index)[1]
+        if self.path.suffix == ".parquet":
             return index + 2
         if self._lines is None:
             self._lines = record_lines(self.path, self.comment_lines)
         if 0 <= index < len(self._lines):
             return self._lines[index]
         return index + 2 + self.comment_lines
+
+    def where(self, index: int) -> tuple[str, int]:
+        """The file (as reports name it: a part of a partitioned table) and the line of data
+        row ``index`` (0-based)."""
+        if self.parts:
+            return self._in_part(index)
+        return self.name, self.line_of(index)
+
+    def _in_part(self, index: int) -> tuple[str, int]:
+        if self._starts is None:
+            self._starts = np.array([start for _, start in self.parts], dtype=np.int64)
+        at = max(int(np.searchsorted(self._starts, index, side="right")) - 1, 0)
+        label, start = self.parts[at]
+        return label, index - start + 2
 
 
 def record_lines(path: Path, skip: int = 0) -> list[int]:
@@ -163,6 +214,8 @@ def _comments(text: str) -> tuple[int, int]:
 def read_table(directory: Path, table: Table) -> tuple[RawTable | None, list[Problem]]:
     """Read one table's file as strings. Returns ``None`` with problems if it cannot be read."""
     path = table_file(directory, table)
+    if is_partitioned(path):
+        return _read_partitioned(path, table)
     if path.suffix == ".parquet":
         return _read_parquet(path, table)
     name = table.filename
@@ -231,7 +284,9 @@ def _moved(problem: Problem, lines: int) -> Problem:
     return Problem(problem.file, problem.line + lines, problem.column, problem.message)
 
 
-def _raw(table: Table, path: Path, frame: pd.DataFrame, data: bytes, skip: int = 0) -> RawTable:
+def _raw(
+    table: Table, path: Path, frame: pd.DataFrame, data: bytes | None = None, skip: int = 0
+) -> RawTable:
     absent = frozenset(f.name for f in table.fields if f.name not in frame.columns)
     for f in table.fields:
         if f.name in absent:
@@ -239,7 +294,8 @@ def _raw(table: Table, path: Path, frame: pd.DataFrame, data: bytes, skip: int =
             frame[f.name] = pd.Series(pd.NA, index=frame.index, dtype="string").astype(dtype)
         elif f.kind != "number":
             frame[f.name] = unquote_formulas(frame[f.name])
-    return RawTable(table, path, frame, absent, hashlib.sha256(data).hexdigest(), skip)
+    digest = hashlib.sha256(data).hexdigest() if data is not None else ""
+    return RawTable(table, path, frame, absent, digest, skip)
 
 
 def unquote_formulas(values: pd.Series) -> pd.Series:
@@ -283,7 +339,24 @@ def _read_parquet(path: Path, table: Table) -> tuple[RawTable | None, list[Probl
         data = path.read_bytes()  # once: the fingerprint hashes the same bytes
         arrow = pq.read_table(pa.BufferReader(data))
     except (OSError, pa.ArrowException) as exc:
-        return None, [Problem(name, 1, "-", f"cannot read Parquet file: {exc}")]
+        return None, [Problem(name, 1, "-", f"cannot read Parquet file: {first_line(exc)}")]
+    arrow, problems = parquet_text(arrow, name, table)
+    if arrow is None:
+        return None, problems
+    return _raw(table, path, _text_frame(arrow), data), []
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (pyarrow's run on with context)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def parquet_text(arrow, name: str, table: Table):
+    """A Parquet table's columns as text (dictionary-encoded for :data:`CATEGORICAL_KINDS`),
+    or ``None`` and the problems (a required column missing, one that is not text)."""
+    import pyarrow as pa
+
     header = [str(c) for c in arrow.column_names]
     problems = _header_problems(name, table, header)
     if problems:
@@ -305,18 +378,105 @@ def _read_parquet(path: Path, table: Table) -> tuple[RawTable | None, list[Probl
             elif values.type.value_type != pa.string():
                 values = values.cast(pa.dictionary(pa.int32(), pa.string()))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            return None, [Problem(name, 1, column, f"column cannot be read as text: {exc}")]
+            message = f"column cannot be read as text: {first_line(exc)}"
+            return None, [Problem(name, 1, column, message)]
         columns.append(values)
-    arrow = pa.table(dict(zip(header, columns, strict=True)))
+    return pa.table(dict(zip(header, columns, strict=True))), []
+
+
+def _text_frame(arrow) -> pd.DataFrame:
+    """Text columns from Parquet as the frame the checks take: empty strings missing, as in
+    the CSV."""
+    import pyarrow as pa
+
     string = pd.StringDtype("pyarrow", na_value=float("nan"))
     frame = arrow.to_pandas(types_mapper={pa.string(): string}.get)
-    for column in header:  # empty strings are missing values, as in the CSV
+    for column in frame.columns:  # empty strings are missing values, as in the CSV
         if isinstance(frame[column].dtype, pd.CategoricalDtype):
             if "" in frame[column].cat.categories:
                 frame[column] = frame[column].cat.remove_categories([""])
         else:
             frame[column] = frame[column].replace("", np.nan)
-    return _raw(table, path, frame, data), []
+    return frame
+
+
+def batch_table(table: Table, path: Path, label: str, first_row: int, arrow) -> RawTable:
+    """Rows read from one Parquet file in a batch (text columns, :func:`parquet_text`), the
+    first being row ``first_row`` of the file ``label``: reports name that file and row."""
+    raw = _raw(table, path, _text_frame(arrow))
+    raw.parts = ((label, -first_row),)
+    return raw
+
+
+def open_part(part: partitioned.Part):
+    """A part of a partitioned table opened for reading, or the problem that prevents it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(part.path), None
+    except (OSError, pa.ArrowException) as exc:
+        return None, Problem(part.label, 1, "-", f"cannot read Parquet file: {first_line(exc)}")
+
+
+def stray_problems(strays: list[str]) -> list[Problem]:
+    """Files in a partitioned table's folder that are not parts of it."""
+    return [
+        Problem(
+            label,
+            1,
+            "-",
+            "not part of the layout: a partitioned table holds only year=YYYY/part-N.parquet "
+            "files (names starting with '.' or '_' are skipped)",
+        )
+        for label in strays
+    ]
+
+
+def _read_partitioned(folder: Path, table: Table) -> tuple[RawTable | None, list[Problem]]:
+    """A table stored as ``TABLE/year=YYYY/part-N.parquet``: the parts read in order (year,
+    then part number) into one table, each row located in its part; every part's columns,
+    years and date order are checked. A part that cannot be read (or lacks a column) is
+    reported and left out, so that the others are still checked."""
+    import pyarrow as pa
+
+    found, strays = partitioned.parts(folder)
+    problems = stray_problems(strays)
+    date_column = partitioned.DATE_COLUMN[table.name]
+    pieces, labels = [], []
+    for part in found:
+        handle, problem = open_part(part)
+        if handle is None:
+            problems.append(problem)
+            continue
+        try:
+            arrow = handle.read()
+        except (OSError, pa.ArrowException) as exc:
+            message = f"cannot read Parquet file: {first_line(exc)}"
+            problems.append(Problem(part.label, 1, "-", message))
+            continue
+        arrow, found_problems = parquet_text(arrow, part.label, table)
+        problems += found_problems
+        if arrow is None:
+            continue
+        dates = arrow.column(date_column)
+        for row, message in partitioned.layout_problems(part, dates)[0]:
+            problems.append(Problem(part.label, row + 2, date_column, message))
+        pieces.append(arrow)
+        labels.append(part.label)
+    # a part that cannot be read is reported, and the others are still checked
+    if pieces:  # a column some parts lack is missing in their rows
+        arrow = pa.concat_tables(pieces, promote_options="default")
+    else:  # no parts: a table without rows
+        arrow, _ = parquet_text(
+            pa.table({f.name: pa.array([], pa.string()) for f in table.fields}), "", table
+        )
+    frame = _text_frame(arrow)
+    starts = np.cumsum([0] + [len(p) for p in pieces[:-1]]).tolist()
+    raw = _raw(table, folder, frame)
+    raw.digest = partitioned.digest(folder)
+    raw.parts = tuple(zip(labels, starts, strict=True))
+    return raw, problems
 
 
 def _read_fast(data: bytes, table: Table, header: list[str]) -> pd.DataFrame | None:

@@ -7,7 +7,7 @@ counted as a text editor does (header = 1), even when quoted values span several
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -143,15 +143,17 @@ def _row_check(rule_name: str, frame: pd.DataFrame) -> pd.Series:
     raise KeyError(rule_name)
 
 
-def pandera_schema(table: Table, ids: Mapping[str, pd.Index] | None = None):
-    """The pandera ``DataFrameSchema`` for a table, given the ids of the tables it refers to."""
+def pandera_schema(table: Table, ids: Mapping[str, pd.Index] | None = None, *, unique: bool = True):
+    """The pandera ``DataFrameSchema`` for a table, given the ids of the tables it refers to.
+
+    ``unique=False`` leaves duplicate keys to the caller (rows checked in batches)."""
     import pandera.pandas as pa
 
     ids = ids or {}
     columns = {
         f.name: pa.Column(
             nullable=not f.required,
-            unique=f.name == table.key,
+            unique=unique and f.name == table.key,
             report_duplicates="exclude_first",
             checks=_checks_for(f, ids),
             description=f.description or None,
@@ -165,14 +167,16 @@ def pandera_schema(table: Table, ids: Mapping[str, pd.Index] | None = None):
     return pa.DataFrameSchema(columns, checks=checks, strict=False, coerce=False)
 
 
-def check_table(raw: RawTable, ids: Mapping[str, pd.Index]) -> list[Problem]:
-    """Every problem in one table's values."""
+def check_table(
+    raw: RawTable, ids: Mapping[str, pd.Index], *, unique: bool = True
+) -> list[Problem]:
+    """Every problem in one table's values (``unique=False``: but duplicate keys)."""
     import pandera.errors
     import pandera.pandas
 
     table = raw.table
     try:
-        pandera_schema(table, ids).validate(raw.frame, lazy=True)
+        pandera_schema(table, ids, unique=unique).validate(raw.frame, lazy=True)
     except pandera.errors.SchemaErrors as exc:
         cases = exc.failure_cases
     else:
@@ -186,7 +190,7 @@ def check_table(raw: RawTable, ids: Mapping[str, pd.Index]) -> list[Problem]:
                 column = "-" if case.column is None else str(case.column)
                 problems.setdefault(
                     (-1, column, str(case.check)),
-                    Problem(raw.path.name, 1, column, f"check failed: {case.check}"),
+                    Problem(raw.name, 1, column, f"check failed: {case.check}"),
                 )
             continue
         if case.column in raw.absent:
@@ -203,13 +207,23 @@ def check_table(raw: RawTable, ids: Mapping[str, pd.Index]) -> list[Problem]:
             message, value = "required value is empty", None
         elif message == "field_uniqueness":
             first = first_seen.get(value)
-            where = f" (first on line {raw.line_of(first)})" if first is not None else ""
-            message = f"duplicate id{where}"
+            message = duplicate_message(
+                raw.where(index), raw.where(first) if first is not None else None
+            )
         if value is not None and not pd.isna(value):
             message = f"{message}: {show(value)}"
         key = (index, column, message)
-        problems.setdefault(key, Problem(raw.path.name, raw.line_of(index), column, message))
+        problems.setdefault(key, Problem(*raw.where(index), column, message))
     return sorted(problems.values())
+
+
+def duplicate_message(here: tuple[str, int], first: tuple[str, int] | None) -> str:
+    """ "duplicate id (first on line 4)", or "(first on FILE:LINE)" when in another file."""
+    if first is None:
+        return "duplicate id"
+    if first[0] == here[0]:
+        return f"duplicate id (first on line {first[1]})"
+    return f"duplicate id (first on {first[0]}:{first[1]})"
 
 
 def _first_occurrence(keys: pd.Series) -> dict[str, int]:
@@ -220,12 +234,19 @@ def _first_occurrence(keys: pd.Series) -> dict[str, int]:
 REFERENCED = frozenset(f.ref for t in schema.TABLES.values() for f in t.fields if f.ref)
 
 
-def validate_tables(directory: Path) -> tuple[dict[str, RawTable], list[Problem]]:
-    """Read and check every table of a folder; returns what could be read, and every problem."""
+def validate_tables(
+    directory: Path, *, skip: Iterable[str] = ()
+) -> tuple[dict[str, RawTable], list[Problem]]:
+    """Read and check every table of a folder; returns what could be read, and every problem.
+
+    Tables named in ``skip`` are neither read nor checked here (a large events table is
+    checked in batches, :mod:`alliances.streaming`)."""
     raws: dict[str, RawTable] = {}
     problems: list[Problem] = []
     ids: dict[str, pd.Index] = {}
     for table in schema.TABLES.values():
+        if table.name in skip:
+            continue
         raw, read_problems = read_table(directory, table)
         problems += read_problems
         if raw is None:
@@ -289,13 +310,21 @@ def link_problems(events: RawTable, relations: RawTable) -> list[Problem]:
             message = f"relation {show(relation)} ended ({end_text[i]}) before this event"
         else:
             continue
-        problems.append(Problem(events.path.name, events.line_of(int(row)), "relation_id", message))
+        problems.append(Problem(*events.where(int(row)), "relation_id", message))
     return problems
 
 
 def validate(path: str | Path | None = None) -> list[Problem]:
-    """Check a dataset folder (the bundled one by default); an empty list means it is valid."""
+    """Check a dataset folder (the bundled one by default); an empty list means it is valid.
+
+    Events in Parquet with more rows than :data:`alliances.streaming.STREAM_ROWS` are checked
+    batch by batch, never all in memory (:func:`alliances.streaming.validate_large`)."""
     directory = resolve_path(path)
     if not directory.is_dir():
         return [Problem(str(directory), 0, "-", "not a dataset folder")]
+    from .streaming import large_tables, validate_large
+
+    large = large_tables(directory)
+    if large:  # too many rows to hold at once: checked batch by batch
+        return validate_large(directory, large)
     return validate_tables(directory)[1]

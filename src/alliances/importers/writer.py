@@ -1,5 +1,6 @@
 """Writing an imported dataset folder: into a temporary folder beside the output, events
-streamed chunk by chunk (CSV or Parquet), checked with the validator, then moved into place.
+streamed chunk by chunk (CSV, or Parquet partitioned by year: :mod:`alliances.partitioned`),
+checked with the validator, then moved into place.
 
 A failure at any point removes the temporary folder and leaves the output as it was.
 """
@@ -7,23 +8,24 @@ A failure at any point removes the temporary folder and leaves the output as it 
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from .. import schema
 from ..dataset import Dataset, load_dataset
+from ..files import replace_folder, staging_folder
 from ..formats import to_csv, to_public
+from ..partitioned import PartitionedWriter, text_schema
 from ..reading import RawTable, read_table
 from ..validation import check_table
 from .report import ImportFailed
 
 TABLE_FILES = frozenset(
-    name for t in schema.TABLES.values() for name in (t.filename, f"{t.name}.parquet")
+    name for t in schema.TABLES.values() for name in (t.filename, f"{t.name}.parquet", t.name)
 )
+"""What may hold a table: its CSV, its Parquet file, its folder partitioned by year."""
 
 
 class Writer:
@@ -33,10 +35,7 @@ class Writer:
         self.output = output
         self.base = base
         self.fmt = fmt
-        output.parent.mkdir(parents=True, exist_ok=True)
-        self.folder = Path(
-            tempfile.mkdtemp(prefix=f".{output.name}.", suffix=".importing", dir=output.parent)
-        )
+        self.folder = staging_folder(output, ".importing")
         if output.is_dir():  # merging in place: keep the folder's other files (its README)
             for item in output.iterdir():
                 if item.name not in TABLE_FILES and not item.name.startswith("."):
@@ -59,7 +58,7 @@ class Writer:
         return self
 
     def __exit__(self, kind, value, traceback) -> None:
-        self.close()
+        self.abort()
         if self.folder.exists():
             shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -73,18 +72,16 @@ class Writer:
         public = to_public(frame, "events")
         if ids is not None:
             self.check(public, ids)
-        if self.fmt == "parquet":
+        if self.fmt == "parquet":  # partitioned by year, sorted by date when closed
             import pyarrow as pa
-            import pyarrow.parquet as pq
 
-            columns = schema.EVENTS.columns
-            arrow_schema = pa.schema([(c, pa.string()) for c in columns])
+            arrow_schema = text_schema(list(schema.EVENTS.columns))
             table = pa.Table.from_pandas(
                 public.replace("", None), schema=arrow_schema, preserve_index=False
             )
             if self._parquet is None:
-                self._parquet = pq.ParquetWriter(self.folder / "events.parquet", arrow_schema)
-            self._parquet.write_table(table)
+                self._parquet = PartitionedWriter(self.folder / "events", arrow_schema, "date")
+            self._parquet.write(table)
         else:  # pyarrow writes the text: several times faster than pandas for a million rows
             import pyarrow as pa
             import pyarrow.csv as pacsv
@@ -110,11 +107,19 @@ class Writer:
         self.relations.append(frame)
 
     def close(self) -> None:
-        for handle in (self._csv, self._parquet):
-            if handle is not None:
-                with contextlib.suppress(OSError):
-                    handle.close()
+        """Finish the events file (the partitioned one is sorted and written now)."""
+        if self._csv is not None:
+            with contextlib.suppress(OSError):
+                self._csv.close()
+        if self._parquet is not None:
+            self._parquet.close()
         self._csv = self._parquet = None
+
+    def abort(self) -> None:
+        if self._parquet is not None:
+            self._parquet.abort()
+            self._parquet = None
+        self.close()
 
     def finish(
         self,
@@ -176,19 +181,7 @@ class Writer:
         return found
 
     def _move(self) -> None:
-        os.chmod(self.folder, 0o755)  # mkdtemp makes it private; a dataset folder is not
-        if not self.output.exists():
-            os.replace(self.folder, self.output)
-            return
-        old = Path(tempfile.mkdtemp(prefix=f".{self.output.name}.", dir=self.output.parent))
-        os.rmdir(old)
-        os.replace(self.output, old)
-        try:
-            os.replace(self.folder, self.output)
-        except OSError:
-            os.replace(old, self.output)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
+        replace_folder(self.folder, self.output)
 
 
 def _invalid(problems: list) -> ImportFailed:
