@@ -423,13 +423,13 @@ async def _measure(servers: list, changes: list[Change], clear: bool) -> list[li
     return out
 
 
-def measure(server, changes: list[Change], clear: bool = True) -> list[Measured]:
+def measure(server, changes: list[Change], clear: bool = False) -> list[Measured]:
     """Make ``changes`` in one new session of ``server``; each change's server CPU by stage,
     and the bytes sent."""
     return asyncio.run(_measure([server], changes, clear))[0]
 
 
-def compare(servers: list, changes: list[Change], clear: bool = True) -> list[list[Measured]]:
+def compare(servers: list, changes: list[Change], clear: bool = False) -> list[list[Measured]]:
     """:func:`measure` on several servers at once, each change made on one after the other."""
     return asyncio.run(_measure(servers, changes, clear))
 
@@ -538,7 +538,7 @@ class Variant:
 
 
 def run(
-    data: Path | None, rounds: int, variants: list[Variant], cached: bool = False
+    data: Path | None, rounds: int, variants: list[Variant], cold: bool = False
 ) -> list[list[Measured]]:
     """Start one server per variant, warm each up with one round in a session of its own,
     then measure ``rounds`` rounds of changes in a new session on each, each change on every
@@ -552,8 +552,8 @@ def run(
         for i, variant in enumerate(variants):
             log = OUT / f"serving-server-{i}.log"
             servers.append(start_server(data, log, stages=variant.stages, src=variant.src))
-        compare(servers, changes[: len(KINDS)], clear=not cached)  # warm up
-        return compare(servers, changes[len(KINDS) :], clear=not cached)
+        compare(servers, changes[: len(KINDS)], clear=cold)  # warm up
+        return compare(servers, changes[len(KINDS) :], clear=cold)
     finally:
         for server in servers:
             server.stop()
@@ -592,12 +592,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, help="dataset folder (default: the bundled one)")
     parser.add_argument("--rounds", type=int, default=12, help="changes of each kind")
     parser.add_argument(
-        "--cached", action="store_true",
-        help="keep the selections cached between changes (default: drop them before each)",
+        "--cold", action="store_true",
+        help="drop every selection cached for some filters before each change (default: keep "
+        "them, as a server does; each change still sets filters not seen before)",
     )  # fmt: skip
     parser.add_argument(
         "--against", metavar="REV",
         help="also serve git revision REV's code, and make every change on both servers",
+    )  # fmt: skip
+    parser.add_argument(
+        "--this", metavar="REV",
+        help="with --against: serve git revision REV's code as this side, not the checkout",
     )  # fmt: skip
     parser.add_argument(
         "--only", nargs="+", metavar="PATH", default=(),
@@ -614,17 +619,19 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write every change's figures here")
     args = parser.parse_args(argv)
-    if args.only and not args.against:
-        parser.error("--only needs --against")
+    if (args.only or args.this) and not args.against:
+        parser.error("--only and --this need --against")
     variants = [Variant("this code")]
-    if args.only:
+    if args.this:
+        variants = [Variant(args.this, src=source_tree(args.this))]
+    elif args.only:
         label = f"{args.against} + {', '.join(args.only)}"
         variants = [Variant(label, src=source_tree(args.against, args.only))]
     if args.against:
         variants.insert(0, Variant(args.against, src=source_tree(args.against)))
     if args.overhead:
         variants.append(Variant("this code, no stage timers", stages=False))
-    results = run(args.data, args.rounds, variants, args.cached)
+    results = run(args.data, args.rounds, variants, cold=args.cold)
     for variant, group in zip(variants, results, strict=True):
         if variant.stages:
             print(f"## {variant.label}\n\n{tables(group)}\n")

@@ -162,6 +162,21 @@ def test_node_customdata_are_actor_ids_at_their_layout_positions(ds):
     assert list(nodes.text) == list(nodes.customdata)
 
 
+def test_given_positions_place_the_nodes_and_an_unplaced_actor_is_left_out(ds):
+    pos = metrics.layout(ds).copy()
+    pos.loc["RUS", ["x", "y"]] = (5.0, -5.0)
+    pos.loc["UKR", ["x", "y"]] = np.nan
+    fig = draw_network(ds, positions=pos)
+    nodes = node_trace(fig)
+    at = dict(zip(nodes.customdata, zip(nodes.x, nodes.y, strict=True), strict=True))
+    assert at["RUS"] == (5.0, -5.0)
+    assert "UKR" not in at
+    # no edge ends at UKR: every relation drawn is between two placed actors
+    (mids,) = [t for t in fig.data if t.name == "relations"]
+    assert mids.text
+    assert not any("Ukraine" in text for text in mids.text)
+
+
 def test_focused_nodes_are_highlighted(ds):
     nodes = node_trace(draw_network(ds, focus=["USA", "CHN"]))
     colors = zip(nodes.marker.color, nodes.marker.line.width, strict=True)

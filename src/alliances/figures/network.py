@@ -31,6 +31,38 @@ _HOVER_COLUMNS = [
 ]  # fmt: skip
 
 
+def _arrays(positions: pd.DataFrame) -> tuple[dict[str, int], np.ndarray, set[str]]:
+    """Positions (columns x, y, one row per actor id) as a row per id, an (n, 2) array, and
+    the ids that have a position."""
+    row_of = {str(actor): i for i, actor in enumerate(positions.index)}
+    xy = positions[["x", "y"]].to_numpy(float)
+    return row_of, xy, {actor for actor, i in row_of.items() if not np.isnan(xy[i]).any()}
+
+
+@per_dataset(maxsize=1)
+def _layout_arrays(dataset: Dataset) -> tuple[dict[str, int], np.ndarray, set[str]]:
+    """:func:`_arrays` of the dataset's stable layout, made once (shared: read only)."""
+    return _arrays(metrics.layout(dataset))
+
+
+def _ids(column: pd.Series) -> np.ndarray:
+    """A column of ids as an object array of ``str``; a categorical one through its codes
+    (casting the column itself goes through pandas' string machinery, slow per call)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = column.cat.categories.to_numpy(dtype=object)
+        codes = column.cat.codes.to_numpy()
+        return np.where(codes >= 0, categories[codes], "nan").astype(object)
+    return np.array([str(v) for v in column.tolist()], dtype=object)
+
+
+def _positions(ids: np.ndarray, row_of: Mapping[str, int], xy: np.ndarray) -> np.ndarray:
+    """The (x, y) of each id (NaN for one without a position)."""
+    rows = np.array([row_of.get(i, -1) for i in ids.tolist()], dtype=int)
+    out = xy[rows] if len(rows) else np.zeros((0, 2))
+    out[rows < 0] = np.nan
+    return out
+
+
 def _slots(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For rows sorted by pair: each row's rank within its pair, and its pair's size."""
     n = len(pairs)
@@ -112,30 +144,25 @@ def network_figure(
     Each node carries its actor id as ``customdata`` for click handling. ``hover``: the
     relations' hover texts, row for row, if the caller has them (see :func:`relation_hovers`).
     """
-    positions = metrics.layout(dataset) if positions is None else positions
+    # plain arrays and dicts: pandas' indexing on string ids costs more than the drawing here
+    if positions is None:
+        row_of, xy, placed_ids = _layout_arrays(dataset)
+    else:
+        row_of, xy, placed_ids = _arrays(positions)
     names = dataset.names
     focus = [str(f) for f in focus]
-    nodes = pd.unique(
-        np.concatenate(
-            [
-                relations["actor_a"].astype(str).to_numpy(),
-                relations["actor_b"].astype(str).to_numpy(),
-                np.asarray(focus + [str(x) for x in extra_nodes], dtype=object),
-            ]
-        )
-    )
-    placed_ids = set(positions.dropna().index)
-    nodes = [n for n in nodes if n in placed_ids]
+    a, b = _ids(relations["actor_a"]), _ids(relations["actor_b"])
+    nodes = [
+        n
+        for n in dict.fromkeys([*a.tolist(), *b.tolist(), *focus, *map(str, extra_nodes)])
+        if n in placed_ids
+    ]
     if not nodes:
         return empty_figure("No relations in force for these filters on this date", height=height)
 
     colors, labels = dataset.relation_type_colors, dataset.relation_type_labels
-    counts = pair_counts if pair_counts is not None else pd.Series(dtype="int64")
-    xy = positions[["x", "y"]]
-    a = relations["actor_a"].astype(str).to_numpy(object)
-    b = relations["actor_b"].astype(str).to_numpy(object)
-    p_a = xy.reindex(a).to_numpy(float)
-    p_b = xy.reindex(b).to_numpy(float)
+    counts = {} if pair_counts is None else pair_counts.to_dict()
+    p_a, p_b = _positions(a, row_of, xy), _positions(b, row_of, xy)
     placed = ~(np.isnan(p_a).any(axis=1) | np.isnan(p_b).any(axis=1))
     swap = a > b  # bend parallel edges the same way whatever each row's direction
     pairs = np.array(
@@ -144,19 +171,13 @@ def network_figure(
     p0 = np.where(swap[:, None], p_b, p_a)
     p1 = np.where(swap[:, None], p_a, p_b)
     # by pair, then type and date: parallel relations of a pair are neighbours
-    order = np.lexsort(
-        (
-            relations["start_date"].to_numpy(),
-            relations["relation_type"].cat.codes.to_numpy(),
-            pairs,
-        )
-    )
+    type_codes = relations["relation_type"].cat.codes.to_numpy()
+    order = np.lexsort((relations["start_date"].to_numpy(), type_codes, pairs))
     order = order[placed[order]]
-    rel = relations[_HOVER_COLUMNS if hover is None else ["relation_type"]].iloc[order]
     pairs, p0, p1 = pairs[order], p0[order], p1[order]
-    events = pd.Series(pairs).map(counts).fillna(0).astype(int).to_numpy()
+    events = np.array([counts.get(p, 0) for p in pairs.tolist()], dtype=int)
     if hover is None:
-        texts = _edge_hovers(rel, names, labels)
+        texts = _edge_hovers(relations[_HOVER_COLUMNS].iloc[order], names, labels)
     else:
         texts = np.asarray(hover, dtype=object)[order].tolist()
     texts = [
@@ -166,11 +187,11 @@ def network_figure(
     slot, of = _slots(pairs)
     pts = _curves(p0, p1, (slot - (of - 1) / 2) * 0.18)
     widths = _widths(events)
-    types = rel["relation_type"].astype(str).to_numpy(object)
+    types = _ids(relations["relation_type"])[order]
 
     traces: list[dict] = []
     # one trace per (type, width) so widths can differ; the legend shows each type once
-    gap = np.full((len(rel), 1), np.nan)
+    gap = np.full((len(order), 1), np.nan)
     shown: set[str] = set()
     for rtype in dataset.relation_types["id"].astype(str):
         for width in np.unique(widths[types == rtype]):
@@ -215,11 +236,12 @@ def network_figure(
     span = values.max() - values.min() if len(values) else 0
     scaled = NODE_MIN + (NODE_MAX - NODE_MIN) * ((values - values.min()) / span if span else 0.3)
     focus_set = set(focus)
+    node_xy = xy[[row_of[n] for n in nodes]]
     traces.append(
         {
             "type": "scatter",
-            "x": positions.loc[nodes, "x"].to_numpy(float),
-            "y": positions.loc[nodes, "y"].to_numpy(float),
+            "x": node_xy[:, 0],
+            "y": node_xy[:, 1],
             "mode": "markers+text",
             "text": [esc(n) for n in nodes],
             "textposition": "middle center",
@@ -244,8 +266,8 @@ def network_figure(
             "name": "actors",
         }
     )
-    xr = positions["x"].agg(["min", "max"]).to_numpy(float)
-    yr = positions["y"].agg(["min", "max"]).to_numpy(float)
+    xr = np.array([np.nanmin(xy[:, 0]), np.nanmax(xy[:, 0])])
+    yr = np.array([np.nanmin(xy[:, 1]), np.nanmax(xy[:, 1])])
     pad_x, pad_y = (xr[1] - xr[0]) * 0.08 + 0.05, (yr[1] - yr[0]) * 0.08 + 0.05
     layout = {
         "xaxis": {"visible": False, "range": [xr[0] - pad_x, xr[1] + pad_x]},
