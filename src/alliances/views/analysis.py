@@ -188,7 +188,12 @@ class AlignmentView(DatasetView):
         self._explained = pn.pane.HTML(
             "", sizing_mode="stretch_width", css_classes=["al-explained"]
         )
-        self._chart = FigurePane(config=PLOTLY_CONFIG, sizing_mode="stretch_width", height=320)
+        self._chart = FigurePane(
+            config=PLOTLY_CONFIG,
+            sizing_mode="stretch_width",
+            height=320,
+            css_classes=["al-alignment-chart"],
+        )
         self._picked: str | None = None
         return pn.Column(weights, self._ranking, self._explained, self._chart,
                          sizing_mode="stretch_width")  # fmt: skip
