@@ -1,8 +1,11 @@
-"""``python -m benchmarks``: measure the dashboard at 1e3, 1e5 and 1e6 events.
+"""``python -m benchmarks``: measure the dashboard on the bundled dataset and at 1e3 to 1e8
+events.
 
 Writes the results table, the machine and the targets to docs/performance.md (``--quick``:
-the two smaller sizes, fewer repeats, written to benchmarks/out/performance-quick.md).
-Not part of the test run: it takes about 20 minutes.
+the bundled dataset and two smaller sizes, fewer repeats, written to
+benchmarks/out/performance-quick.md). ``--sizes 1e7,1e8`` measures only those sizes; the page
+keeps the last results of the others (kept in benchmarks/out/). Not part of the test run: the
+whole run takes hours (generating 1e8 events alone about an hour, once).
 """
 
 from __future__ import annotations
@@ -12,16 +15,18 @@ import datetime as dt
 import gc
 import hashlib
 import json
+import pickle
 import shlex
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-from . import ROOT, changes, cold, measure, report, reporting, targets
+from . import ROOT, changes, cold, measure, opening, report, reporting, targets
 from .measure import PROFILE_ACTOR
-from .results import SizeResult
-from .synthetic import GENERATOR, generate
+from .results import LARGE, SizeResult, label
+from .synthetic import GENERATOR
 
 OUT = ROOT / "benchmarks" / "out"
 HAND_WRITTEN = ("\n## Notes on the targets",)
@@ -40,67 +45,100 @@ def _source_hash() -> str:
     return digest.hexdigest()[:12]
 
 
-def dataset(n: int, seed: int, parquet: bool = False) -> tuple[Path, float | None]:
+def dataset(n: int, seed: int, layout: str = "csv") -> tuple[Path, dict | None]:
     """The generated folder for ``n`` events, reused while the generator is unchanged.
 
-    Returns the folder and the generation time (``None`` if it was reused). With
-    ``parquet``, the folder holds events and relations as Parquet instead of CSV.
+    Returns the folder and, if it was generated now, the generator's seconds and peak RSS
+    (``None`` if it was reused). ``layout="parquet"``: events partitioned by year
+    (``events/year=YYYY/part-N.parquet``). Generated in a child process, into a staging
+    folder that is renamed when complete: an interrupted run leaves nothing to reuse.
     """
-    name = f"data-{n}-seed{seed}" + ("-parquet" if parquet else "")
+    name = f"data-{n}-seed{seed}" + ("-parquet" if layout == "parquet" else "")
     folder = OUT / name
     marker = OUT / f"{name}.json"
     wanted = {"n_events": n, "seed": seed, "generator": _source_hash()}
-    if folder.is_dir() and marker.is_file() and json.loads(marker.read_text()) == wanted:
-        return folder, None
+    if folder.is_dir() and marker.is_file():
+        kept = json.loads(marker.read_text())
+        if {k: kept.get(k) for k in wanted} == wanted:
+            return folder, None
     shutil.rmtree(folder, ignore_errors=True)
     marker.unlink(missing_ok=True)
-    t0 = time.perf_counter()
-    if parquet:
-        staging = OUT / f"{name}-staging"
+    staging = OUT / f"{name}-staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    log(f"generating {n:,} events ({layout}) in {staging}")
+    command = [sys.executable, "-m", "benchmarks.synthetic", str(n), str(staging)]
+    command += ["--seed", str(seed), "--layout", layout]
+    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
         shutil.rmtree(staging, ignore_errors=True)
-        generate(n, staging, seed=seed, parquet=True)
-        measure.parquet_folder(staging, folder)
-        shutil.rmtree(staging)
-    else:
-        generate(n, folder, seed=seed)
-    seconds = time.perf_counter() - t0
-    marker.write_text(json.dumps(wanted))
-    return folder, seconds
+        raise RuntimeError(f"generating {n:,} events failed: {proc.stderr.strip()[-2000:]}")
+    made = json.loads(proc.stdout.strip().splitlines()[-1])
+    staging.rename(folder)
+    marker.write_text(json.dumps(wanted | made))
+    return folder, made
 
 
-def parse_sizes(text: str) -> list[int]:
-    return [int(float(x)) for x in text.split(",") if x.strip()]
+def on_disk_mb(folder: Path) -> float:
+    """Size of a dataset's tables (every part of a partitioned one), in MB."""
+    from alliances import schema
+    from alliances.reading import table_file
+
+    total = 0
+    for table in schema.TABLES.values():
+        path = table_file(folder, table)
+        files = path.rglob("*.parquet") if path.is_dir() else [path]
+        total += sum(f.stat().st_size for f in files if f.is_file())
+    return total / 1e6
 
 
-def run_size(
-    n: int, args: argparse.Namespace, parquet: bool, largest: bool, bundled: bool = False
-) -> SizeResult:
-    """Every measurement on ``n`` events (or the bundled dataset); with ``largest``, profiles
-    for missed targets."""
-    from alliances.dataset import bundled_path, load_dataset
+SIZES = ("bundled", "1e3", "1e5", "1e6", "1e7", "1e8")
+"""What ``python -m benchmarks`` measures by default: the bundled dataset and synthetic sizes."""
 
+
+def parse_sizes(text: str) -> list[int | str]:
+    """``bundled,1e6,1e7`` -> ``["bundled", 1000000, 10000000]``."""
+    out: list[int | str] = []
+    for item in (x.strip() for x in text.split(",")):
+        if item:
+            out.append("bundled" if item == "bundled" else int(float(item)))
+    return out
+
+
+def run_size(n: int | str, args: argparse.Namespace) -> SizeResult:
+    """Every measurement of one size (``"bundled"``: the dataset shipped with the package)."""
+    from alliances.dataset import bundled_path
+
+    bundled = n == "bundled"
     if bundled:
-        path, generated = bundled_path(), None
-        n = len(load_dataset(path).events)
+        path, generated = bundled_path(), {}
+        n = _rows(path)
+    elif n >= LARGE:
+        return run_large(n, args)
     else:
-        path, generated = dataset(n, args.seed)
-    csv_mb = sum(p.stat().st_size for p in path.glob("*.csv")) / 1e6
-    log(f"{n:,} events: {path} ({csv_mb:.0f} MB)" + (" generated" if generated else ""))
-    r = SizeResult(n=n, csv_mb=csv_mb, generate_s=generated, bundled=bundled)
+        path, made = dataset(n, args.seed)
+        generated = {"CSV": made} if made else {}
+    r = SizeResult(n=n, csv_mb=on_disk_mb(path), generated=generated, bundled=bundled)
+    r.measured = _measured()
+    log(f"{label(r)} events: {path} ({r.csv_mb:.0f} MB)")
 
     log("  load + validate (CSV)")
     r.load_csv = measure.load(path, args.load_runs, args.budget)
-    if parquet and not bundled:
-        pq_path, _ = dataset(n, args.seed, parquet=True)
-        log("  load + validate (Parquet)")
+    if not bundled:
+        pq_path, made = dataset(n, args.seed, "parquet")
+        if made:
+            r.generated["Parquet"] = made
+        r.parquet_mb = on_disk_mb(pq_path)
+        log("  load + validate (Parquet by year)")
         r.load_parquet = measure.load(pq_path, args.load_runs, args.budget)
+
+    from alliances.dataset import load_dataset
 
     ds = load_dataset(path, cache=False)
     plan = changes.plan_changes(ds, args.repeat, args.seed)
-    log(f"  filter changes ({args.repeat} per kind)")
-    r.dashboard, latency_profile = changes.filter_changes(
-        ds, plan, args.budget, profile_worst=largest
-    )
+    log(f"  open + filter changes ({args.repeat} per kind), in a process of its own")
+    r.opened = opening.measure(path, plan, args.budget, cap_mb=args.memory_cap, profile=True)
+    r.dashboard = r.opened.dashboard
     log("  baseline")
     r.baseline = changes.baseline(path, plan, args.budget)
     log("  briefings")
@@ -108,32 +146,79 @@ def run_size(
     r.briefing_actor = measure.briefing(ds, [PROFILE_ACTOR], args.briefing_runs, args.budget)
     log("  cold start")
     r.cold = cold.cold_start(path, args.cold_runs, args.cold_budget)
-
-    if largest:
-        r.profiles = _profiles(r, ds, path, latency_profile)
+    r.profiles = _profiles(r, ds, path)
     del ds
     gc.collect()
     return r
 
 
-def _profiles(r: SizeResult, ds, path: Path, latency_profile: str) -> dict[str, str]:
-    """Profiles for the targets ``r`` misses, by re-running the slow thing once."""
+def run_large(n: int, args: argparse.Namespace) -> SizeResult:
+    """A size too large for CSV: the Parquet folder opened as analysts open it, then the
+    in-memory path for comparison (stopped at the memory cap)."""
+    path, made = dataset(n, args.seed, "parquet")
+    r = SizeResult(n=n, csv_mb=None, parquet_mb=on_disk_mb(path), opened_layout="parquet")
+    r.generated = {"Parquet": made} if made else {}
+    r.measured = _measured()
+    log(f"{n:,} events: {path} ({r.parquet_mb:,.0f} MB of Parquet)")
+    log("  planning the changes from the Parquet files")
+    plan = changes.plan_for_folder(path, args.repeat, args.seed)
+    log(f"  open + filter changes ({args.repeat} per kind), in a process of its own")
+    r.opened = opening.measure(
+        path, plan, args.budget, cap_mb=args.memory_cap, profile=True, env=_engine(args.engine)
+    )
+    r.dashboard = r.opened.dashboard
+    if args.in_memory and r.opened.path != "memory":
+        log("  the in-memory path, for comparison")
+        r.in_memory = opening.measure(
+            path, plan, args.budget, cap_mb=args.memory_cap, env=_engine("memory")
+        )
+    r.profiles = _profiles(r, None, path)
+    return r
+
+
+def _engine(engine: str | None) -> dict[str, str]:
+    """The environment that makes the product take ``engine``'s path (none: its own choice)."""
+    if not engine:
+        return {}
+    from alliances.engine import ENV_ENGINE
+
+    return {ENV_ENGINE: engine}
+
+
+def _rows(path: Path) -> int:
+    from alliances.dataset import load_dataset
+
+    return len(load_dataset(path).events)
+
+
+def _measured() -> str:
+    return f"{report.machine()['code']}, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}"
+
+
+def _profiles(r: SizeResult, ds, path: Path) -> dict[str, str]:
+    """Profiles for the targets ``r`` misses (from its own measurements, or by re-running
+    the slow thing once)."""
     from alliances.dataset import load_dataset
 
     _, missed = targets.targets([r])
-    keys = {t.key for t in missed}
+    keys = {t.key for t, _ in missed}
     out = {}
-    if keys & {"latency", "faster"} and latency_profile:
-        out["Slowest filter change (pyinstrument)"] = latency_profile
-    if "load" in keys:
+    opened = r.opened
+    if keys & {"latency", "faster", "before"} and opened and opened.profile:
+        out["Slowest filter change (pyinstrument)"] = opened.profile
+    if keys & {"open", "memory"} and opened and opened.profile_open:
+        out["Opening the dashboard: `alliances.dashboard(DATA)` + first render (pyinstrument)"] = (
+            opened.profile_open
+        )
+    if keys & {"load", "before_load"}:
         log("  profiling the load")
         out["load_dataset (pyinstrument)"] = measure.profile(
             lambda: load_dataset(path, cache=False)
         )
-    if "briefing" in keys:
+    if "briefing" in keys and ds is not None:
         log("  profiling the briefing")
         out["export_briefing, all events (pyinstrument)"] = _profile_briefing(ds)
-    if "cold" in keys:
+    if "cold" in keys and ds is not None:
         log("  profiling a session's dashboard build")
         title = "Building one session's dashboard, as `panel serve` does after the load"
         out[f"{title} (pyinstrument)"] = measure.profile(lambda: _build(ds))
@@ -165,9 +250,42 @@ def _largest_panes(r: SizeResult) -> dict:
     return best.largest_panes if best is not None else {}
 
 
+# --------------------------------------------------------------------------- kept results
+
+
+def _saved(size: int | str, seed: int) -> Path:
+    return OUT / f"result-{size}-seed{seed}.pickle"
+
+
+def save(r: SizeResult, seed: int) -> None:
+    """Keep a size's results, so that a run of other sizes can still show its column."""
+    _saved("bundled" if r.bundled else r.n, seed).write_bytes(pickle.dumps(r))
+
+
+def kept(sizes: list[int | str], seed: int) -> list[SizeResult]:
+    """The results kept from earlier runs of ``sizes`` (those that were never run: none)."""
+    out = []
+    for size in sizes:
+        path = _saved(size, seed)
+        if path.is_file():
+            try:
+                out.append(pickle.loads(path.read_bytes()))
+            except (pickle.UnpicklingError, AttributeError, EOFError, TypeError):
+                log(f"cannot read the kept results of {size} ({path}): measure it again")
+    return out
+
+
+def _order(r: SizeResult) -> tuple[int, int]:
+    return (0 if r.bundled else 1, r.n)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--sizes", help="comma-separated event counts (default 1e3,1e5,1e6)")
+    parser.add_argument(
+        "--sizes",
+        help=f"sizes to measure now, comma-separated (default {','.join(SIZES)}); the page "
+        "keeps the last results of the others",
+    )
     parser.add_argument("--repeat", type=int, help="filter changes per kind (default 30)")
     parser.add_argument("--out", type=Path, help="the Markdown report to write")
     parser.add_argument("--quick", action="store_true", help="1e3 and 1e5 only, fewer repeats")
@@ -175,12 +293,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--budget", type=float, help="seconds per measured series before it is cut short"
     )
+    parser.add_argument(
+        "--memory-cap",
+        type=float,
+        default=12_000,
+        help="MB of RSS at which a measuring process is stopped (default 12000)",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=["auto", "memory", "duckdb"],
+        help="force the path at 1e7 and more (ALLIANCES_ENGINE; default: the product's choice)",
+    )
+    parser.add_argument(
+        "--no-in-memory",
+        dest="in_memory",
+        action="store_false",
+        help="at 1e7 and more, do not also measure the in-memory path",
+    )
+    parser.add_argument(
+        "--generate", action="store_true", help="only generate (and cache) the sizes' datasets"
+    )
     args = parser.parse_args(argv)
     command = "python -m benchmarks" + "".join(
         " " + shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)
     )
     quick = args.quick
-    sizes = parse_sizes(args.sizes or ("1e3,1e5" if quick else "1e3,1e5,1e6"))
+    sizes = parse_sizes(args.sizes or ("bundled,1e3,1e5" if quick else ",".join(SIZES)))
     args.repeat = args.repeat or (10 if quick else 30)
     args.budget = args.budget or (20.0 if quick else 90.0)
     args.load_runs = 2 if quick else 3
@@ -188,35 +326,37 @@ def main(argv: list[str] | None = None) -> int:
     args.cold_runs = 1 if quick else 3
     args.cold_budget = 60.0 if quick else 180.0
     out = args.out or (OUT / "performance-quick.md" if quick else ROOT / "docs/performance.md")
+    OUT.mkdir(parents=True, exist_ok=True)
+    if args.generate:
+        for n in sizes:
+            if n != "bundled":
+                layouts = ("parquet",) if n >= LARGE else ("csv", "parquet")
+                for layout in layouts:
+                    folder, made = dataset(n, args.seed, layout)
+                    log(f"{folder}: " + (json.dumps(made) if made else "reused"))
+        return 0
 
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
     info = report.machine()
-    OUT.mkdir(parents=True, exist_ok=True)
-    parquet = measure.parquet_supported()
-    log("Parquet " + ("supported" if parquet else "not supported") + " by load_dataset")
     changes.warm_up()
-    results = [run_size(0, args, parquet, largest=False, bundled=True)]
-    print(report.table(results, parquet), flush=True)
+    results = []
     for n in sizes:
-        results.append(run_size(n, args, parquet, largest=n == max(sizes)))
+        r = run_size(n, args)
+        if not quick:  # a quick run's few repeats are not the page's figures
+            save(r, args.seed)
+        results.append(r)
         print(f"\nafter {(time.perf_counter() - t0) / 60:.1f} min:", flush=True)
-        print(report.table(results, parquet), flush=True)
+        print(report.table(results), flush=True)
+    measured = {(r.bundled, r.n) for r in results}
+    others = [r for r in kept(parse_sizes(",".join(SIZES)), args.seed) if not quick]
+    results += [r for r in others if (r.bundled, r.n) not in measured]
+    results.sort(key=_order)
     seconds = time.perf_counter() - t0
-    notes = []
-    if not parquet:
-        notes.append(
-            "Parquet: `load_dataset` did not read a folder with `events.parquet` and "
-            "`relations.parquet` in place of their CSV files, so it is reported as not supported."
-        )
+    end = reporting.machine((), "at the end")  # other jobs share the machine: say how busy
+    info["load average at the end"] = end["load average at the end"]
     text = report.document(
-        results,
-        command=command,
-        started=started,
-        seconds=seconds,
-        info=info,
-        parquet=parquet,
-        notes=notes,
+        results, command=command, started=started, seconds=seconds, info=info, notes=[]
     )
     reporting.write_report(out, text, HAND_WRITTEN)
     verdicts, _ = targets.targets(results)

@@ -24,23 +24,63 @@ KINDS = ("actors", "dates", "types")
 
 
 def plan_changes(dataset, repeat: int, seed: int) -> dict[str, list[dict]]:
-    """``repeat`` random filter changes of each kind, the same for ours and the baseline.
-
-    Actors are drawn with probability growing with their activity (sqrt of their event
-    count): analysts look at busy actors more often than at quiet ones.
-    """
-    rng = np.random.default_rng(seed)
+    """``repeat`` random filter changes of each kind for a loaded dataset (see
+    :func:`plan_from`)."""
     events = dataset.events
-    counts = (
-        events["actor_1"].value_counts().add(events["actor_2"].value_counts(), fill_value=0)
-    ).reindex(dataset.actor_ids, fill_value=0)
-    weights = np.sqrt(counts.to_numpy(float)) + 1e-3
-    weights /= weights.sum()
-    actor_ids = np.array(dataset.actor_ids, dtype=object)
-    types = list(dataset.event_types["id"])
+    counts = events["actor_1"].value_counts().add(events["actor_2"].value_counts(), fill_value=0)
     # windows where the events are (the span also covers relations since 1950)
     first_year = events["date"].min().year
     last_year = (events["stop"].max() - dt.timedelta(days=1)).year
+    types = list(dataset.event_types["id"])
+    return plan_from(dataset.actor_ids, counts, types, first_year, last_year, repeat, seed)
+
+
+def plan_for_folder(folder: Path, repeat: int, seed: int) -> dict[str, list[dict]]:
+    """The same plan for a folder too large to load: events per actor counted a batch at a
+    time from its Parquet files, the years from its partitions."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from alliances import partitioned, schema
+    from alliances.reading import read_table
+
+    actors, _ = read_table(folder, schema.TABLES["actors"])
+    types, _ = read_table(folder, schema.TABLES["event_types"])
+    parts = partitioned.parts(folder / "events")[0]
+    counts = pd.Series(dtype=float)
+    for part in parts:
+        for batch in pq.ParquetFile(part.path).iter_batches(columns=["actor_1", "actor_2"]):
+            for column in batch.columns:
+                found = column.value_counts().to_pylist()
+                each = pd.Series({v["values"]: v["counts"] for v in found if v["values"]})
+                counts = counts.add(each, fill_value=0)
+    first_year, last_year = parts[0].year, parts[-1].year
+    return plan_from(
+        list(actors.frame["id"].astype(str)), counts, list(types.frame["id"].astype(str)),
+        first_year, last_year, repeat, seed,
+    )  # fmt: skip
+
+
+def plan_from(
+    actor_ids: list[str],
+    counts,
+    types: list[str],
+    first_year: int,
+    last_year: int,
+    repeat: int,
+    seed: int,
+) -> dict[str, list[dict]]:
+    """``repeat`` random filter changes of each kind, the same for ours and the baseline.
+
+    Actors are drawn with probability growing with their activity (sqrt of their event
+    count, ``counts`` by actor id): analysts look at busy actors more often than at quiet
+    ones. Windows fall between ``first_year`` and ``last_year``, where the events are.
+    """
+    rng = np.random.default_rng(seed)
+    counts = counts.reindex(actor_ids, fill_value=0)
+    weights = np.sqrt(counts.to_numpy(float)) + 1e-3
+    weights /= weights.sum()
+    actor_ids = np.array(actor_ids, dtype=object)
 
     plan: dict[str, list[dict]] = {kind: [] for kind in KINDS}
     for _ in range(repeat):
@@ -104,17 +144,21 @@ def _css(pane) -> list[str]:
 
 
 @contextmanager
-def dashboard(dataset):
-    """A Dashboard on a fresh Filters, rendered into a Bokeh Document as the server does."""
+def dashboard(data):
+    """A Dashboard on a fresh Filters, rendered into a Bokeh Document as the server does.
+
+    ``data``: a loaded dataset, or a folder, opened as ``alliances.dashboard(DATA)`` opens it
+    (whichever path that takes: loaded, or on the engine); the build time then includes it.
+    """
     import panel as pn
     from bokeh.document import Document
 
-    from alliances.app import Dashboard
+    from alliances.app import dashboard as open_dashboard
     from alliances.state import Filters
 
     filters = Filters()
     t0 = time.perf_counter()
-    board = Dashboard(dataset=dataset, filters=filters)
+    board = open_dashboard(data, filters=filters)
     view = pn.panel(board)
     doc = Document()
     doc.add_root(view.get_root(doc))
@@ -160,20 +204,21 @@ def figures_json(view) -> tuple[int, dict[str, int]]:
 
 
 def filter_changes(
-    dataset, plan: dict[str, list[dict]], budget: float, profile_worst: bool = False
+    data, plan: dict[str, list[dict]], budget: float, profile_worst: bool = False
 ) -> tuple[DashboardResult, str]:
     """Apply every planned change through ``filters.param.update`` and time it.
 
-    Panel watchers run synchronously, so when the call returns every view holds its new
-    figure; that is checked on the network and timeline panes. Returns the results and, with
-    ``profile_worst``, a pyinstrument profile of the slowest change, re-run from the defaults.
+    ``data``: a loaded dataset or a folder (see :func:`dashboard`). Panel watchers run
+    synchronously, so when the call returns every view holds its new figure; that is checked
+    on the network and timeline panes. Returns the results and, with ``profile_worst``, a
+    pyinstrument profile of the slowest change, re-run from the defaults.
     """
     import panel as pn
 
     from alliances import query
 
     profiled = ""
-    with dashboard(dataset) as (_board, view, doc, filters, build):
+    with dashboard(data) as (board, view, doc, filters, build):
         captured: list = []
         doc.on_change(captured.append)
         panes = [
@@ -204,7 +249,7 @@ def filter_changes(
                 res.json_bytes.values.append(total)
                 if size >= max(res.patch_bytes.values):
                     res.largest_panes = {"patch": size, **panes_json}
-                res.selected.values.append(len(query.select(dataset, filters).events))
+                res.selected.values.append(len(query.select(board.dataset, filters)))
             kinds[kind] = res
         if profile_worst:
             kind = max(KINDS, key=lambda k: max(kinds[k].ms.values))

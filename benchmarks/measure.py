@@ -8,7 +8,6 @@ size and ``report`` formats them. Nothing here changes the package. Filter chang
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -97,31 +96,6 @@ def load(path: Path, runs: int, budget: float) -> LoadResult:
         result.peak_mb.values.append(data["peak_mb"])
         result.retained_mb.values.append(data["retained_mb"])
     return result
-
-
-def parquet_supported() -> bool:
-    """Whether ``load_dataset`` reads a folder whose events and relations are Parquet only."""
-    from alliances.dataset import load_dataset
-
-    from .synthetic import generate
-
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = parquet_folder(generate(200, Path(tmp) / "csv", parquet=True), Path(tmp) / "pq")
-        try:
-            ds = load_dataset(folder, cache=False)
-        except Exception:
-            return False
-        return len(ds.events) == 200
-
-
-def parquet_folder(csv_folder: Path, out: Path) -> Path:
-    """A copy of a generated folder with events and relations as Parquet only."""
-    out.mkdir(parents=True, exist_ok=True)
-    for name in ("actors.csv", "event_types.csv", "relation_types.csv"):
-        shutil.copyfile(csv_folder / name, out / name)
-    for name in ("events.parquet", "relations.parquet"):
-        shutil.move(csv_folder / name, out / name)
-    return out
 
 
 # --------------------------------------------------------------------------- briefing

@@ -1,28 +1,34 @@
-"""A synthetic dataset in the public CSV format, as large as asked, valid and reproducible.
+"""A synthetic dataset in the public format, as large as asked, valid and reproducible.
 
-``generate(n_events, out_dir)`` writes the five files ``alliances validate`` checks. The
+``generate(n_events, out_dir)`` writes the five files ``alliances validate`` checks (events as
+CSV, or as Parquet partitioned by year with ``layout="parquet"``). The
 vocabularies are the bundled ones; actors are the seven real ids the deep links use (RUS, PRK,
 CHN, USA, KOR, JPN, UKR) plus synthetic ``A001``... Events are skewed as real event data is: a
 few busy pairs and many quiet ones (Zipf over pairs), more events in recent years, cooperative
 or conflictual types depending on the pair, ~10% one-sided, mostly day precision.
 
-Everything is drawn from one ``numpy`` generator seeded by ``seed`` and written with pyarrow, so
-the same arguments give byte-identical files, and a million events take a few seconds.
+Everything is drawn from ``numpy`` generators seeded by ``seed`` (one for the plan, one per
+chunk of events) and written with pyarrow, so the same arguments give byte-identical files, and
+a million events take a few seconds. Events are made in date order, a chunk at a time, and
+written as they are made: a hundred million take bounded memory.
 """
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
+from alliances import schema
 from alliances.dataset import bundled_path
 from alliances.dates import parse_partial
+from alliances.partitioned import PartitionedWriter
 
 from .pools import (
     CONFIDENCE,
@@ -49,6 +55,11 @@ START_YEAR, END_YEAR = 1985, 2025
 Columns = dict[str, np.ndarray]
 RELATIONS = 2000
 PAIR_EXPONENT = 1.05
+PRECISION_SHARES = (0.03, 0.10, 0.87)
+"""Shares of event dates known to the year, to the month and to the day."""
+CHUNK_EVENTS = 250_000
+"""Events made at a time (at least one month of them): memory follows this, not the size
+of the dataset."""
 GENERATOR = (Path(__file__), Path(__file__).with_name("pools.py"))
 """The source files of the generator: ``python -m benchmarks`` regenerates its cached data
 when one of them changes."""
@@ -168,30 +179,151 @@ def _relations(
     return columns, pick
 
 
-def _event_days(rng: np.random.Generator, n: int, years: tuple[int, int]) -> np.ndarray:
-    """Days in ``years``, denser towards the end (activity grows ~5% a year)."""
+@dataclass(frozen=True)
+class Chunk:
+    """Events generated together: rows of consecutive months of one year, in date order.
+
+    ``months`` and ``counts``: how many rows fall in each month; the first ``year_rows`` rows
+    (their months in ``carried``) are known only to the year, which a year's first chunk
+    carries for the whole year, so that no later chunk has rows that start before it ended.
+    """
+
+    index: int
+    months: np.ndarray
+    counts: np.ndarray
+    carried: np.ndarray
+
+    @property
+    def year_rows(self) -> int:
+        return len(self.carried)
+
+    def __len__(self) -> int:
+        return int(self.counts.sum()) + len(self.carried)
+
+    def row_months(self) -> np.ndarray:
+        """Each row's month, the carried rows first."""
+        return np.concatenate([self.carried, np.repeat(self.months, self.counts)])
+
+
+def _cdf(rate: float, t: np.ndarray) -> np.ndarray:
+    """Share of events before fraction ``t`` of the span, for activity growing at ``rate``."""
+    return np.expm1(rate * t) / np.expm1(rate)
+
+
+def _span(years: tuple[int, int]) -> tuple[np.datetime64, int, float]:
     first = np.datetime64(f"{years[0]}-01-01")
-    span = (np.datetime64(f"{years[1]}-12-31") - first).astype(int) + 1
-    rate = span / (20 * 365.25)  # e-folding over 20 years
-    u = rng.random(n)
+    span = int((np.datetime64(f"{years[1]}-12-31") - first).astype(int)) + 1
+    return first, span, span / (20 * 365.25)  # e-folding over 20 years: ~5% more a year
+
+
+def _chunks(
+    rng: np.random.Generator, n: int, years: tuple[int, int], chunk_events: int
+) -> Iterator[Chunk]:
+    """How ``n`` events fall in months (denser towards the end) and into chunks of at most
+    about ``chunk_events`` rows, in date order."""
+    first, span, rate = _span(years)
+    months = np.arange(
+        np.datetime64(f"{years[0]}-01", "M"), np.datetime64(f"{years[1] + 1}-01", "M")
+    )
+    bounds = np.append(months, months[-1] + 1).astype("datetime64[D]")
+    shares = np.diff(_cdf(rate, (bounds - first).astype(int) / span))
+    counts = rng.multinomial(n, shares / shares.sum())
+    year_known = rng.binomial(counts, PRECISION_SHARES[0])
+    rest = counts - year_known
+    index = 0
+    for year in range(years[0], years[1] + 1):
+        in_year = np.flatnonzero(months.astype("datetime64[Y]").astype(int) + 1970 == year)
+        carried = np.repeat(months[in_year], year_known[in_year])
+        group: list[int] = []
+        size = 0
+        for m in in_year:
+            if size and size + rest[m] > chunk_events:
+                yield Chunk(index, months[group], rest[group], carried)
+                index, carried, group, size = index + 1, carried[:0], [], 0
+            group.append(int(m))
+            size += int(rest[m])
+        chunk = Chunk(index, months[group], rest[group], carried)
+        if len(chunk):
+            yield chunk
+            index += 1
+
+
+def _chunk_days(
+    rng: np.random.Generator, chunk: Chunk, years: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's day (drawn within its month, denser towards the end) and date precision
+    (0 year, 1 month, 2 day), sorted by the first day the date covers (ties in drawn order)."""
+    first, span, rate = _span(years)
+    row_months = chunk.row_months()
+    lo = row_months.astype("datetime64[D]")
+    hi = (row_months + 1).astype("datetime64[D]")
+    cdf_lo = _cdf(rate, (lo - first).astype(int) / span)
+    cdf_hi = _cdf(rate, (hi - first).astype(int) / span)
+    u = cdf_lo + rng.random(len(lo)) * (cdf_hi - cdf_lo)
     t = np.log1p(u * np.expm1(rate)) / rate
-    return first + np.minimum((t * span).astype(int), span - 1).astype("timedelta64[D]")
+    offset = np.clip((t * span).astype(int), (lo - first).astype(int), (hi - first).astype(int) - 1)
+    days = first + offset.astype("timedelta64[D]")
+    _year, month, day = PRECISION_SHARES
+    precision = np.where(rng.random(len(days)) < month / (month + day), 1, 2)
+    precision[: chunk.year_rows] = 0
+    starts = np.where(
+        precision == 0,
+        days.astype("datetime64[Y]").astype("datetime64[D]"),
+        np.where(precision == 1, days.astype("datetime64[M]").astype("datetime64[D]"), days),
+    )
+    order = np.argsort(starts, kind="stable")
+    return days[order], precision[order]
+
+
+def _documents(doc: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Source name and URL of each cited document, a fixed function of its number (so that
+    chunks agree without a table of every document): about half have a URL."""
+    mixed = (doc.astype(np.uint64) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15)
+    mixed >>= np.uint64(32)
+    number = np.char.zfill((doc + 1).astype(str), width).astype(object)
+    outlets = np.array(OUTLETS, dtype=object)[(mixed % np.uint64(len(OUTLETS))).astype(np.intp)]
+    domains = np.array(DOMAINS, dtype=object)[
+        ((mixed >> np.uint64(8)) % np.uint64(len(DOMAINS))).astype(np.intp)
+    ]
+    with_url = ((mixed >> np.uint64(16)) % np.uint64(2)) == 0
+    name = outlets + ": report " + number
+    url = np.where(with_url, "https://" + domains + "/reports/" + number, None)
+    return name, url
+
+
+@dataclass
+class EventContext:
+    """What every chunk of events draws from: actors, pairs, relations, labels, sizes."""
+
+    actors: Columns
+    pairs: np.ndarray
+    weights: np.ndarray
+    stance: np.ndarray
+    relations: Columns
+    relation_pairs: np.ndarray
+    relation_starts: np.ndarray
+    relation_stops: np.ndarray
+    type_labels: dict[str, str]
+    n_events: int
+
+    @property
+    def id_width(self) -> int:
+        return max(7, len(str(self.n_events)))
+
+    @property
+    def n_docs(self) -> int:
+        return max(self.n_events // 4, 1)
 
 
 def _events(
-    rng: np.random.Generator,
-    n: int,
-    actors: Columns,
-    pairs: np.ndarray,
-    weights: np.ndarray,
-    stance: np.ndarray,
-    relations: Columns,
-    relation_pairs: np.ndarray,
-    type_labels: dict[str, str],
-    years: tuple[int, int],
-) -> Columns:
-    ids, names = actors["id"], actors["name"]
-    pick = rng.choice(len(pairs), size=n, p=weights)
+    rng: np.random.Generator, days: np.ndarray, precision: np.ndarray, first_id: int,
+    ctx: EventContext,
+) -> Columns:  # fmt: skip
+    """Events on ``days`` (sorted) at ``precision``, numbered from ``first_id``."""
+    n = len(days)
+    ids, names = ctx.actors["id"], ctx.actors["name"]
+    pairs = ctx.pairs
+    pick = rng.choice(len(pairs), size=n, p=ctx.weights)
     swap = rng.random(n) < 0.5
     a1 = np.where(swap, pairs[pick, 1], pairs[pick, 0])
     a2 = np.where(swap, pairs[pick, 0], pairs[pick, 1])
@@ -200,19 +332,17 @@ def _events(
     one_sided = rng.random(n) < 0.10
     actor_2[one_sided] = None
 
-    st = stance[pick]
+    st = ctx.stance[pick]
     conflict = np.where(st < 0, 0.75, np.where(st > 0, 0.15, 0.4))
     is_conflict = rng.random(n) < conflict
     types = np.where(is_conflict, choice(rng, CONFLICTUAL, n), choice(rng, COOPERATIVE, n)).astype(
         object
     )
     types[one_sided & (rng.random(n) < 0.5)] = "weapons_test"
-    if "leadership_change" in type_labels:
+    if "leadership_change" in ctx.type_labels:
         types[one_sided & (rng.random(n) < 0.1)] = "leadership_change"
 
-    days = _event_days(rng, n, years)
-    precision = choice(rng, (0, 1, 2), n, (0.03, 0.10, 0.87)).astype(int)
-    with_end = (precision == 2) & (rng.random(n) < 0.05 / 0.87)
+    with_end = (precision == 2) & (rng.random(n) < 0.05 / PRECISION_SHARES[2])
     end = days + rng.integers(1, 15, n).astype("timedelta64[D]")
     end_date = np.where(with_end, day_strings(end), None)
 
@@ -229,21 +359,21 @@ def _events(
 
     # ~5% of events on a pair with a relation are evidence for one of its relations
     relation_of_pair = np.full(len(pairs), -1)
-    relation_of_pair[relation_pairs[::-1]] = np.arange(len(relation_pairs))[::-1]
+    relation_of_pair[ctx.relation_pairs[::-1]] = np.arange(len(ctx.relation_pairs))[::-1]
     linked = relation_of_pair[pick]
     linked = np.where((linked >= 0) & (rng.random(n) < 0.05), linked, -1)
     # ... and only while the relation is in force (the validator's rule for links)
-    spans = parse_partial(pd.Series(relations["start_date"], dtype=object))["start"].to_numpy()
-    ends = parse_partial(pd.Series(relations["end_date"], dtype=object))["stop"].to_numpy()
     at = np.maximum(linked, 0)
     day = days.astype("datetime64[ns]")
-    in_force = (spans[at] <= day) & (np.isnat(ends[at]) | (day < ends[at]))
+    stops = ctx.relation_stops[at]
+    in_force = (ctx.relation_starts[at] <= day) & (np.isnat(stops) | (day < stops))
     linked = np.where(in_force, linked, -1)
-    rel_ids = relations["relation_id"]
+    rel_ids = ctx.relations["relation_id"]
     relation_id = np.where(linked >= 0, rel_ids[np.maximum(linked, 0)], None)
 
-    event_id = np.char.add("ev-", np.char.zfill(np.arange(1, n + 1).astype(str), 7)).astype(object)
-    label = pd.Series(types).map(type_labels).to_numpy(object)
+    numbers = np.arange(first_id, first_id + n).astype(str)
+    event_id = np.char.add("ev-", np.char.zfill(numbers, ctx.id_width)).astype(object)
+    label = pd.Series(types).map(ctx.type_labels).to_numpy(object)
     counterpart = np.where(one_sided, "", " and " + names[a2])
     title = label + ": " + names[a1] + counterpart
     long_title = rng.random(n) < 0.3
@@ -256,15 +386,7 @@ def _events(
     )
     description[rng.random(n) < 0.05] = None
     # sources are documents cited by ~4 events each (as in the bundled data), half with a URL
-    n_docs = max(n // 4, 1)
-    doc = rng.integers(0, n_docs, n)
-    doc_no = np.char.zfill(np.arange(1, n_docs + 1).astype(str), 7).astype(object)
-    doc_name = choice(rng, OUTLETS, n_docs) + ": report " + doc_no
-    doc_url = np.where(
-        rng.random(n_docs) < 0.5,
-        "https://" + choice(rng, DOMAINS, n_docs) + "/reports/" + doc_no,
-        None,
-    )
+    doc_name, doc_url = _documents(rng.integers(0, ctx.n_docs, n), max(7, len(str(ctx.n_docs))))
     return {
         "event_id": event_id,
         "date": partial_dates(days, precision),
@@ -279,8 +401,8 @@ def _events(
         "magnitude_basis": np.where(magnitude & (basis != ""), basis, None),
         "title": title,
         "description": description,
-        "source_name": doc_name[doc],
-        "source_url": doc_url[doc],
+        "source_name": doc_name,
+        "source_url": doc_url,
         "other_sources": _none(n),
         "confidence": choice(rng, CONFIDENCE, n, CONFIDENCE_WEIGHTS),
         "relation_id": relation_id,
@@ -292,14 +414,32 @@ def _table(columns: Columns) -> pa.Table:
     return pa.table({name: pa.array(values, type=pa.string()) for name, values in columns.items()})
 
 
+CSV_OPTIONS = pacsv.WriteOptions(include_header=True, quoting_style="needed")
+
+
 def _write_csv(columns: Columns, path: Path) -> None:
-    """Header, then every value quoted (pyarrow quotes all strings), ``\\n`` line ends."""
-    options = pacsv.WriteOptions(include_header=True, quoting_style="needed")
-    pacsv.write_csv(_table(columns), path, write_options=options)
+    """Header, then every value quoted where needed, ``\\n`` line ends."""
+    pacsv.write_csv(_table(columns), path, write_options=CSV_OPTIONS)
 
 
-def _write_parquet(columns: Columns, path: Path) -> None:
-    pq.write_table(_table(columns), path, compression="zstd")
+class _EventsCsv:
+    """events.csv written chunk by chunk: the header once, then each chunk's rows."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.writer: pacsv.CSVWriter | None = None
+
+    def write(self, table: pa.Table) -> None:
+        if self.writer is None:
+            self.writer = pacsv.CSVWriter(self.path, table.schema, write_options=CSV_OPTIONS)
+        self.writer.write_table(table)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+LAYOUTS = ("csv", "parquet")
 
 
 def generate(
@@ -309,15 +449,21 @@ def generate(
     seed: int = 0,
     n_actors: int = 200,
     years: tuple[int, int] = (START_YEAR, END_YEAR),
-    parquet: bool = False,
+    layout: str = "csv",
+    chunk_events: int = CHUNK_EVENTS,
 ) -> Path:
     """Write a valid dataset of ``n_events`` events and ~2,000 relations to ``out_dir``.
 
-    ``n_actors`` counts the seven real actors. With ``parquet``, events and relations are also
-    written as ``.parquet`` files with the same (string) columns. Returns ``out_dir``.
+    ``n_actors`` counts the seven real actors. Events are made ``chunk_events`` at a time in
+    date order and written as they are made, so memory does not grow with ``n_events``:
+    ``layout="csv"`` writes ``events.csv``, ``"parquet"`` the partitioned ``events/`` folder
+    (``year=YYYY/part-N.parquet``) with the same rows in the same order. The other tables
+    are CSV. Returns ``out_dir``.
     """
     if n_actors < len(REAL_ACTORS):
         raise ValueError(f"n_actors must be at least {len(REAL_ACTORS)}")
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -332,16 +478,55 @@ def generate(
     relations, relation_pairs = _relations(
         rng, actors, pairs, weights, stance, relation_types, RELATIONS
     )
-    type_labels = dict(zip(event_types["id"], event_types["label"], strict=True))
-    events = _events(
-        rng, int(n_events), actors, pairs, weights, stance, relations, relation_pairs, type_labels,
-        years,
-    )  # fmt: skip
-
     _write_csv(actors, out_dir / "actors.csv")
     _write_csv(relations, out_dir / "relations.csv")
-    _write_csv(events, out_dir / "events.csv")
-    if parquet:
-        _write_parquet(relations, out_dir / "relations.parquet")
-        _write_parquet(events, out_dir / "events.parquet")
+
+    ctx = EventContext(
+        actors, pairs, weights, stance, relations, relation_pairs,
+        parse_partial(pd.Series(relations["start_date"], dtype=object))["start"].to_numpy(),
+        parse_partial(pd.Series(relations["end_date"], dtype=object))["stop"].to_numpy(),
+        dict(zip(event_types["id"], event_types["label"], strict=True)),
+        int(n_events),
+    )  # fmt: skip
+    if layout == "parquet":
+        writer = PartitionedWriter(out_dir / "events", None, "date", presorted=True)
+    else:
+        writer = _EventsCsv(out_dir / "events.csv")
+    try:
+        written = 0
+        for chunk in _chunks(rng, int(n_events), years, chunk_events):
+            chunk_rng = np.random.default_rng([seed, chunk.index + 1])
+            days, precision = _chunk_days(chunk_rng, chunk, years)
+            writer.write(_table(_events(chunk_rng, days, precision, written + 1, ctx)))
+            written += len(days)
+        if not written and layout == "csv":  # the header all the same
+            writer.write(_table({c: _none(0) for c in schema.EVENTS.columns}))
+    finally:
+        writer.close()
     return out_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m benchmarks.synthetic N FOLDER [--seed S] [--layout parquet]``: generate,
+    then print the seconds taken and the peak RSS as JSON (what ``python -m benchmarks``
+    records for its cached datasets)."""
+    import argparse
+    import json
+    import resource
+    import time
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.synthetic")
+    parser.add_argument("n_events", type=float)
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--layout", choices=LAYOUTS, default="csv")
+    args = parser.parse_args(argv)
+    t0 = time.perf_counter()
+    generate(int(args.n_events), args.folder, seed=args.seed, layout=args.layout)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"seconds": time.perf_counter() - t0, "peak_mb": peak / 1e6}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
