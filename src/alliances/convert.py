@@ -158,7 +158,7 @@ def convert(
             report.tables.append(
                 _write_table(source, staging, table, batch_rows, partition_relations)
             )
-        _copy_others(source, staging)
+        _copy_others(source, staging, output)
         problems = validate(staging)
         if problems:  # a bug here, never the data's fault: the input passed the same checks
             raise ConvertFailed(
@@ -190,11 +190,13 @@ def build_rollups(folder: Path) -> str:
         return f"built in {where}"
 
 
-def _copy_others(source: Path, staging: Path) -> None:
+def _copy_others(source: Path, staging: Path, output: Path) -> None:
     """The folder's other files (its README, its licence) come along; hidden and ``_`` files
-    (the engine's rollups of the old files, say) do not."""
+    (the engine's rollups of the old files, say) do not, nor the output if it is inside."""
     for item in source.iterdir():
         if item.name in TABLE_NAMES or item.name.startswith((".", "_")):
+            continue
+        if item.resolve() == output.resolve():
             continue
         copy = shutil.copytree if item.is_dir() else shutil.copy2
         copy(item, staging / item.name)
