@@ -535,6 +535,27 @@ def test_temperature_figure_draws_quiet_quarters_at_zero_without_a_marker(ds):
     assert min(sizes[0], sizes[2], sizes[3]) > 0
 
 
+def test_temperature_figure_leaves_out_quiet_quarters_inside_a_quiet_run(ds):
+    """Only the points that shape the line are sent: a quiet quarter (no event, score 0)
+    between two quiet ones lies on the zero line drawn between its neighbours anyway."""
+    quarters = pd.date_range("2020-01-01", periods=10, freq="QS")
+    events = [0, 0, 0, 2, 0, 0, 0, 0, 0, 0]
+    frame = pd.DataFrame(
+        {
+            "pair": "PRK–RUS",
+            "quarter": quarters,
+            "score": [4.0 if n else 0.0 for n in events],
+            "events": events,
+        }
+    )
+    (line,) = _temperature(frame, names=ds.names).data
+    kept = [0, 2, 3, 4, 9]  # the window's ends, the event's quarter and its quiet neighbours
+    assert list(line.x) == [ms(str(quarters[i].date())) for i in kept]
+    assert list(line.y) == [0.0, 0.0, 4.0, 0.0, 0.0]
+    assert list(line.customdata) == [0, 0, 2, 0, 0]
+    assert list(line.marker.size) == [0, 0, 6, 0, 0]
+
+
 def test_temperature_figure_of_nothing_explains_itself(ds):
     fig = _temperature(query.temperature(ds.events.iloc[0:0]), names=ds.names)
     assert len(fig.data) == 0

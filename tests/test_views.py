@@ -650,6 +650,28 @@ def test_dashboard_views_update_together(ds):
     assert [list(t.source.data["Id"]) for t in tables] == [["e6"]]
 
 
+def test_the_analysis_pair_picker_catches_up_when_its_tab_is_opened(ds):
+    """The Analysis tab's pair picker offers the selection's pairs; hidden, it is neither
+    recomputed nor sent, and it catches up when the tab is opened."""
+    board = Dashboard(dataset=ds)
+    _, root = render(board)
+    (model,) = [
+        m for m in root.references() if "al-pairs" in (getattr(m, "css_classes", None) or [])
+    ]
+    everything = {"CHN–PRK", "CHN–RUS", "PRK–RUS", "UKR–USA"}
+    assert set(board.analysis.pairs.options.values()) == everything
+    sent = len(model.options)
+    board.filters.actors = ["USA"]
+    assert set(board.analysis.pairs.options.values()) == everything  # hidden: as it was
+    assert len(model.options) == sent
+    board.tabs.active = 2
+    assert set(board.analysis.pairs.options.values()) == {"UKR–USA"}
+    assert len(model.options) == 1
+    board.filters.actors = ["PRK"]  # shown: it follows at once
+    assert set(board.analysis.pairs.options.values()) == {"CHN–PRK", "CHN–RUS", "PRK–RUS"}
+    assert len(model.options) == 3
+
+
 def test_dashboard_notices_are_escaped(ds):
     board = Dashboard(dataset=ds)
     board.notify(["ignored unknown actor ids: <script>alert(1)</script>"])

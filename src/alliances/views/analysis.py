@@ -301,6 +301,7 @@ class AnalysisPanel(FilteredViewer):
     def __init__(self, **params):
         super().__init__(**params)
         shared = {**self.shared, "active": self.active}
+        self._options_stale = False
         self.rule = ShiftRule()
         self.pairs = pn.widgets.MultiChoice.from_param(
             self.filters.param.pairs,
@@ -347,10 +348,16 @@ class AnalysisPanel(FilteredViewer):
     def _on_active(self) -> None:
         for view in self._views:
             view.active = self.active
+        if self.active and self._options_stale:
+            self._on_selection()
 
     @param.depends(*SELECTION_DEPENDS, watch=True)
     def _on_selection(self) -> None:
-        self.pairs.options = pair_options(self.dataset, self.filters)
+        """The pair picker offers the selection's pairs: kept in step while the tab is shown,
+        brought up to date when it is opened (a hidden picker is neither computed nor sent)."""
+        self._options_stale = not self.active
+        if self.active:
+            self.pairs.options = pair_options(self.dataset, self.filters)
 
     def __panel__(self):
         return self._layout
