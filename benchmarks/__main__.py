@@ -11,6 +11,7 @@ whole run takes hours (generating 1e8 events alone about an hour, once).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import gc
 import hashlib
@@ -160,6 +161,8 @@ def run_large(n: int, args: argparse.Namespace) -> SizeResult:
     r.generated = {"Parquet": made} if made else {}
     r.measured = _measured()
     log(f"{n:,} events: {path} ({r.parquet_mb:,.0f} MB of Parquet)")
+    log("  the engine's rollups, as `alliances convert` builds them (once per dataset)")
+    r.rollups = _rollups(path)
     log("  planning the changes from the Parquet files")
     plan = changes.plan_for_folder(path, args.repeat, args.seed)
     log(f"  open + filter changes ({args.repeat} per kind), in a process of its own")
@@ -174,6 +177,24 @@ def run_large(n: int, args: argparse.Namespace) -> SizeResult:
         )
     r.profiles = _profiles(r, None, path)
     return r
+
+
+def _rollups(path: Path) -> dict:
+    """Build the engine's rollups of a generated folder (kept beside it, so reused by later
+    runs) in a child process: its seconds and peak RSS, and what convert's hook said."""
+    script = (
+        "import json, resource, sys, time; from pathlib import Path; "
+        "from alliances.convert import build_rollups; t0 = time.perf_counter(); "
+        "said = build_rollups(Path(sys.argv[1])); "
+        "print(json.dumps({'said': said, 'seconds': time.perf_counter() - t0, "
+        "'peak_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3}))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(path)], cwd=ROOT, capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        return {"said": "failed: " + (proc.stderr.strip().splitlines() or ["?"])[-1][:300]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def _engine(engine: str | None) -> dict[str, str]:
@@ -269,9 +290,14 @@ def kept(sizes: list[int | str], seed: int) -> list[SizeResult]:
         path = _saved(size, seed)
         if path.is_file():
             try:
-                out.append(pickle.loads(path.read_bytes()))
+                r = pickle.loads(path.read_bytes())
             except (pickle.UnpicklingError, AttributeError, EOFError, TypeError):
                 log(f"cannot read the kept results of {size} ({path}): measure it again")
+                continue
+            for f in dataclasses.fields(SizeResult):  # kept by an older version of this code
+                if not hasattr(r, f.name) and f.default_factory is not dataclasses.MISSING:
+                    setattr(r, f.name, f.default_factory())
+            out.append(r)
     return out
 
 
@@ -296,8 +322,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--memory-cap",
         type=float,
-        default=12_000,
-        help="MB of RSS at which a measuring process is stopped (default 12000)",
+        default=8_000,
+        help="MB of RSS at which a measuring process is stopped (default 8000: the machine "
+        "is shared)",
     )
     parser.add_argument(
         "--engine",

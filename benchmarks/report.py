@@ -221,6 +221,14 @@ def details(results: list[SizeResult]) -> str:
             )
         if not r.generated and not r.bundled:
             parts.append("datasets reused from benchmarks/out/")
+        if r.rollups.get("seconds") is not None:
+            parts.append(
+                f"the engine's rollups {r.rollups['said']} in {r.rollups['seconds']:,.0f} s "
+                f"(peak RSS {r.rollups['peak_mb']:,.0f} MB; built once per dataset, as "
+                "`alliances convert` does, and reused)"
+            )
+        elif r.rollups:
+            parts.append(f"the engine's rollups: {r.rollups['said']}")
         if r.opened is not None:
             where = "Parquet by year" if r.opened_layout == "parquet" else "CSV"
             parts.append(

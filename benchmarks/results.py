@@ -37,6 +37,7 @@ class SizeResult:
     cold: ColdStart | None = None
     profiles: dict[str, str] = field(default_factory=dict)
     measured: str = ""  # when and on which code: a page may show columns of earlier runs
+    rollups: dict = field(default_factory=dict)  # the engine's rollups: said, seconds, peak_mb
 
     @property
     def large(self) -> bool:
