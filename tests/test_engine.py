@@ -211,6 +211,10 @@ def test_every_query_answers_the_same_on_both_paths(paths, case, request):
     _same_frame(_public(a.events), _public(b.events))
     tail = _ordered(a.events).tail(7)
     assert list(b.last_events(7)["event_id"]) == list(tail["event_id"].astype(str))
+    for actor in ("RUS", "A0", "UKR"):
+        (x, n), (y, m) = a.actor_events(actor, 4), b.actor_events(actor, 4)
+        assert n == m
+        assert list(x["event_id"].astype(str)) == list(y["event_id"].astype(str))
     for sort, descending in PAGES:
         x, y = a.page(sort, descending, 3, 9), b.page(sort, descending, 3, 9)
         assert list(x["event_id"].astype(str)) == list(y["event_id"].astype(str)), sort

@@ -18,8 +18,8 @@ import param
 
 from . import query, state
 from .dataset import Dataset, ServedDataset, load_dataset, serve_dataset
+from .engine.sources import describe
 from .problems import DatasetError
-from .reading import resolve_path
 from .state import FILTERS, Filters
 from .views import (
     AboutPanel,
@@ -269,7 +269,7 @@ def _sync_url(board: Dashboard) -> None:
         event_types=list(ds.event_types["id"]),
         relation_types=list(ds.relation_types["id"]),
         regions=ds.regions,
-        event_exists=lambda event_id: event_id in query.event_index(ds),
+        event_exists=lambda event_id: query.has_event(ds, event_id),
     )
     if updates:
         board.filters.param.update(**updates)
@@ -368,7 +368,7 @@ def create_app(data: str | os.PathLike[str] | None = None) -> pn.template.BaseTe
         )
         return pn.template.BootstrapTemplate(title=f"{TITLE}: no dataset", main=[body])
     if served.dataset is None:
-        return error_page(DatasetError(resolve_path(data), served.problems))
+        return error_page(DatasetError(describe(data), served.problems))
     board = Dashboard(dataset=served.dataset)
     _sync_url(board)
     if served.stale:

@@ -148,7 +148,7 @@ def render_briefing(
             filters=describe_filters(dataset, filters),
             notices=list(sel.notices),
             notes_html=_markup(notes_to_html(notes)),
-            kpis=kpi_cards(query.kpis(sel.facts), dataset.event_type_labels, len(sel.relations)),
+            kpis=kpi_cards(sel.kpis(), dataset.event_type_labels, len(sel.relations)),
             figures=[{**f, "html": _markup(f["html"])} for f in figures],
             as_of=f"{when:%Y-%m-%d}",
             relations=relation_rows(in_force, dataset),

@@ -28,6 +28,22 @@ def _dataset_dir(value: str) -> Path:
     return path
 
 
+def _data(value: str) -> str | Path:
+    """``--data``: a dataset folder, or a connection URL (``duckdb:///file.duckdb``,
+    ``pyspark://``; docs/engine.md)."""
+    if "://" in value:
+        return value
+    return _dataset_dir(value)
+
+
+def _engine(args: argparse.Namespace) -> None:
+    """``--engine`` chooses the path for this command and the server it starts."""
+    if getattr(args, "engine", None):
+        from .engine import ENV_ENGINE
+
+        os.environ[ENV_ENGINE] = args.engine
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from .dataset import resolve_path
     from .validation import format_report, validate
@@ -47,6 +63,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     from .dataset import load_dataset
     from .validation import DatasetError, format_report
 
+    _engine(args)
     try:
         dataset = load_dataset(args.path)
     except DatasetError as exc:
@@ -89,11 +106,12 @@ def serve_command(args: argparse.Namespace, extra: Sequence[str]) -> list[str]:
 
 def cmd_serve(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
 
-    from .dataset import resolve_path
+    from .engine.sources import describe
 
     # Not validated here: the server does it for the first session (the page and the log show
     # any problem), and doing it twice would double the time to the first page.
-    directory = resolve_path(args.data)
+    directory = describe(args.data)
+    _engine(args)
     if args.address not in ("127.0.0.1", "localhost", "::1") and not args.expose:
         print(
             f"alliances serve: refusing to listen on {args.address} without --expose "
@@ -112,7 +130,9 @@ def cmd_serve(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
             file=sys.stderr,
         )
         return USAGE_ERROR
-    env = dict(os.environ, ALLIANCES_DATA=str(directory))
+    # a URL goes as given (its options and credentials), a folder as resolved
+    data = str(args.data) if isinstance(args.data, str) else str(directory)
+    env = dict(os.environ, ALLIANCES_DATA=data)
     if needs_cookie_secret(extra, env):
         # Panel answers every request with HTTP 500 when a login has no secret to sign its
         # cookie with; one made for this run (in the environment, which `ps` does not show)
@@ -183,6 +203,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .dataset import load_dataset
     from .validation import DatasetError, format_report
 
+    _engine(args)
     try:
         dataset = load_dataset(args.data)
     except DatasetError as exc:
@@ -269,8 +290,15 @@ def cmd_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+ENGINE_HELP = (
+    "memory: load the events; duckdb: query them where they are; auto (default): DuckDB for "
+    "a URL or for Parquet above 2,000,000 events (docs/engine.md)"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import state
+    from .engine import CHOICES as ENGINES
 
     parser = argparse.ArgumentParser(
         prog="alliances",
@@ -287,7 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("info", help="print counts and the date span of a dataset")
-    p.add_argument("path", nargs="?", type=_dataset_dir, help="dataset folder (default: bundled)")
+    p.add_argument("path", nargs="?", type=_data, help="dataset folder or URL (default: bundled)")
+    p.add_argument("--engine", choices=ENGINES, help=ENGINE_HELP)
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser(
@@ -296,7 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve the dashboard with panel serve. Options not listed here (such as "
         "--basic-auth, --cookie-secret, --oauth-provider) are passed to panel serve.",
     )
-    p.add_argument("--data", type=_dataset_dir, help="dataset folder (default: bundled)")
+    p.add_argument("--data", type=_data, help="dataset folder or URL (default: bundled)")
+    p.add_argument("--engine", choices=ENGINES, help=ENGINE_HELP)
     p.add_argument("--port", type=int, default=5006, help="port (default: 5006)")
     p.add_argument("--address", default="127.0.0.1", help="address (default: 127.0.0.1)")
     p.add_argument("--expose", action="store_true", help="allow an address other than loopback")
@@ -314,7 +344,8 @@ def build_parser() -> argparse.ArgumentParser:
         "offline. Lists are comma-separated ids; dates are YYYY-MM-DD.",
     )
     p.add_argument("-o", "--output", default="briefing.html", help="file to write")
-    p.add_argument("--data", type=_dataset_dir, help="dataset folder (default: bundled)")
+    p.add_argument("--data", type=_data, help="dataset folder or URL (default: bundled)")
+    p.add_argument("--engine", choices=ENGINES, help=ENGINE_HELP)
     p.add_argument("--title", default="Alliance briefing", help="title of the briefing")
     p.add_argument("--notes", help="a Markdown file with the analyst's notes")
     p.add_argument("--actors", help="actor ids, e.g. RUS,PRK")

@@ -316,8 +316,9 @@ def load_dataset(
     not a folder.
     """
     from .engine import choose, open_dataset
-    from .engine.sources import is_url
+    from .engine.sources import given, is_url
 
+    path = given(path)
     url = is_url(None if path is None else str(path))
     directory = None if url else resolve_path(path)
     if directory is not None and not directory.is_dir():
@@ -374,8 +375,9 @@ def serve_dataset(path: str | os.PathLike[str] | None = None) -> ServedDataset:
     """The dataset a new session should get: the files as they are if they are valid, else the
     last version that was (with the problems), so a bad or half-written edit never takes the
     dashboard down. With no good version yet, ``dataset`` is ``None``."""
-    from .engine.sources import is_url
+    from .engine.sources import given, is_url
 
+    path = given(path)
     url = is_url(None if path is None else str(path))
     directory = None if url else resolve_path(path)
     name = str(path) if url else str(directory)

@@ -253,6 +253,14 @@ class Selection:
         """Events per type and totals per unit (see :func:`~.aggregates.kpis`)."""
         return kpis(self.facts)
 
+    def actor_events(self, actor: str, n: int) -> tuple[pd.DataFrame, int]:
+        """The ``n`` latest selected events with ``actor`` as actor_1 or actor_2 (oldest
+        first), and how many there are: the actor card's."""
+        facts = self.facts
+        involved = ((facts["actor_1"] == actor) | (facts["actor_2"] == actor)).to_numpy(bool)
+        rows = self.rows[involved]
+        return self.source.iloc[rows[-n:] if n else rows[:0]], int(involved.sum())
+
     def _inside(self, start: pd.Timestamp, stop: pd.Timestamp) -> np.ndarray:
         light = self.facts
         return ((light["date"] < stop) & (light["stop"] > start)).to_numpy(bool)

@@ -39,14 +39,17 @@ ENGINE_ROWS = 2_000_000
 path is measured fast (docs/performance.md), and loading costs seconds, not minutes."""
 
 CHOICES = ("auto", "memory", "duckdb")
+ROLLUPS = ("listed", "running", "types", "pairs")
+"""The rollup tables beside the facts (:mod:`.rollups`)."""
 
 
 def choose(data: object = None, engine: str | None = None) -> str:
     """``"memory"`` or ``"engine"``: the one decision of which path a dataset takes."""
     from ..reading import table_file
     from ..schema import TABLES
-    from .sources import is_url, parse
+    from .sources import given, is_url, parse
 
+    data = given(data)
     wanted = (engine or os.environ.get(ENV_ENGINE) or "auto").strip().lower()
     if wanted in ("engine", "ibis"):
         wanted = "duckdb"
@@ -67,11 +70,11 @@ def parquet_rows(path: Path) -> int:
     """Rows of a Parquet file or of every Parquet file under a folder (from their footers)."""
     import pyarrow.parquet as pq
 
-    files = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
+    from ..partitioned import part_files
+
+    files = part_files(path) if path.is_dir() else [path]
     total = 0
     for file in files:
-        if any(part.startswith((".", "_")) for part in file.relative_to(path.parent).parts):
-            continue
         try:
             total += pq.ParquetFile(file).metadata.num_rows
         except Exception:  # unreadable: the engine path reports it, and says which file
@@ -91,9 +94,16 @@ def open_dataset(data: object = None):
     from ..dataset import _build
     from ..problems import DatasetError
     from ..reading import RawTable, fingerprint_files, fingerprint_of
-    from .facts import facts
+    from .facts import actor_codes, facts
     from .rollups import build_rollups
-    from .sources import check_events_columns, connect, events_table, parse, small_tables
+    from .sources import (
+        check_events_columns,
+        connect,
+        events_table,
+        parse,
+        session_table,
+        small_tables,
+    )
     from .store import EventStore, engine_problem
 
     spec = parse(data)
@@ -114,16 +124,24 @@ def open_dataset(data: object = None):
             score=pd.to_numeric(raws["event_types"].frame["score"])
         )
         meta: dict = {}
+        codes = None
         if spec.scheme == "folder":
             fingerprint = fingerprint_files(spec.folder)
             rollups = build_rollups(spec.folder, fingerprint=fingerprint)
             meta = json.loads((rollups / "meta.json").read_text())
             fact_table = backend.read_parquet(str(rollups / "facts.parquet"))
+            parts = {
+                name: backend.read_parquet(str(rollups / f"{name}.parquet")) for name in ROLLUPS
+            }
         else:
-            fact_table = facts(raw, actor_ids, event_types)
+            # derived once per process and kept in the engine's session (Spark's cache, a
+            # temporary table elsewhere): every query then reads typed facts, not the text
             fingerprint = fingerprint_of(
                 [(spec.label, "")] + [(name, r.digest) for name, r in sorted(raws.items())]
             )
+            codes = session_table(backend, f"alliances_codes_{fingerprint}", actor_codes(actor_ids))
+            fact_table = facts(raw, actor_ids, event_types, codes).cache()
+            parts = {}
         empty = pd.DataFrame(
             {f.name: pd.Series([], dtype="string") for f in schema.TABLES["events"].fields}
         )
@@ -131,7 +149,7 @@ def open_dataset(data: object = None):
         store = EventStore(
             backend, raw, fact_table, actor_ids=actor_ids, event_types=event_types,
             relation_ids=list(raws["relations"].frame["relation_id"].astype(str)),
-            name=spec.label, meta=meta, has_year=has_year,
+            name=spec.label, meta=meta, has_year=has_year, rollups=parts, codes=codes,
         )  # fmt: skip
         return _build(raws, spec.folder if spec.scheme == "folder" else None, fingerprint, store)
     except (DatasetError, NotADirectoryError):

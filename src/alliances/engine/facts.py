@@ -108,12 +108,25 @@ def id_list(value: ir.StringValue) -> ir.StringValue:
     return ";" + value.re_replace(r"\s+", "") + ";"
 
 
-def facts(raw: ir.Table, actor_ids: Sequence[str], event_types: pd.DataFrame) -> ir.Table:
+def actor_codes(actor_ids: Sequence[str]) -> pd.DataFrame:
+    """Actor id -> code (its position): the table the facts and the links join."""
+    return pd.DataFrame({"id": list(actor_ids), "code": range(len(actor_ids))}).astype(
+        {"code": "int32"}
+    )
+
+
+def facts(
+    raw: ir.Table,
+    actor_ids: Sequence[str],
+    event_types: pd.DataFrame,
+    codes: ir.Table | None = None,
+) -> ir.Table:
     """The facts (:data:`FACT_SCHEMA`) of an events table in the public format.
 
     ``actor_ids`` and ``event_types`` (columns ``id`` and ``score``) are the dataset's, in
-    order: their positions are the codes. Actor codes come from a join, so thousands of actors
-    cost one hash join rather than a long ``CASE``.
+    order: their positions are the codes. Actor codes come from a join (with ``codes``, the
+    :func:`actor_codes` table, where the engine has it), so thousands of actors cost one hash
+    join rather than a long ``CASE``.
     """
     date, end = text(raw, "date"), text(raw, "end_date")
     type_id = text(raw, "event_type")
@@ -142,11 +155,8 @@ def facts(raw: ir.Table, actor_ids: Sequence[str], event_types: pd.DataFrame) ->
             ).cast("float64")
         ),
     )
-    codes = ibis.memtable(
-        pd.DataFrame({"id": list(actor_ids), "code": range(len(actor_ids))}).astype(
-            {"code": "int32"}
-        )
-    )
+    if codes is None:
+        codes = ibis.memtable(actor_codes(actor_ids))
     first = codes.rename(c1_id="id", c1="code")
     second = codes.rename(c2_id="id", c2="code")
     joined = base.left_join(first, base.a1_id == first.c1_id).left_join(

@@ -1,17 +1,24 @@
 """What is computed once per dataset and kept beside it, so that queries need not parse every
-event's text again: the rollups of a folder.
+event's text again, nor scan every event for the default and window-only views: the rollups of
+a folder.
 
 :func:`build_rollups` reads the folder's events where they are (CSV, ``events.parquet`` or
 ``events/year=YYYY/*.parquet``), checks their references against the actors and vocabularies,
-and writes, in ``FOLDER/.alliances/FINGERPRINT/`` (or, for a folder it cannot write, the
-user's cache folder: ``$XDG_CACHE_HOME/alliances`` or ``~/.cache/alliances``):
+and writes, in ``FOLDER/.alliances/vVERSION-FINGERPRINT/`` (or, for a folder it cannot write,
+the user's cache folder: ``$XDG_CACHE_HOME/alliances`` or ``~/.cache/alliances``):
 
 - ``facts.parquet``: every event's facts (:mod:`.facts`: days, codes, numbers; no text),
   sorted by day, so a date window reads only its row groups;
-- ``monthly.parquet``: events counted, and their scores and amounts summed, per month, type,
-  (ordered) pair of actors and unit, for the events without participants, targets or running
-  total: what the default and window-only views add up;
-- ``meta.json``: counts per type, the span, the share of events with a source URL.
+- ``listed.parquet`` and ``running.parquet``: the facts of the events with participants or
+  targets, and of the running totals: the few rows the pair links and the "counted once"
+  rule need, read without scanning the rest;
+- ``types.parquet``: events per month (of their first day) and type;
+- ``pairs.parquet``: events per year (of their first day) and pair of actor_1 and actor_2;
+- ``meta.json``: counts per type, the span, the longest event, the share with a source URL.
+
+Every event starting in a month (or year) that lies wholly inside a window is in the window,
+whatever its end: the default and window-only views add those months up from the last two
+rollups and read only the months at the window's edges from the facts (:mod:`.store`).
 
 The fingerprint is the dataset's (:func:`alliances.reading.fingerprint_files`): new data gets
 new rollups, and the previous version's stay (two are kept) while the last good data serves.
@@ -26,15 +33,16 @@ import tempfile
 import time
 from pathlib import Path
 
+import ibis
 import pandas as pd
 
 from ..problems import DatasetError, Problem
 from ..reading import fingerprint_files
 from . import queries
-from .facts import AMOUNT, CUMULATIVE, facts, text
+from .facts import facts, text
 from .sources import DataSpec, connect, events_table, parse, small_tables
 
-VERSION = 1
+VERSION = 3
 """Bumped when the files' layout changes: older rollups are then rebuilt."""
 CACHE_FOLDER = ".alliances"
 KEEP = 2
@@ -105,7 +113,8 @@ def build_rollups(folder: str | os.PathLike[str], *, fingerprint: str | None = N
             compression="zstd", row_group_size=ROW_GROUP,
         )  # fmt: skip
         written = backend.read_parquet(str(work / "facts.parquet"))
-        backend.to_parquet(monthly(written), work / "monthly.parquet", compression="zstd")
+        for name, part in subsets(written).items():
+            backend.to_parquet(part, work / f"{name}.parquet", compression="zstd")
         meta = _meta(backend, raw, written, event_types)
         meta.update(
             version=VERSION,
@@ -124,24 +133,21 @@ def build_rollups(folder: str | os.PathLike[str], *, fingerprint: str | None = N
     return target
 
 
-def plain(f):
-    """Events without participants, targets or a running total: those the monthly rollup adds
-    up by the month they start in (every other event stays one row of the facts). Every event
-    starting in a month wholly inside a window is in the window, whatever its end."""
-    return f.plist.isnull() & f.tlist.isnull() & ~((f.basis == CUMULATIVE) & f.magnitude.notnull())
-
-
-def monthly(f):
-    """The monthly rollup: per month, type, ordered actor pair and unit of the plain events,
-    how many there are, their score sum and their amounts."""
-    rows = f.filter(plain(f))
-    amount = (rows.basis == AMOUNT) & rows.magnitude.notnull()
-    return rows.group_by("month", "type", "a1", "a2", "unit").agg(
-        n=rows.count(),
-        score=rows.score.sum(),
-        amount=rows.magnitude.sum(where=amount),
-        amounts=rows.count(where=amount),
-    )
+def subsets(f) -> dict:
+    """The rollups computed from the facts ``f`` (module docstring), by file name."""
+    base = f.filter(f.a2.notnull())
+    pairs = base.select(
+        year=queries.year_of(base.month), lo=ibis.least(base.a1, base.a2),
+        hi=ibis.greatest(base.a1, base.a2),
+    )  # fmt: skip
+    return {
+        "listed": queries.listed(f)
+        .mutate(row=ibis.row_number().over(order_by=["day", "event_id"]))
+        .order_by(["day", "event_id"]),
+        "running": queries.running(f).order_by(["day", "event_id"]),
+        "types": f.group_by("month", "type").agg(n=f.count()).order_by(["month", "type"]),
+        "pairs": pairs.group_by("year", "lo", "hi").agg(n=pairs.count()).order_by("year"),
+    }
 
 
 def _meta(backend, raw, f, event_types: pd.DataFrame) -> dict:

@@ -26,7 +26,7 @@ import pandas as pd
 
 from .. import schema
 from ..problems import DatasetError, Problem
-from ..reading import RawTable, resolve_path, table_file
+from ..reading import ENV_DATA, RawTable, resolve_path, table_file
 
 TABLE_OPTIONS = tuple(schema.TABLES)
 """Query-string options naming a table: ``?events=gdelt_events&actors=...``."""
@@ -40,6 +40,14 @@ DUCKDB_MEMORY = os.environ.get("ALLIANCES_DUCKDB_MEMORY", "1GB")
 def is_url(data: object) -> bool:
     """Whether ``--data`` names a connection URL rather than a folder."""
     return isinstance(data, str) and "://" in data
+
+
+def given(data: str | os.PathLike[str] | None) -> str | os.PathLike[str] | None:
+    """``data``, else ``$ALLIANCES_DATA`` (a folder or a URL), else ``None`` (the bundled
+    dataset)."""
+    if data is None or str(data) == "":
+        return os.environ.get(ENV_DATA) or None
+    return data
 
 
 @dataclass(frozen=True)
@@ -62,15 +70,22 @@ class DataSpec:
         netloc = parts.hostname or ""
         if parts.port:
             netloc += f":{parts.port}"
-        return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+        return f"{parts.scheme}://{netloc}{parts.path}"
 
     def table(self, name: str) -> str:
         return self.tables.get(name, name)
 
 
+def describe(data: str | os.PathLike[str] | None) -> str | Path:
+    """How pages and logs name ``--data``: the folder, or the URL without its secrets."""
+    spec = parse(data)
+    return spec.folder if spec.scheme == "folder" else spec.label
+
+
 def parse(data: str | os.PathLike[str] | None) -> DataSpec:
     """Read ``--data``: a folder path (default: ``$ALLIANCES_DATA``, else the bundled data) or
     a connection URL with our options (module docstring)."""
+    data = given(data)
     if not is_url(data if data is None else str(data)):
         folder = resolve_path(data)
         return DataSpec(str(folder), "folder", folder=folder)
@@ -117,6 +132,18 @@ def connect(spec: DataSpec):
     return ibis.connect(spec.url)
 
 
+def session_table(backend, name: str, frame: pd.DataFrame):
+    """``frame`` as a table the engine's queries can join: an ibis memtable (sent with the
+    query), or on Spark a temporary view of its session (ibis 12 caches a Spark query without
+    registering the memtables it reads)."""
+    import ibis
+
+    if backend.name == "pyspark":
+        spark_session().createDataFrame(frame).createOrReplaceTempView(name)
+        return backend.table(name)
+    return ibis.memtable(frame)
+
+
 def spark_session(master: str = "local[2]"):
     """A Spark session (the one already running in this process, or a new local one)."""
     from pyspark.sql import SparkSession
@@ -126,7 +153,9 @@ def spark_session(master: str = "local[2]"):
         .appName("alliances")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.default.parallelism", "1")
+        .config("spark.ui.showConsoleProgress", "false")
         .getOrCreate()
     )
 
@@ -137,11 +166,23 @@ def events_table(backend, spec: DataSpec):
     import ibis
 
     if spec.scheme != "folder":
-        return backend.table(spec.table("events")), False
+        name = spec.table("events")
+        try:
+            return backend.table(name), False
+        except Exception as exc:
+            problem = Problem(
+                name, 1, "-", f"no table {name!r} in {spec.label}: {_first_line(exc)}"
+            )
+            raise DatasetError(spec.label, [problem]) from exc
     path = table_file(spec.folder, schema.TABLES["events"])
-    if path.is_dir():  # events/year=YYYY/*.parquet
-        pattern = str(path / "**" / "*.parquet")
-        return backend.read_parquet(pattern, hive_partitioning=True), True
+    if path.is_dir():  # events/year=YYYY/part-N.parquet, sorted by date
+        from ..partitioned import part_files
+
+        files = [str(f) for f in part_files(path)]
+        if not files:
+            problem = Problem("events", 1, "-", f"no Parquet parts in {path}")
+            raise DatasetError(spec.folder, [problem])
+        return backend.read_parquet(files, hive_partitioning=True), True
     if path.suffix == ".parquet":
         return backend.read_parquet(str(path)), False
     # CSV: read as the in-memory path reads it (comments, formula quotes), then queried
@@ -195,7 +236,8 @@ def _engine_table(backend, spec: DataSpec, table) -> tuple[RawTable | None, list
         expr = backend.table(name)
         frame = backend.execute(expr.select(*[expr[c].cast("string") for c in expr.columns]))
     except Exception as exc:
-        return None, [Problem(name, 1, "-", f"cannot read table {name!r}: {_first_line(exc)}")]
+        message = f"no table {name!r} in {spec.label}: {type(exc).__name__}: {_first_line(exc)}"
+        return None, [Problem(name, 1, "-", message)]
     frame = frame.astype(object).where(frame.notna() & (frame.astype(object) != ""), None)
     missing = [f.name for f in table.fields if f.required and f.name not in frame.columns]
     if missing:

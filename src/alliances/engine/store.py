@@ -30,7 +30,7 @@ from ..dataset import typed_events
 from ..problems import DatasetError, Problem
 from ..reading import unquote_formulas
 from . import queries
-from .facts import day_number, text
+from .facts import actor_codes, day_number, text
 from .queries import Ask
 
 if TYPE_CHECKING:
@@ -45,6 +45,17 @@ shown needs no query."""
 FETCH_WARNING = 1_000_000
 """Fetching more selected rows than this into memory is logged (a view without a query of its
 own asked for every selected row)."""
+
+
+MAX_LISTED = 5_000
+"""Ids fetched with a literal list; more go through a table the engine joins."""
+
+
+def _as_text(raw: ir.Table, column: str) -> ir.StringValue:
+    """A raw column compared as it is stored (text), so that the engine can use the files'
+    statistics: no function around it."""
+    value = raw[column]
+    return value if value.type().is_string() else value.cast("string")
 
 
 class EngineError(RuntimeError):
@@ -71,6 +82,8 @@ class EventStore:
         name: str,
         meta: dict | None = None,
         has_year: bool = False,
+        rollups: dict[str, ir.Table] | None = None,
+        codes: ir.Table | None = None,
     ):
         self.backend = backend
         self.raw = raw
@@ -83,16 +96,44 @@ class EventStore:
         self.name = name
         self.meta = meta or {}
         self.has_year = has_year
-        self.codes = ibis.memtable(
-            pd.DataFrame(
-                {"id": self.actor_ids, "code": np.arange(len(self.actor_ids), dtype="int32")}
-            )
-        )
+        rollups = rollups or {}
+        # the few rows the links and the "counted once" rule read, kept apart in the rollups
+        # (without rollups: cached in the engine when first needed)
+        self._listed = rollups.get("listed")
+        self._running = rollups.get("running")
+        self.types = rollups.get("types")  # events per month and type
+        self.pairs = rollups.get("pairs")  # events per year and pair
+        self.codes = codes if codes is not None else ibis.memtable(actor_codes(self.actor_ids))
+
         self._lock = threading.RLock()
         self._rows: OrderedDict[str, pd.Series] = OrderedDict()
 
     def __repr__(self) -> str:
         return f"<EventStore {self.name}>"
+
+    @property
+    def listed(self) -> ir.Table:
+        """The facts of the events with participants or targets."""
+        if self._listed is None:
+            self._listed = self.cached(queries.listed(self.facts))
+        return self._listed
+
+    @property
+    def running(self) -> ir.Table:
+        """The facts of the running totals."""
+        if self._running is None:
+            self._running = self.cached(queries.running(self.facts))
+        return self._running
+
+    def cached(self, expr: ir.Table) -> ir.Table:
+        """``expr`` computed once into a table of the engine's session: the queries that read
+        it several times (the links) then read a small table, not the derivation again."""
+        with self._lock:
+            try:
+                return expr.cache()
+            except Exception as exc:
+                log.exception("caching a subset on %s failed", self.name)
+                raise EngineError(f"the events in {self.name} could not be read: {exc}") from exc
 
     # ----------------------------------------------------------------- running queries
     def execute(self, expr: ir.Expr) -> pd.DataFrame:
@@ -184,12 +225,14 @@ class EventStore:
         """What ``plan`` selects (:func:`alliances.query.select` calls this on the engine path)."""
         return EngineSelection(self, plan, self.ask(plan))
 
-    def chosen(self, ask: Ask) -> ir.Table:
+    def chosen(self, ask: Ask, table: ir.Table | None = None) -> ir.Table:
+        """The selected rows of the facts (or of ``table``, a part of them)."""
         matching = None
         if ask.search:
             end = pd.Timestamp("1970-01-01") + pd.Timedelta(days=ask.last)
             matching = queries.search_ids(self.raw, ask.search, f"{end:%Y-%m-%d}")
-        return queries.selected(self.facts, ask, matching, self.meta.get("longest"))
+        facts = self.facts if table is None else table
+        return queries.selected(facts, ask, matching, self.meta.get("longest"))
 
     # ----------------------------------------------------------------- rows
     def fetch(
@@ -204,16 +247,18 @@ class EventStore:
                 pd.DataFrame({c: pd.Series([], dtype=object) for c in self._columns})
             )
         raw = self.raw
-        wanted = ibis.memtable(pd.DataFrame({"event_id": ids}))
-        keep = text(raw, "event_id").isin(wanted.event_id)
+        if len(ids) <= MAX_LISTED:
+            keep = _as_text(raw, "event_id").isin(ids)
+        else:
+            wanted = ibis.memtable(pd.DataFrame({"event_id": ids}))
+            keep = _as_text(raw, "event_id").isin(wanted.event_id)
         if first is not None and last is not None:
             epoch = pd.Timestamp("1970-01-01")
             lo = epoch + pd.Timedelta(days=int(first))
             hi = epoch + pd.Timedelta(days=int(last))
             # a partial date compares as text as its first day does (YYYY <= YYYY-MM-DD)
-            keep &= (text(raw, "date") >= f"{lo.year:04d}") & (
-                text(raw, "date") <= f"{hi:%Y-%m-%d}"
-            )
+            date = _as_text(raw, "date")
+            keep &= (date >= f"{lo.year:04d}") & (date <= f"{hi:%Y-%m-%d}")
             if self.has_year:
                 keep &= raw.year.cast("int32").between(lo.year, hi.year)
         columns = {c: text(raw, c) for c in self._columns}
@@ -258,6 +303,24 @@ class EventStore:
         return found.iloc[0] if len(found) else None
 
 
+def _whole(first: int, last: int, unit: str) -> tuple[int, int]:
+    """The first and last months (``unit`` "M") or years ("Y") lying wholly inside the days
+    [first, last], as numbers since 1970 (first > last when there is none)."""
+    start, end = np.datetime64(int(first), "D"), np.datetime64(int(last), "D")
+    lo, hi = start.astype(f"datetime64[{unit}]"), end.astype(f"datetime64[{unit}]")
+    if lo.astype("datetime64[D]") != start:
+        lo += 1
+    if (hi + 1).astype("datetime64[D]") - 1 != end:
+        hi -= 1
+    return int(lo.astype(np.int64)), int(hi.astype(np.int64))
+
+
+def _whole_periods(first: int, last: int) -> tuple[int, int, int, int]:
+    """The months and the years lying wholly inside the days [first, last]: (first month,
+    last month, first year, last year)."""
+    return (*_whole(first, last, "M"), *_whole(first, last, "Y"))
+
+
 def _by_date_and_id(events: pd.DataFrame) -> pd.DataFrame:
     order = np.lexsort(
         (events["event_id"].astype(str).to_numpy(), events["date"].to_numpy("datetime64[ns]"))
@@ -291,6 +354,28 @@ class EngineSelection:
     def chosen(self) -> ir.Table:
         return self.store.chosen(self.ask)
 
+    @cached_property
+    def _listed(self) -> ir.Table:
+        return self.store.chosen(self.ask, self.store.listed)
+
+    @cached_property
+    def _latest(self) -> ir.Table:
+        """The selected running totals that count: the latest report of each series."""
+        latest = queries.latest_reports(self.store.chosen(self.ask, self.store.running))
+        if self.store.backend.name != "duckdb":  # a cluster pays per stage: compute it once
+            latest = self.store.cached(latest)
+        return latest
+
+    @cached_property
+    def _rolled(self) -> tuple[int, int, int, int] | None:
+        """For a window-only selection (types aside), the months and years the rollups add up:
+        (first month, last month, first year, last year), each wholly inside the window;
+        ``None`` when the rollups cannot answer (actors, regions, a link, a search)."""
+        ask = self.ask
+        if ask.allowed is not None or ask.mode != "any" or ask.search or self.store.types is None:
+            return None
+        return _whole_periods(ask.first, ask.last)
+
     def __len__(self) -> int:
         return int(self._type_counts.sum())
 
@@ -299,19 +384,32 @@ class EngineSelection:
         """Selected events per type id, every type of the vocabulary (one query: also the
         selection's size)."""
         store = self.store
-        got = store.execute(queries.type_counts(self.chosen))
+        rolled = self._rolled
+        if rolled is None:
+            got = store.execute(queries.type_counts(self.chosen))
+        else:
+            first, last = rolled[0], rolled[1]
+            edges = self.chosen.filter((self.chosen.month < first) | (self.chosen.month > last))
+            inside = store.types.filter(store.types.month.between(first, last))
+            if self.ask.types is not None:
+                inside = inside.filter(inside.type.isin(list(self.ask.types)))
+            got = pd.concat(
+                [
+                    store.execute(queries.type_counts(edges)),
+                    store.execute(inside.group_by("type").agg(n=inside.n.sum())),
+                ]
+            )
+            got = got.groupby("type", as_index=False)["n"].sum()
         ids = [store.type_ids[int(c)] for c in got["type"]]
         counts = pd.Series(got["n"].to_numpy("int64"), index=ids)
-        return counts.reindex(store.type_ids, fill_value=0)
+        return counts.groupby(level=0).sum().reindex(store.type_ids, fill_value=0)
 
     def _count(self, first: int, last: int) -> int:
         key = (first, last)
         if key == (self.ask.first, self.ask.last):
             return len(self)
         if key not in self._counts:
-            t = self.chosen
-            if key != (self.ask.first, self.ask.last):
-                t = t.filter(queries.in_window(t, first, last))
+            t = self.chosen.filter(queries.in_window(self.chosen, first, last))
             self._counts[key] = int(self.store.scalar(t.count()))
         return self._counts[key]
 
@@ -327,29 +425,35 @@ class EngineSelection:
             index=pd.CategoricalIndex(store.type_ids, categories=store.type_ids, name="event_type"),
             name="count",
         )
-        totals = store.execute(queries.unit_totals(self.chosen))
+        totals = store.execute(queries.unit_totals(self.chosen, self._latest))
         units = pd.Index(totals["unit"].astype(str), name="unit")
         total = pd.Series(totals["total"].to_numpy(float), index=units, name="magnitude")
         return kpi_record(int(by_type.sum()), by_type, total)
 
     @cached_property
-    def _linked(self) -> ir.Table:
-        return queries.links(self.chosen, self.store.codes)
-
-    @cached_property
     def pair_counts(self) -> pd.Series:
         """Events per unordered pair, busiest first, ties alphabetical."""
-        got = self.store.execute(queries.pair_counts(self._linked))
+        store = self.store
+        rolled = self._rolled if self.ask.types is None else None
+        if rolled is None:
+            base = [store.execute(queries.pair_counts(queries.base_links(self.chosen)))]
+        else:
+            first, last = rolled[2], rolled[3]
+            year = queries.year_of(self.chosen.month)
+            edges = self.chosen.filter((year < first) | (year > last))
+            inside = store.pairs.filter(store.pairs.year.between(first, last))
+            base = [
+                store.execute(queries.pair_counts(queries.base_links(edges))),
+                store.execute(inside.group_by("lo", "hi").agg(n=inside.n.sum())),
+            ]
+        listed = queries.list_links(self._listed, store.codes)
+        parts = [*base, store.execute(queries.pair_counts(listed))]
+        got = pd.concat(parts).groupby(["lo", "hi"], as_index=False)["n"].sum()
         if got.empty:
             return pd.Series(dtype="int64", name="count")
-        ids = self.store.actor_ids
-        labels = np.array(
-            [
-                pair_label(ids[int(lo)], ids[int(hi)])
-                for lo, hi in zip(got["lo"], got["hi"], strict=True)
-            ],
-            dtype=object,
-        )
+        ids = store.actor_ids
+        pairs = zip(got["lo"], got["hi"], strict=True)
+        labels = np.array([pair_label(ids[int(a)], ids[int(b)]) for a, b in pairs], dtype=object)
         counts = got["n"].to_numpy("int64")
         order = np.lexsort((labels, -counts))
         return pd.Series(counts[order], index=labels[order], name="count")
@@ -371,9 +475,25 @@ class EngineSelection:
         n = len(ids)
         first, last = aggregates.window_quarters(self.window.start, self.window.stop)
         codes = sorted(wanted)
-        linked = queries.links(queries.counted(self.chosen), self.store.codes)
-        got = self.store.execute(
-            queries.temperature_cells(linked, [(c // n, c % n) for c in codes], first, last)
+        pairs = [(c // n, c % n) for c in codes]
+        store = self.store
+        latest = self._latest
+        among = queries.counted(queries.pairs_among(self.chosen, pairs), latest)
+        listed = queries.counted(self._listed, latest)
+        got = pd.concat(
+            [
+                store.execute(
+                    queries.temperature_cells(queries.base_links(among), pairs, first, last)
+                ),
+                store.execute(
+                    queries.temperature_cells(
+                        queries.list_links(listed, store.codes), pairs, first, last
+                    )
+                ),
+            ]
+        )
+        got = got.groupby(["lo", "hi", "quarter"], as_index=False).agg(
+            score=("score", "sum"), n=("n", "sum")
         )
         nq = last - first + 1
         sums = np.zeros((len(codes), nq))
@@ -418,9 +538,29 @@ class EngineSelection:
             for i, k in enumerate(keys[top]):
                 lane = ibis.cases((keyed.key == int(k), i), else_=lane)
             grouped = keyed.mutate(lane=lane, bin=queries.bin_of(keyed, unit, origin, step, nbins))
+            got = store.execute(grouped.group_by("lane", "bin").agg(n=grouped.count()))
+        elif unit == "month" and self._rolled is not None:  # whole months from the rollup
+            months = _whole_periods(*_window_days(start, stop))
+            edges_t = t.filter((t.month < months[0]) | (t.month > months[1]))
+            edges_t = edges_t.mutate(
+                lane=edges_t.type, bin=queries.bin_of(edges_t, unit, origin, step, nbins)
+            )
+            inside = store.types.filter(store.types.month.between(months[0], months[1]))
+            if self.ask.types is not None:
+                inside = inside.filter(inside.type.isin(list(self.ask.types)))
+            inside = inside.mutate(
+                lane=inside.type, bin=queries.bin_of(inside, unit, origin, step, nbins)
+            )
+            got = pd.concat(
+                [
+                    store.execute(edges_t.group_by("lane", "bin").agg(n=edges_t.count())),
+                    store.execute(inside.group_by("lane", "bin").agg(n=inside.n.sum())),
+                ]
+            )
+            got = got.groupby(["lane", "bin"], as_index=False)["n"].sum()
         else:
             grouped = t.mutate(lane=t.type, bin=position)
-        got = store.execute(grouped.group_by("lane", "bin").agg(n=grouped.count()))
+            got = store.execute(grouped.group_by("lane", "bin").agg(n=grouped.count()))
         if lanes != "pair":
             present = sorted(set(got["lane"].astype(int)))
             order = [type_labels.get(store.type_ids[i], store.type_ids[i]) for i in present]
@@ -452,11 +592,35 @@ class EngineSelection:
             else self.store.fetch([])
         )
 
+    def _since(self, n: int) -> ir.Table:
+        """The selection from the first day of its ``n`` latest events on (facts sorted by
+        day then hold them in their last row groups)."""
+        days = self.store.execute(queries.days_from(self.chosen))
+        if days.empty:
+            return self.chosen
+        enough = np.flatnonzero(days["n"].cumsum().to_numpy() >= n)
+        first = int(days["day"].iloc[enough[0]] if len(enough) else days["day"].iloc[-1])
+        return self.chosen.filter(self.chosen.day >= first)
+
+    def actor_events(self, actor: str, n: int) -> tuple[pd.DataFrame, int]:
+        """The ``n`` latest selected events with ``actor`` as actor_1 or actor_2 (oldest
+        first), and how many there are."""
+        code = self.store.actor_index.get(actor)
+        if code is None:
+            return self.store.fetch([]), 0
+        t = self.chosen
+        mine = t.filter((t.a1 == code) | (t.a2 == code).fill_null(False))
+        total = int(self.store.scalar(mine.count()))
+        if not total or not n:
+            return self.store.fetch([]), total
+        page = self.store.execute(queries.page(mine, None, True, 0, n))
+        return self._fetch_page(page.iloc[::-1]), total
+
     def last_events(self, n: int) -> pd.DataFrame:
         """The ``n`` latest selected events (by date, then id), oldest first."""
         if not n:
             return self.store.fetch([])
-        page = self.store.execute(queries.page(self.chosen, None, True, 0, n))
+        page = self.store.execute(queries.page(self._since(n), None, True, 0, n))
         return self._fetch_page(page.iloc[::-1])
 
     def page(self, sort: str = "date", descending: bool = True, offset: int = 0,
@@ -466,6 +630,8 @@ class EngineSelection:
         if sort not in PAGE_SORTS:
             raise ValueError(f"cannot sort events by {sort!r}; use one of {', '.join(PAGE_SORTS)}")
         t = self.chosen
+        if sort == "date" and descending:
+            t = self._since(offset + limit)
         key = None
         if sort in ("magnitude", "score"):
             key = t[sort]

@@ -102,10 +102,9 @@ def event_record(dataset: Dataset, event_id: str | None) -> dict[str, Any] | Non
     """Everything the detail card shows for one event id (None: nothing selected)."""
     if not event_id:
         return None
-    positions = query.event_index(dataset).get_indexer_for([event_id])
-    if positions[0] < 0:
+    e = query.event_row(dataset, event_id)
+    if e is None:
         return {"missing": event_id}
-    e = dataset.events.iloc[positions[0]]
 
     def actors_of(column: str) -> str:
         if column not in e.index or pd.isna(e[column]):
@@ -180,17 +179,11 @@ def actor_record(
         }
         for r in mine.itertuples(index=False)
     ]
-    sel = query.select(dataset, filters)
-    facts = sel.facts
-    involved = (facts["actor_1"] == actor_id) | (facts["actor_2"] == actor_id)
-    rows = sel.rows[involved.to_numpy(bool)][-MAX_ACTOR_EVENTS:][::-1]
+    latest, total = query.select(dataset, filters).actor_events(actor_id, MAX_ACTOR_EVENTS)
+    latest = latest.iloc[::-1]
     recent = [
         {"id": str(e.event_id), "when": w, "title": text(e.title)}
-        for e, w in zip(
-            dataset.events.iloc[rows].itertuples(index=False),
-            event_dates(dataset.events.iloc[rows]),
-            strict=True,
-        )
+        for e, w in zip(latest.itertuples(index=False), event_dates(latest), strict=True)
     ]
     return {
         "missing": None,
@@ -205,7 +198,7 @@ def actor_record(
         "as_of": f"{when:%Y-%m-%d}",
         "relations": relations,
         "recent": recent,
-        "events_total": int(involved.sum()),
+        "events_total": total,
     }
 
 

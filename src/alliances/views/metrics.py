@@ -20,7 +20,7 @@ class KpiView(HTMLView):
 
     @property
     def kpis(self) -> dict:
-        return query.kpis(self.selection.facts)
+        return self.selection.kpis()
 
     def html(self) -> str:
         labels = self.dataset.event_type_labels
