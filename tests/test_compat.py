@@ -13,6 +13,7 @@ import re
 import threading
 from pathlib import Path
 
+import numpy as np
 import panel as pn
 import panel.models
 import plotly.graph_objects as go
@@ -40,6 +41,30 @@ def test_figure_pane_sends_a_spec_dict_as_it_is():
     plot = next(iter(model.select({"type": PlotlyPlot})))
     assert [list(t["x"]) for t in plot.data] == [[1, 2]]
     assert plot.layout["height"] == 200
+
+
+def test_figure_pane_keeps_the_spec_whole_so_a_redraw_keeps_nested_arrays():
+    """Panel pops a trace's arrays out of its nested dicts into data sources; the pane must
+    leave the spec it was given as it was, or a redraw loses marker sizes."""
+    spec = {
+        "data": [{"type": "scatter", "x": np.arange(3.0), "marker": {"size": np.array([4, 5, 6])}}],
+        "layout": {},
+    }
+    pane = FigurePane(spec, config={})
+    model = pane.get_root(Document())
+    plot = next(iter(model.select({"type": PlotlyPlot})))
+    assert list(pane.object["data"][0]["marker"]["size"]) == [4, 5, 6]
+    pane.update_config(toImageButtonOptions={"format": "svg"})  # redraws from ``object``
+    assert sorted(plot.data_sources[0].data) == ["marker.size", "x"]
+    assert list(plot.data_sources[0].data["marker.size"][0]) == [4, 5, 6]
+
+
+def test_panel_still_empties_the_nested_dicts_of_a_trace_it_is_given():
+    """What FigurePane's copy guards against. If Panel stops popping arrays out of a trace's
+    nested dicts, the copy in ``FigurePane._to_figure`` can go."""
+    trace = {"type": "scatter", "x": np.arange(2.0), "marker": {"size": np.array([1, 2])}}
+    pn.pane.Plotly._get_sources_for_trace(dict(trace), {})
+    assert trace["marker"] == {}
 
 
 def test_panel_still_converts_a_dict_through_a_plotly_figure():

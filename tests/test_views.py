@@ -502,6 +502,24 @@ def test_ranking_view_follows_centrality_and_window(ds, filters):
     assert sorted(trace_values(model, "customdata")) == ["KOR", "PRK", "RUS", "USA"]
 
 
+def test_a_chart_the_change_leaves_as_it_was_is_not_sent_again(ds, filters):
+    """Event types do not move the centrality ranking (relations in force): its models get no
+    change at all. A change that does move it is sent."""
+    doc = Document()
+    view = RankingView(filters=filters, dataset=ds)
+    root = pn.panel(view).get_root(doc)
+    doc.add_root(root)
+    mine = {m.id for m in root.references()}
+    changed: list[str] = []
+    doc.on_change(lambda event: changed.append(getattr(event, "attr", "")) if getattr(
+        event, "model", None) is not None and event.model.id in mine else None)  # fmt: skip
+    filters.event_types = ["summit"]
+    assert changed == []
+    filters.end = dt.date(1970, 1, 1)
+    assert "data" in changed or "_render_count" in changed
+    assert sorted(trace_values(plotly_model(root), "customdata")) == ["KOR", "PRK", "RUS", "USA"]
+
+
 def test_changes_view_lists_what_began_and_ended(ds, filters):
     layout, _ = render(ChangesView(filters=filters, dataset=ds))
     panes = [p for p in layout.select(pn.pane.HTML) if "al-changes" in p.css_classes]

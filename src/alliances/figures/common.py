@@ -115,3 +115,31 @@ def empty_figure(message: str, *, height: int | None = None) -> Spec:
 
 def join_lines(parts: Iterable[str]) -> str:
     return "<br>".join(p for p in parts if p)
+
+
+def same_spec(a: Any, b: Any) -> bool:
+    """Whether two figure specs (or parts of them) are equal: dicts, lists and arrays by value
+    (NaN equal to NaN in float arrays). In doubt (an int against a float, say), not equal."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
+            return False
+        if a.shape != b.shape or a.dtype != b.dtype:
+            return False
+        return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+    if isinstance(a, dict):
+        return (
+            isinstance(b, dict)
+            and a.keys() == b.keys()
+            and all(same_spec(value, b[key]) for key, value in a.items())
+        )
+    if isinstance(a, (list, tuple)):
+        return (
+            isinstance(b, type(a))
+            and len(a) == len(b)
+            and all(same_spec(x, y) for x, y in zip(a, b, strict=True))
+        )
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float) and a != a:
+        return b != b
+    return bool(a == b)

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from .. import query
 from ..dataset import Dataset, load_dataset
 from ..figures import Spec
-from ..figures.common import empty_figure
+from ..figures.common import empty_figure, same_spec
 from ..state import SELECTION, Filters
 from .compat import FigurePane
 
@@ -153,7 +153,11 @@ class ChartView(DatasetView):
         return go.Figure(self.spec())
 
     def _refresh(self) -> None:
-        self._pane.object = self.spec()
+        spec = self.spec()
+        # Panel would diff it against the drawn figure and send nothing, after converting
+        # and comparing every trace: a chart these filters leave as it was costs nothing
+        if not same_spec(spec, self._pane.object):
+            self._pane.object = spec
 
     def _show_error(self) -> None:
         self._pane.object = empty_figure(ERROR_TEXT)

@@ -24,11 +24,19 @@ class FigurePane(pn.pane.Plotly):
     back as JSON; for the dashboard's updates that round trip cost more than computing the
     figure (plotly/plotly.py#1812). A dict ``{"data": [...], "layout": {...}}`` is read
     directly instead, through the private ``Plotly._to_figure`` hook.
+
+    Panel then moves every array of a trace into a data source by popping it out of the
+    trace, nested dicts included (``Plotly._get_sources_for_trace``), and its copy of each
+    trace is shallow: it would empty the spec's ``marker`` and ``line`` dicts in place, and a
+    redraw from ``object`` (``update_config``, or the same spec set again) would drop the
+    marker sizes and colours. So the traces' dicts are copied here (not their arrays), and
+    ``object`` stays the spec the view made.
     """
 
     def _to_figure(self, obj: Any) -> Any:
         if isinstance(obj, dict) and "data" in obj and "layout" in obj:
-            return SimpleNamespace(_data=list(obj["data"]), _layout=dict(obj["layout"]))
+            data = [_dicts_copied(trace) for trace in obj["data"]]
+            return SimpleNamespace(_data=data, _layout=dict(obj["layout"]))
         return super()._to_figure(obj)
 
     def update_config(self, **options: Any) -> None:
@@ -41,6 +49,16 @@ class FigurePane(pn.pane.Plotly):
         """
         self.config = {**self.config, **options}
         self.param.trigger("object")
+
+
+def _dicts_copied(value: Any) -> Any:
+    """``value`` with its dicts (and lists of dicts) copied all the way down, other values
+    (arrays above all) shared."""
+    if isinstance(value, dict):
+        return {key: _dicts_copied(item) for key, item in value.items()}
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return [_dicts_copied(item) for item in value]
+    return value
 
 
 def local_stylesheets() -> None:
