@@ -166,15 +166,15 @@ def run_large(n: int, args: argparse.Namespace) -> SizeResult:
     log("  planning the changes from the Parquet files")
     plan = changes.plan_for_folder(path, args.repeat, args.seed)
     log(f"  open + filter changes ({args.repeat} per kind), in a process of its own")
+    # at least 3 changes of a kind, however slow, and a few hours at the most
+    slow = {"cap_mb": args.memory_cap, "timeout": 4 * 3600.0, "minimum": 3}
     r.opened = opening.measure(
-        path, plan, args.budget, cap_mb=args.memory_cap, profile=True, env=_engine(args.engine)
+        path, plan, args.budget, profile=True, env=_engine(args.engine), **slow
     )
     r.dashboard = r.opened.dashboard
     if args.in_memory and r.opened.path != "memory":
         log("  the in-memory path, for comparison")
-        r.in_memory = opening.measure(
-            path, plan, args.budget, cap_mb=args.memory_cap, env=_engine("memory")
-        )
+        r.in_memory = opening.measure(path, plan, args.budget, env=_engine("memory"), **slow)
     r.profiles = _profiles(r, None, path)
     return r
 

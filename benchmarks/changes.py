@@ -204,9 +204,14 @@ def figures_json(view) -> tuple[int, dict[str, int]]:
 
 
 def filter_changes(
-    data, plan: dict[str, list[dict]], budget: float, profile_worst: bool = False
+    data,
+    plan: dict[str, list[dict]],
+    budget: float,
+    profile_worst: bool = False,
+    minimum: int = 5,
 ) -> tuple[DashboardResult, str]:
-    """Apply every planned change through ``filters.param.update`` and time it.
+    """Apply every planned change through ``filters.param.update`` and time it (at least
+    ``minimum`` of each kind, however long they take).
 
     ``data``: a loaded dataset or a folder (see :func:`dashboard`). Panel watchers run
     synchronously, so when the call returns every view holds its new figure; that is checked
@@ -232,7 +237,7 @@ def filter_changes(
         for kind in KINDS:
             filters.reset()
             res = KindResult(*(Series(planned=len(plan[kind])) for _ in range(5)))
-            for i in within_budget(len(plan[kind]), budget, minimum=5):
+            for i in within_budget(len(plan[kind]), budget, minimum=minimum):
                 change = plan[kind][i]
                 clear_selection_caches()
                 captured.clear()

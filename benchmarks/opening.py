@@ -54,6 +54,7 @@ def measure(
     profile: bool = False,
     env: dict[str, str] | None = None,
     timeout: float = 3600.0,
+    minimum: int = 5,
 ) -> OpenResult:
     """Open ``folder``'s dashboard and apply ``plan`` in a child process stopped above
     ``cap_mb`` of RSS; ``env`` adds to its environment (``ALLIANCES_ENGINE=memory``...)."""
@@ -63,7 +64,8 @@ def measure(
         plan_file, out_file = Path(tmp) / "plan.pickle", Path(tmp) / "result.pickle"
         plan_file.write_bytes(pickle.dumps(plan))
         command = [sys.executable, "-m", "benchmarks.opening", str(folder), str(plan_file)]
-        command += [str(out_file), "--budget", str(budget)] + (["--profile"] if profile else [])
+        command += [str(out_file), "--budget", str(budget), "--minimum", str(minimum)]
+        command += ["--profile"] if profile else []
         child_env = dict(os.environ, **(env or {}))
         t0 = time.perf_counter()
         with tempfile.TemporaryFile() as log:
@@ -106,7 +108,7 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3  # KiB on Linux
 
 
-def run(folder: Path, plan: dict, budget: float, profile: bool) -> OpenResult:
+def run(folder: Path, plan: dict, budget: float, profile: bool, minimum: int = 5) -> OpenResult:
     """In the child: warm up, open, change, measure."""
     import gc
 
@@ -116,7 +118,9 @@ def run(folder: Path, plan: dict, budget: float, profile: bool) -> OpenResult:
     changes.warm_up()  # imports and first-use compilation, on the bundled dataset
     gc.collect()
     result = OpenResult(base_mb=_rss_mb())
-    dashboard, worst = changes.filter_changes(folder, plan, budget, profile_worst=profile)
+    dashboard, worst = changes.filter_changes(
+        folder, plan, budget, profile_worst=profile, minimum=minimum
+    )
     result.open_s = dashboard.build_s
     result.dashboard = dashboard
     result.profile = worst
@@ -149,12 +153,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path, help="where to write the result (pickle)")
     parser.add_argument("--budget", type=float, default=90.0)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--minimum", type=int, default=5, help="changes of each kind at least")
     args = parser.parse_args(argv)
     plan = pickle.loads(args.plan.read_bytes())
     # run as benchmarks.opening, not __main__: the parent unpickles benchmarks.opening's classes
     from benchmarks import opening
 
-    result = opening.run(args.folder, plan, args.budget, args.profile)
+    result = opening.run(args.folder, plan, args.budget, args.profile, args.minimum)
     args.out.write_bytes(pickle.dumps(result))
     print(json.dumps({"open_s": result.open_s, "peak_mb": result.peak_mb}))
     return 0
