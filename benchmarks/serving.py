@@ -90,9 +90,10 @@ def start_server(data: Path | None, log: Path, stages: bool = True, src: Path | 
 
 def ledger(base: str, reset: bool = False, clear: bool = False, profile: bool = False) -> dict:
     """Read the server's ledger, or start a new account (``clear``: drop cached selections;
-    ``profile``: a pyinstrument call tree until the next read)."""
-    flags = {"reset": reset, "clear": reset and clear, "profile": reset and profile}
-    query = "?" + "&".join(f"{k}=1" for k, v in flags.items() if v) if reset else ""
+    ``profile``: run pyinstrument from the reset to the read that also says ``profile``,
+    which returns its call tree)."""
+    flags = {"reset": reset, "clear": reset and clear, "profile": profile}
+    query = "?" + "&".join(f"{k}=1" for k, v in flags.items() if v)
     with urllib.request.urlopen(base + LEDGER_PATH + query, timeout=120) as r:
         return json.load(r)
 
@@ -414,9 +415,12 @@ async def _measure(servers: list, changes: list[Change], clear: bool) -> list[li
     out: list[list[Measured]] = [[] for _ in servers]
     try:
         for change in changes:  # each change on every server in turn: they share the noise
+            cleared: set[int] = set()  # a second session on a server finds what the first left
             for results, server, (session, ids) in zip(out, servers, opened, strict=True):
                 model = ids[change.target]
-                results.append(await _change(server, session, model, change, clear))
+                first = id(server) not in cleared
+                cleared.add(id(server))
+                results.append(await _change(server, session, model, change, clear and first))
     finally:
         for session, _ in opened:
             await session.close()
@@ -530,11 +534,14 @@ def source_tree(rev: str, overlay: Sequence[str] = ()) -> Path:
 
 @dataclasses.dataclass(frozen=True)
 class Variant:
-    """A server to measure: whose code (``None``: the installed package), timed by stage?"""
+    """A server to measure: whose code (``None``: the installed package), timed by stage?
+    ``again``: not a server of its own but a second session on the previous variant's, each
+    change made there right after the first session made it (what sessions share)."""
 
     label: str
     src: Path | None = None
     stages: bool = True
+    again: bool = False
 
 
 def run(
@@ -550,6 +557,9 @@ def run(
     servers = []
     try:
         for i, variant in enumerate(variants):
+            if variant.again:
+                servers.append(servers[-1])
+                continue
             log = OUT / f"serving-server-{i}.log"
             servers.append(start_server(data, log, stages=variant.stages, src=variant.src))
         compare(servers, changes[: len(KINDS)], clear=cold)  # warm up
@@ -614,6 +624,11 @@ def main(argv: list[str] | None = None) -> int:
         help="also serve this code without the stage timers, to see what they cost",
     )  # fmt: skip
     parser.add_argument(
+        "--again", action="store_true",
+        help="also make each change in a second session on the same server, right after the "
+        "first: what one session's change costs when another computed it already",
+    )  # fmt: skip
+    parser.add_argument(
         "--functions", type=int, default=0, metavar="N",
         help="also list the N functions that cost most per filter change",
     )  # fmt: skip
@@ -631,6 +646,8 @@ def main(argv: list[str] | None = None) -> int:
         variants.insert(0, Variant(args.against, src=source_tree(args.against)))
     if args.overhead:
         variants.append(Variant("this code, no stage timers", stages=False))
+    if args.again:
+        variants.append(Variant("a second session, same changes", again=True))
     results = run(args.data, args.rounds, variants, cold=args.cold)
     for variant, group in zip(variants, results, strict=True):
         if variant.stages:

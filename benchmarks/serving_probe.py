@@ -12,7 +12,7 @@ timers themselves cost.
 
 ``GET /serving/ledger?reset=1`` starts an account (``&clear=1`` also drops every selection
 cached for some filters, so a change computes its selection afresh; ``&profile=1`` runs
-pyinstrument until the next read, which then returns its call tree); ``GET /serving/ledger``
+pyinstrument until a read with ``?profile=1``, which returns its call tree); ``GET /serving/ledger``
 returns the CPU per stage since then and the thread's whole CPU time over the same span; the
 difference is what ran outside every stage (the event loop, Panel's callback scheduling,
 param's watcher dispatch). The route itself runs on the server thread; it costs well under a
@@ -263,7 +263,7 @@ class LedgerHandler(web.RequestHandler):
             body: dict = {"reset": True}
         else:
             body = LEDGER.read()
-            if _PROFILER is not None:
+            if _PROFILER is not None and self.get_argument("profile", "") == "1":
                 _PROFILER.stop()
                 body["profile"] = _PROFILER.output_text(unicode=False, color=False)
                 _PROFILER = None

@@ -384,6 +384,26 @@ def test_table_download_is_the_filtered_events_in_the_public_format(ds, filters)
     assert "# link: ?actors=PRK" in comments
 
 
+def test_export_files_are_named_after_the_filters_they_are_made_for(ds, filters):
+    """The export buttons name their file when it is made (a filter change costs them
+    nothing): the name says the filters of the moment of the click."""
+    from alliances.views import BriefingExport
+
+    layout, _ = render(BriefingExport(filters=filters, dataset=ds))
+    buttons = {
+        c: b for b in layout.select(pn.widgets.FileDownload) for c in b.css_classes
+    }  # fmt: skip
+    gexf = buttons["al-export-gexf"]
+    filters.param.update(actors=["PRK"], start=dt.date(2024, 1, 1))
+    data = gexf.callback().getvalue()
+    assert data.startswith(b"<?xml")
+    assert gexf.filename.startswith("alliances-network_PRK_2024-01-01_to_")
+    assert gexf.filename.endswith(".gexf")
+    filters.actors = ["USA"]
+    buttons["al-export-xlsx"].callback()
+    assert buttons["al-export-xlsx"].filename.startswith("alliances-workbook_USA_2024-01-01")
+
+
 def test_table_shows_titles_as_plain_text_and_sources_as_safe_links(tmp_path: Path, filters):
     ds = hostile_dataset(tmp_path / "hostile")
     unsafe = dataclasses.replace(

@@ -120,6 +120,8 @@ def join_lines(parts: Iterable[str]) -> str:
 def same_spec(a: Any, b: Any) -> bool:
     """Whether two figure specs (or parts of them) are equal: dicts, lists and arrays by value
     (NaN equal to NaN in float arrays). In doubt (an int against a float, say), not equal."""
+    if a is b:
+        return True
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
             return False

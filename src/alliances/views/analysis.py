@@ -88,12 +88,13 @@ class TemperatureTable(DatasetView):
 
     def _refresh(self) -> None:
         self._table.value = quarterly_table(self.dataset, self.filters)
-        self._download.filename = download_name("temperature", self.dataset, self.filters, "csv")
 
     def _show_error(self) -> None:
         self._table.value = pd.DataFrame()
 
     def _csv(self) -> io.StringIO:
+        # named when made (Panel reads the name after this), not on every filter change
+        self._download.filename = download_name("temperature", self.dataset, self.filters, "csv")
         lines = download_lines(
             "relationship temperature: sum of event scores per quarter", self.dataset, self.filters
         )

@@ -54,17 +54,14 @@ class BriefingExport(FilteredViewer):
             ("network", "Network (GraphML)", exports.graphml_bytes, "graphml"),
         ):
             button = pn.widgets.FileDownload(
-                callback=lambda writer=writer: io.BytesIO(writer(self.dataset, self.filters)),
-                filename=f"alliances-{what}.{ext}",
+                filename=download_name(what, self.dataset, self.filters, ext),
                 label=label,
                 color="light",
                 sizing_mode="stretch_width",
                 css_classes=[f"al-export-{ext}"],
             )
-            files.append((what, ext, button))
-        self._files = files
-        self.filters.param.watch(self._rename_files, list(self.filters.param))
-        self._rename_files()
+            button.callback = self._file(button, what, ext, writer)
+            files.append(button)
         self.images = pn.widgets.RadioButtonGroup.from_param(
             self.param.image_format,
             options={"PNG": "png", "SVG": "svg"},
@@ -75,7 +72,7 @@ class BriefingExport(FilteredViewer):
             self.title,
             self.notes,
             self.download,
-            *(button for _, _, button in files),
+            *files,
             pn.pane.HTML("Chart images (the camera button of each chart):", margin=(8, 10, 0, 10)),
             self.images,
             title="Export",
@@ -84,9 +81,15 @@ class BriefingExport(FilteredViewer):
             css_classes=["al-briefing"],
         )
 
-    def _rename_files(self, *_) -> None:
-        for what, ext, button in self._files:
+    def _file(self, button: pn.widgets.FileDownload, what: str, ext: str, writer):
+        """The download's callback: the file for the current filters, named after them when
+        it is made (Panel reads ``filename`` after the callback), not on every change."""
+
+        def make() -> io.BytesIO:
             button.filename = download_name(what, self.dataset, self.filters, ext)
+            return io.BytesIO(writer(self.dataset, self.filters))
+
+        return make
 
     def _rename(self, event) -> None:
         self.download.filename = briefing_filename(event.new or "")

@@ -98,7 +98,6 @@ class EventsTable(DatasetView):
         if len(shown) < len(sel):
             note = f"; the table shows the latest {len(shown):,}, the download has them all"
         self._count.object = f"<b>{len(sel):,}</b> events match the filters{note}"
-        self._download.filename = download_name("events", self.dataset, self.filters, "csv")
 
     def _show_error(self) -> None:
         from .base import ERROR_TEXT
@@ -117,6 +116,8 @@ class EventsTable(DatasetView):
     def _csv(self) -> io.StringIO:
         """The filtered rows in the public format, ready to load or validate, with the filters
         that chose them in ``#`` comment lines (the loader skips those)."""
+        # named when made (Panel reads the name after this), not on every filter change
+        self._download.filename = download_name("events", self.dataset, self.filters, "csv")
         events = self.selection.events
         what = f"events: {len(events):,} events matching these filters"
         comments = download_lines(what, self.dataset, self.filters)
