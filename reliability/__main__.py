@@ -1,12 +1,14 @@
 """``python -m reliability``: run the experiments at full counts and rewrite docs/reliability.md.
 
     python -m reliability [--sessions 20,100] [--proxy 2] [--changes 10] [--browsers 3]
-                          [--leak-sessions 100] [--synthetic 100000] [--out docs/reliability.md]
+                          [--leak-sessions 100] [--synthetic 100000]
+                          [--capacity 100000,1000000] [--out docs/reliability.md]
 
 Concurrency on the bundled dataset (one run per session count) and on a synthetic one, through
 nginx on the shipped configuration in front of ``--proxy`` server processes (0: one server,
-reached directly); memory over many sessions; and ``--num-procs``. The page is printed too.
-Exits 1 when an experiment found a problem.
+reached directly); memory over many sessions; ``--num-procs``; and what one process needs
+per dataset size (the bundled data and ``--capacity`` synthetic sizes). The page is printed
+too. Exits 1 when an experiment found a problem.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import report
+from .capacity import run_capacity
 from .concurrency import run_concurrency
 from .deploy import running_proxied
 from .memory import run_memory
@@ -37,15 +40,20 @@ def synthetic(n_events: int, folder: Path) -> Path:
     return generate(n_events, folder)
 
 
-def counts(text: str) -> list[int]:
+def counts(text: str, least: int = 1) -> list[int]:
     """``"20,100"`` -> ``[20, 100]``."""
     try:
         values = [int(part) for part in text.split(",")]
     except ValueError:
         raise argparse.ArgumentTypeError(f"not comma-separated counts: {text!r}") from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"counts must be 1 or more: {text!r}")
+    if not values or min(values) < least:
+        raise argparse.ArgumentTypeError(f"counts must be {least} or more: {text!r}")
     return values
+
+
+def sizes(text: str) -> list[int]:
+    """``"100000,1000000"`` -> ``[100000, 1000000]``; ``"0"`` -> ``[]``."""
+    return [n for n in counts(text, least=0) if n]
 
 
 def serving(data: Path | None, logs: Path, name: str, proxy: int):
@@ -78,6 +86,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--settle", type=float, default=10.0, help="gc-settling pause (s)")
     p.add_argument("--synthetic", type=int, default=100_000, help="events; 0: skip")
     p.add_argument("--procs", type=int, default=2, help="--num-procs to test; 0: skip")
+    p.add_argument(
+        "--capacity",
+        type=sizes,
+        default=[100_000, 1_000_000],
+        help="synthetic sizes (events) to measure one process on besides the bundled data, "
+        "comma-separated; 0: the bundled data only",
+    )
+    p.add_argument("--held", type=int, default=10, help="sessions held (capacity)")
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "reliability.md")
     p.add_argument("--logs", type=Path, help="folder for the server logs (default: temp)")
     return p
@@ -117,6 +133,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.procs:
             print(f"--num-procs {args.procs}", file=sys.stderr)
             procs = run_num_procs(None, bundled, logs / "procs.log", processes=args.procs)
+        capacity = []
+        for n in [0, *args.capacity]:
+            if not n:
+                data, oracle, label = None, bundled, "bundled"
+            elif n == args.synthetic:
+                data, oracle, label = datasets[1][0], datasets[1][1], f"{n:,} events"
+            else:
+                data = synthetic(n, workdir / f"synthetic-{n}")
+                oracle, label = Oracle(data), f"{n:,} events"
+            print(f"capacity: {label}", file=sys.stderr)
+            log = logs / f"capacity-{n}.log"
+            capacity.append(run_capacity(data, oracle, label, log, held=args.held))
+            del oracle
     finally:
         if args.logs is None:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -138,9 +167,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         built=built,
         procs=procs,
         proxy=args.proxy,
+        capacity=capacity,
     )
     print(report.write(args.out, text))
     failed = any(r.problems for r in runs) or memory.errors or (procs and not procs.ok)
+    failed = failed or any(c.errors for c in capacity)
     return 1 if failed else 0
 
 

@@ -235,14 +235,21 @@ def run_concurrency(
     thread.start()
     pages: list[BrowserSession] = []
     with contextlib.ExitStack() as stack:
+        # whatever happens here, let the sessions' thread go on and close its sessions
+        stack.callback(gates.release.set)
+        stack.callback(gates.go.set)
         if browsers:
             browser = stack.enter_context(chromium())
         for b in range(browsers):
             page = BrowserSession(browser, server.url, oracle, sessions + b)
-            pages.append(page)
             result.browser_open_seconds.append(page.open_seconds)
-            if not page.ok:
+            if page.ok:
+                pages.append(page)
+                continue
+            if not page.errors:
                 result.errors.append(f"page {b}: the deep link shows {page.shown()}")
+            result.errors += [f"page {b}: {e}" for e in page.errors]
+            page.close()  # no clicks on a page that did not open
         gates.opened.wait(OPEN_TIMEOUT * 2)
         result.held = server.sessions()
         result.rss_held = server.rss()

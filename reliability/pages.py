@@ -44,8 +44,13 @@ class BrowserSession:
         self.values: dict = {"actors": [self.own]}
         self.step = 0
         started = time.monotonic()
-        self.page.goto(f"{url}?actors={self.own}", timeout=OPEN_TIMEOUT * 1000)
-        self.ok = self.wait(oracle.expected(self.values), OPEN_TIMEOUT)
+        try:
+            self.page.goto(f"{url}?actors={self.own}", timeout=OPEN_TIMEOUT * 1000)
+        except PlaywrightError as exc:  # a saturated server: an error, not a crash
+            self.errors.append(f"did not open: {str(exc).splitlines()[0]}")
+            self.ok = False
+        else:
+            self.ok = self.wait(oracle.expected(self.values), OPEN_TIMEOUT)
         self.open_seconds = time.monotonic() - started
 
     def _console(self, message) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import jinja2
 from benchmarks import reporting
 
+from .capacity import CapacityResult
 from .concurrency import ConcurrencyResult
 from .deploy import nginx_path
 from .memory import MemoryResult
@@ -182,17 +183,19 @@ def render(
     built: BrowserSession | None,
     procs: ProcsResult | None,
     proxy: int = 0,
+    capacity: Sequence[CapacityResult] = (),
     commit: str = "",
 ) -> str:
     """The generated part of docs/reliability.md. ``servers``: the ``alliances serve``
     commands of the ``sessions`` and ``memory`` runs; ``changes``, ``think``, ``synthetic``
-    and ``proxy``: the options the runs used; ``commit``: what was measured (default: the
-    checkout's, see :func:`git_commit`)."""
+    and ``proxy``: the options the runs used; ``capacity``: one process per dataset size;
+    ``commit``: what was measured (default: the checkout's, see :func:`git_commit`)."""
     template = environment().get_template("reliability.md.j2")
     return template.render(
         when=when, seconds=seconds, command=command, servers=servers, changes=changes,
         think=think, synthetic=synthetic, runs=runs, memory=memory, built=built, procs=procs,
         held=memory_figures(memory), probe=PROBE, proxy=proxy, nginx=nginx_version(),
+        capacity=capacity,
         commit=commit or git_commit(),
         machine=reporting.machine(PACKAGES, "at the end"),
     )  # fmt: skip

@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from reliability.capacity import measure
 from reliability.concurrency import run_concurrency
 from reliability.memory import run_memory
 from reliability.oracle import plan
@@ -57,6 +58,20 @@ def test_closed_sessions_are_destroyed_and_memory_comes_back(short_lived_server,
         f"RSS grew by {result.growth / 1e6:.0f} MB over {result.baseline / 1e6:.0f} MB "
         f"after 20 sessions were destroyed"
     )
+
+
+def test_capacity_per_process_is_measured_from_real_sessions(short_lived_server, oracle):
+    result = measure(short_lived_server, oracle, "small", held=3, changes=3, settle=0.5)
+
+    assert not result.errors, "\n".join(result.errors)
+    assert result.events == 6
+    assert 50e6 < result.baseline < 2e9, "RSS of a warm server with the small dataset"
+    # sessions held cost a few MB each (or nothing, reusing what the first one freed), not
+    # a dataset's worth
+    assert result.rss_held > 0
+    assert result.per_session < 50e6, result.per_session
+    assert 0 < result.cpu_per_change < result.open_cpu, "a change costs less than an opening"
+    assert len(result.latencies) == 3
 
 
 def test_num_procs_two_workers_serve_the_dashboard(tmp_path, oracle):
