@@ -22,6 +22,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from alliances.convert import convert
+
 from . import report
 from .capacity import run_capacity
 from .concurrency import run_concurrency
@@ -93,6 +95,13 @@ def parser() -> argparse.ArgumentParser:
         help="synthetic sizes (events) to measure one process on besides the bundled data, "
         "comma-separated; 0: the bundled data only",
     )
+    p.add_argument(
+        "--engine-capacity",
+        type=int,
+        default=1_000_000,
+        help="events of a synthetic dataset converted to Parquet (alliances convert) and "
+        "measured on the engine's path (ALLIANCES_ENGINE=duckdb); 0: skip",
+    )
     p.add_argument("--held", type=int, default=10, help="sessions held (capacity)")
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "reliability.md")
     p.add_argument("--logs", type=Path, help="folder for the server logs (default: temp)")
@@ -134,17 +143,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"--num-procs {args.procs}", file=sys.stderr)
             procs = run_num_procs(None, bundled, logs / "procs.log", processes=args.procs)
         capacity = []
-        for n in [0, *args.capacity]:
-            if not n:
-                data, oracle, label = None, bundled, "bundled"
-            elif n == args.synthetic:
-                data, oracle, label = datasets[1][0], datasets[1][1], f"{n:,} events"
-            else:
-                data = synthetic(n, workdir / f"synthetic-{n}")
-                oracle, label = Oracle(data), f"{n:,} events"
+        folders = {args.synthetic: datasets[-1][0]} if args.synthetic else {}
+        sizes = [(0, None), *((n, None) for n in args.capacity)]
+        if args.engine_capacity:
+            sizes.append((args.engine_capacity, "duckdb"))
+        for n, engine in sizes:
+            data, oracle, label = None, bundled, "bundled"
+            if n:
+                if n not in folders:
+                    folders[n] = synthetic(n, workdir / f"synthetic-{n}")
+                data, label = folders[n], f"{n:,} events"
+            if engine:
+                data = convert(data, workdir / f"converted-{n}").output
+                label = f"{n:,} events, Parquet, engine ({engine})"
+            if n:
+                oracle = Oracle(data)
             print(f"capacity: {label}", file=sys.stderr)
-            log = logs / f"capacity-{n}.log"
-            capacity.append(run_capacity(data, oracle, label, log, held=args.held))
+            log = logs / f"capacity-{n}-{engine or 'memory'}.log"
+            capacity.append(run_capacity(data, oracle, label, log, held=args.held, engine=engine))
             del oracle
     finally:
         if args.logs is None:

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from alliances.engine import ENV_ENGINE
+
 from .concurrency import run_solo
 from .memory import hold
 from .oracle import Oracle
@@ -72,11 +74,20 @@ def measure(
 
 
 def run_capacity(
-    data: Path | None, oracle: Oracle, label: str, log: Path, held: int = 10, changes: int = 10
+    data: Path | None,
+    oracle: Oracle,
+    label: str,
+    log: Path,
+    held: int = 10,
+    changes: int = 10,
+    engine: str | None = None,
 ) -> CapacityResult:
-    """:func:`measure` on a process of its own, started for it on ``data``."""
+    """:func:`measure` on a process of its own, started for it on ``data``; ``engine``: the
+    path the server takes (``ALLIANCES_ENGINE``: ``memory``, ``duckdb``; default: its own
+    choice)."""
+    env = {ENV_ENGINE: engine} if engine else None
     started = time.monotonic()
-    with running(data, log, cleanup_ms=CLEANUP_MS) as server:
+    with running(data, log, cleanup_ms=CLEANUP_MS, env=env) as server:
         start_seconds = time.monotonic() - started
         result = measure(server, oracle, label, held, changes)
     result.start_seconds = start_seconds

@@ -187,10 +187,14 @@ def start_server(
 
 @contextlib.contextmanager
 def running(
-    data: Path | None, log: Path, num_procs: int = 0, cleanup_ms: int | None = None
+    data: Path | None,
+    log: Path,
+    num_procs: int = 0,
+    cleanup_ms: int | None = None,
+    env: dict[str, str] | None = None,
 ) -> Iterator[Server]:
     """A server for the ``with`` block, stopped afterwards."""
-    server = start_server(data, log, num_procs, cleanup_ms)
+    server = start_server(data, log, num_procs, cleanup_ms, env=env)
     try:
         yield server
     finally:
