@@ -162,11 +162,11 @@ def type_counts(t: ir.Table) -> ir.Table:
     return t.group_by("type").agg(n=t.count())
 
 
-def unit_totals(t: ir.Table, runs: ir.Table) -> ir.Table:
-    """Magnitude totals per unit: amounts added, running totals once (their latest report;
-    ``runs``: the running totals of ``t``)."""
+def unit_totals(t: ir.Table, latest: ir.Table) -> ir.Table:
+    """Magnitude totals per unit: amounts added, running totals once (``latest``: the latest
+    reports among the running totals of ``t``, :func:`latest_reports`; ``unit`` and
+    ``magnitude`` are enough)."""
     amounts = t.filter((t.basis == AMOUNT) & t.magnitude.notnull() & t.unit.notnull())
-    latest = latest_reports(runs)
     rows = amounts.select("unit", "magnitude").union(
         latest.filter(latest.unit.notnull()).select("unit", "magnitude")
     )
@@ -239,14 +239,12 @@ def links(t: ir.Table, codes: ir.Table) -> ir.Table:
     return base_links(t).union(list_links(t, codes))
 
 
-def pairs_among(t: ir.Table, pairs: Sequence[tuple[int, int]]) -> ir.Table:
+def pairs_among(t: ir.Table, pairs: Sequence[tuple[int, int]], n_actors: int) -> ir.Table:
     """Rows of ``t`` whose actor_1 and actor_2 form one of ``pairs`` (codes): what a pair's
-    temperature reads of the events without lists."""
-    hit = ibis.literal(False)
-    for lo, hi in pairs:
-        hit |= ((t.a1 == lo) & (t.a2 == hi)).fill_null(False)
-        hit |= ((t.a1 == hi) & (t.a2 == lo)).fill_null(False)
-    return t.filter(hit)
+    temperature reads of the events without lists. One integer ``IN`` test (a row without
+    actor_2 has no key), which an engine evaluates far faster than ORs of comparisons."""
+    keys = [lo * n_actors + hi for lo, hi in pairs] + [hi * n_actors + lo for lo, hi in pairs]
+    return t.filter((t.a1.cast("int64") * n_actors + t.a2.cast("int64")).isin(keys))
 
 
 def days_from(t: ir.Table) -> ir.Table:

@@ -156,6 +156,7 @@ def spark_session(master: str = "local[2]"):
         .config("spark.sql.shuffle.partitions", "1")
         .config("spark.default.parallelism", "1")
         .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.adaptive.enabled", "false")  # small results: planning costs more
         .getOrCreate()
     )
 

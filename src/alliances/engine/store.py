@@ -362,9 +362,8 @@ class EngineSelection:
     def _latest(self) -> ir.Table:
         """The selected running totals that count: the latest report of each series."""
         latest = queries.latest_reports(self.store.chosen(self.ask, self.store.running))
-        if self.store.backend.name != "duckdb":  # a cluster pays per stage: compute it once
-            latest = self.store.cached(latest)
-        return latest
+        # computed once per selection (KPIs and temperature read it): only what they need
+        return self.store.cached(latest.select("event_id", "unit", "magnitude"))
 
     @cached_property
     def _rolled(self) -> tuple[int, int, int, int] | None:
@@ -478,7 +477,7 @@ class EngineSelection:
         pairs = [(c // n, c % n) for c in codes]
         store = self.store
         latest = self._latest
-        among = queries.counted(queries.pairs_among(self.chosen, pairs), latest)
+        among = queries.counted(queries.pairs_among(self.chosen, pairs, n), latest)
         listed = queries.counted(self._listed, latest)
         got = pd.concat(
             [
