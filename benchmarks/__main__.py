@@ -140,6 +140,14 @@ def run_size(n: int | str, args: argparse.Namespace) -> SizeResult:
     log(f"  open + filter changes ({args.repeat} per kind), in a process of its own")
     r.opened = opening.measure(path, plan, args.budget, cap_mb=args.memory_cap, profile=True)
     r.dashboard = r.opened.dashboard
+    if args.against:  # the same, right after, on another revision's package
+        rev, env = args.against
+        log(f"  the same on {rev}, and its load (CSV)")
+        r.against = {
+            "rev": rev,
+            "opened": opening.measure(path, plan, args.budget, cap_mb=args.memory_cap, env=env),
+            "load_csv": measure.load(path, args.load_runs, args.budget, env=env),
+        }
     log("  baseline")
     r.baseline = changes.baseline(path, plan, args.budget)
     log("  briefings")
@@ -195,6 +203,24 @@ def _rollups(path: Path) -> dict:
     if proc.returncode != 0:
         return {"said": "failed: " + (proc.stderr.strip().splitlines() or ["?"])[-1][:300]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def package_of(rev: str) -> tuple[str, dict[str, str]]:
+    """Another revision's package, unpacked under benchmarks/out/ (``git archive``), and the
+    environment that makes a child process import it instead of this checkout's."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", f"{rev}^{{commit}}"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    folder = OUT / f"package-{commit}"
+    if not (folder / "src" / "alliances" / "__init__.py").is_file():
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        archive = subprocess.run(
+            ["git", "archive", commit, "src", "data"], cwd=ROOT, capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return commit, {"PYTHONPATH": str(folder / "src")}
 
 
 def _engine(engine: str | None) -> dict[str, str]:
@@ -340,6 +366,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--generate", action="store_true", help="only generate (and cache) the sizes' datasets"
     )
+    parser.add_argument(
+        "--against",
+        metavar="REV",
+        help="below 1e7, also open, change and load with git revision REV's package, right "
+        "after ours: 'no slower than before' compared under the same load",
+    )
     args = parser.parse_args(argv)
     command = "python -m benchmarks" + "".join(
         " " + shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)
@@ -363,6 +395,8 @@ def main(argv: list[str] | None = None) -> int:
                     log(f"{folder}: " + (json.dumps(made) if made else "reused"))
         return 0
 
+    if args.against:
+        args.against = package_of(args.against)
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
     info = report.machine()

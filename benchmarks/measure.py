@@ -8,6 +8,7 @@ size and ``report`` formats them. Nothing here changes the package. Filter chang
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -76,9 +77,10 @@ class LoadResult:
     error: str = ""
 
 
-def load(path: Path, runs: int, budget: float) -> LoadResult:
+def load(path: Path, runs: int, budget: float, env: dict[str, str] | None = None) -> LoadResult:
     """``load_dataset(path, cache=False)`` in a fresh interpreter per run: time and the rise
-    of peak RSS over the RSS before the load (so each run starts from the same state)."""
+    of peak RSS over the RSS before the load (so each run starts from the same state).
+    ``env`` adds to the interpreter's environment (another revision's package, say)."""
     result = LoadResult(Series(planned=runs), Series(planned=runs), Series(planned=runs))
     for _ in within_budget(runs, budget):
         proc = subprocess.run(
@@ -87,6 +89,7 @@ def load(path: Path, runs: int, budget: float) -> LoadResult:
             text=True,
             cwd=ROOT,
             timeout=1800,
+            env=dict(os.environ, **(env or {})),
         )
         if proc.returncode != 0:
             result.error = (proc.stderr or proc.stdout).strip().splitlines()[-1][:300]

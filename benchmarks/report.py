@@ -118,6 +118,18 @@ def _in_memory(r: SizeResult) -> str:
     return f"open {_num(o.open_s, 1)} s, slowest median {_num(worst)} ms, peak {_num(o.peak_mb)} MB"
 
 
+def _against(r: SizeResult) -> str:
+    then = r.against.get("opened")
+    if then is None:
+        return "–"
+    if then.error or then.dashboard is None:
+        return f"{r.against['rev']}: {then.error}"
+    worst = max(k.ms.median for k in then.dashboard.kinds.values())
+    load = r.against.get("load_csv")
+    loaded = f", load {_secs(load.seconds)} s" if load is not None and load.seconds.n else ""
+    return f"{r.against['rev']}: open {_num(then.open_s, 2)} s, {_num(worst)} ms{loaded}"
+
+
 def table(results: list[SizeResult]) -> str:
     """The results, one column per size, as a Markdown table."""
     head = "| measure | " + " | ".join(_column(r) for r in results) + " |"
@@ -142,6 +154,7 @@ def table(results: list[SizeResult]) -> str:
     row("**peak RSS** of that process, open + changes (rise over its start)",
         lambda r: _peak_cell(r.opened))  # fmt: skip
     row("the in-memory path (`ALLIANCES_ENGINE=memory`), same process measure", _in_memory)
+    row("`--against REV`: its open, slowest change median, load (CSV), just after ours", _against)
     row(
         "bytes per update, Bokeh patch: median / max KB",
         lambda r: _kb_cell(_merge(r.dashboard.kinds, "patch_bytes")) if r.dashboard else "–",

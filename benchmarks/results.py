@@ -38,6 +38,7 @@ class SizeResult:
     profiles: dict[str, str] = field(default_factory=dict)
     measured: str = ""  # when and on which code: a page may show columns of earlier runs
     rollups: dict = field(default_factory=dict)  # the engine's rollups: said, seconds, peak_mb
+    against: dict = field(default_factory=dict)  # --against REV: "rev", "opened", "load_csv"
 
     @property
     def large(self) -> bool:
