@@ -621,7 +621,7 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     parser.add_argument(
         "--overhead", action="store_true",
-        help="also serve this code without the stage timers, to see what they cost",
+        help="also serve each side without the stage timers, to see what they cost",
     )  # fmt: skip
     parser.add_argument(
         "--again", action="store_true",
@@ -645,7 +645,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.against:
         variants.insert(0, Variant(args.against, src=source_tree(args.against)))
     if args.overhead:
-        variants.append(Variant("this code, no stage timers", stages=False))
+        variants += [
+            dataclasses.replace(v, label=f"{v.label}, no stage timers", stages=False)
+            for v in variants
+        ]
     if args.again:
         variants.append(Variant("a second session, same changes", again=True))
     results = run(args.data, args.rounds, variants, cold=args.cold)
