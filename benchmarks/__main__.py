@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import ROOT, changes, cold, measure, opening, report, reporting, targets
+from . import ROOT, changes, cold, measure, opening, report, reporting, revisions, targets
 from .measure import PROFILE_ACTOR
 from .results import LARGE, SizeResult, label
 from .synthetic import GENERATOR
@@ -206,21 +206,9 @@ def _rollups(path: Path) -> dict:
 
 
 def package_of(rev: str) -> tuple[str, dict[str, str]]:
-    """Another revision's package, unpacked under benchmarks/out/ (``git archive``), and the
-    environment that makes a child process import it instead of this checkout's."""
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", f"{rev}^{{commit}}"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
-    folder = OUT / f"package-{commit}"
-    if not (folder / "src" / "alliances" / "__init__.py").is_file():
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-        archive = subprocess.run(
-            ["git", "archive", commit, "src", "data"], cwd=ROOT, capture_output=True, check=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
-    return commit, {"PYTHONPATH": str(folder / "src")}
+    """Another revision's package (:func:`revisions.source_tree`), and the environment that
+    makes a child process import it instead of this checkout's."""
+    return revisions.commit_of(rev), {"PYTHONPATH": str(revisions.source_tree(rev) / "src")}
 
 
 def _engine(engine: str | None) -> dict[str, str]:

@@ -15,14 +15,9 @@ import argparse
 import asyncio
 import dataclasses
 import datetime as dt
-import hashlib
-import io
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tarfile
 import time
 import urllib.request
 from collections import defaultdict
@@ -30,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import ROOT
+from .revisions import OUT, source_tree
 from .stats import median, p95
 
 STAGES = {
@@ -50,7 +46,6 @@ OTHER = "other"
 STAGES_ENV = "BENCHMARKS_SERVING_STAGES"
 """``0`` in the server's environment: time no stage, only the whole (to see what timers cost)."""
 PLUGIN = "benchmarks.serving_probe"
-OUT = ROOT / "benchmarks" / "out"
 LEDGER_PATH = "/serving/ledger"
 QUIET = 0.4
 """Seconds without a message after which a change may be finished ..."""
@@ -504,32 +499,6 @@ def tables(results: list[Measured]) -> str:
         f"{framing / whole:.0%} |"
     )
     return "\n".join(lines)
-
-
-def source_tree(rev: str, overlay: Sequence[str] = ()) -> Path:
-    """The package, dashboards and bundled data of git revision ``rev``, unpacked under
-    benchmarks/out/, with the working tree's version of each file in ``overlay`` (paths in the
-    checkout) on top: one change measured against its parent, without the rest of the
-    checkout's uncommitted work."""
-    sha = subprocess.run(
-        ["git", "rev-parse", "--short", rev], cwd=ROOT, check=True, capture_output=True,
-        text=True,
-    ).stdout.strip()  # fmt: skip
-    digest = hashlib.sha256()
-    for name in sorted(overlay):
-        digest.update(name.encode() + b"\0" + (ROOT / name).read_bytes())
-    tree = OUT / (f"source-{sha}" + (f"-{digest.hexdigest()[:8]}" if overlay else ""))
-    if not (tree / "src" / "alliances").is_dir():
-        archive = subprocess.run(
-            ["git", "archive", "--format=tar", sha, "src", "dashboards", "data"], cwd=ROOT,
-            check=True, capture_output=True,
-        ).stdout  # fmt: skip
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(tree, filter="data")
-        for name in overlay:
-            (tree / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(ROOT / name, tree / name)
-    return tree
 
 
 @dataclasses.dataclass(frozen=True)

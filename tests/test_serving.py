@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from benchmarks import serving
+from benchmarks import revisions, serving
 from benchmarks.__main__ import HAND_WRITTEN
 from benchmarks.reporting import write_report
 
@@ -30,6 +30,18 @@ def test_the_hand_written_section_survives_a_rewrite_of_the_page(tmp_path):
     assert written.startswith("# Performance\n\nregenerated\n")
     assert SECTION in written
     assert "python -m benchmarks.serving" in written.split(SECTION, 1)[1]
+
+
+def test_a_revision_is_unpacked_once_with_the_checkouts_files_on_top():
+    """``--against REV --only FILES``: REV's package, with only FILES taken from the checkout."""
+    overlay = "src/alliances/views/compat.py"
+    tree = revisions.source_tree("HEAD", [overlay])
+    assert (tree / "src" / "alliances" / "__init__.py").is_file()
+    assert (tree / "dashboards" / "alliances_app.py").is_file()
+    assert (tree / "data" / "events.csv").is_file()
+    assert (tree / overlay).read_bytes() == (ROOT / overlay).read_bytes()
+    assert revisions.source_tree("HEAD", [overlay]) == tree  # reused, not unpacked again
+    assert revisions.source_tree("HEAD") != tree  # without the overlay: a tree of its own
 
 
 @pytest.fixture(scope="module")
