@@ -10,6 +10,11 @@ below that level (``websocket_url_for_server_url``, its websocket wrapper, ``Pro
 ``Receiver`` for the framing), runs every session on one asyncio loop, and keeps only the
 models a session reads or sets, found by their CSS classes.
 
+Once it has the document it sends ``document_ready``, as BokehJS does once it has drawn the
+page: without it Panel never counts the session as loaded (its ``onload`` callbacks do not
+run, and a change's updates go out message by message), so its cost is not a browser's
+(docs/performance.md, "Where a served change's time goes").
+
 The Events tab's table and count are sent when the tab is first opened, and an attribute at its
 default value is not sent at all: a model's values start as ``None`` and are filled in by the
 patches that follow (an empty count stays ``None``).
@@ -27,6 +32,8 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable
+
+from benchmarks.serving import DOCUMENT_READY
 
 from . import CHANGE_TIMEOUT, OPEN_TIMEOUT
 from .oracle import Change, Oracle, Shown, deep_link, kpi_cards, plan
@@ -111,6 +118,9 @@ class Session:
             ws.close(1000, "failed")
             raise
         self._reader = asyncio.create_task(self._read_forever())
+        # as BokehJS once it has drawn the page: Panel then counts the session as loaded
+        # (its onload callbacks run, and each change goes out as one message)
+        await self._patch([DOCUMENT_READY])
         self.open_seconds = time.monotonic() - started
         return self
 
@@ -223,8 +233,12 @@ class Session:
         if widget == "al-partners":  # a one-option checkbox group: the indices ticked
             value = [0] if value else []
         event = {"kind": "ModelChanged", "model": {"id": self.ids[widget]}, "attr": attr}
+        await self._patch([{**event, "new": value}])
+
+    async def _patch(self, events: list[dict]) -> None:
+        """Send ``events`` in one ``PATCH-DOC`` message, as BokehJS does."""
         header = {"msgid": f"{self.name}-{time.monotonic_ns()}", "msgtype": "PATCH-DOC"}
-        content = {"events": [{**event, "new": value}]}
+        content = {"events": events}
         message = self._protocol.assemble(json.dumps(header), "{}", json.dumps(content))
         await message.send(self._ws)
 
