@@ -22,8 +22,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from alliances.convert import convert
-
 from . import report
 from .capacity import run_capacity
 from .concurrency import run_concurrency
@@ -154,6 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     folders[n] = synthetic(n, workdir / f"synthetic-{n}")
                 data, label = folders[n], f"{n:,} events"
             if engine:
+                from alliances.convert import convert  # newer than some revisions measured
+
                 data = convert(data, workdir / f"converted-{n}").output
                 label = f"{n:,} events, Parquet, engine ({engine})"
             if n:

@@ -13,8 +13,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from alliances.engine import ENV_ENGINE
-
 from .concurrency import run_solo
 from .memory import hold
 from .oracle import Oracle
@@ -85,7 +83,11 @@ def run_capacity(
     """:func:`measure` on a process of its own, started for it on ``data``; ``engine``: the
     path the server takes (``ALLIANCES_ENGINE``: ``memory``, ``duckdb``; default: its own
     choice)."""
-    env = {ENV_ENGINE: engine} if engine else None
+    env = None
+    if engine:
+        from alliances.engine import ENV_ENGINE  # newer than some revisions measured
+
+        env = {ENV_ENGINE: engine}
     started = time.monotonic()
     with running(data, log, cleanup_ms=CLEANUP_MS, env=env) as server:
         start_seconds = time.monotonic() - started
