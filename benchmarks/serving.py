@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import ROOT
+from .loops import run_async
 from .revisions import OUT, source_tree
 from .stats import median, p95
 
@@ -425,12 +426,12 @@ async def _measure(servers: list, changes: list[Change], clear: bool) -> list[li
 def measure(server, changes: list[Change], clear: bool = False) -> list[Measured]:
     """Make ``changes`` in one new session of ``server``; each change's server CPU by stage,
     and the bytes sent."""
-    return asyncio.run(_measure([server], changes, clear))[0]
+    return run_async(_measure([server], changes, clear))[0]
 
 
 def compare(servers: list, changes: list[Change], clear: bool = False) -> list[list[Measured]]:
     """:func:`measure` on several servers at once, each change made on one after the other."""
-    return asyncio.run(_measure(servers, changes, clear))
+    return run_async(_measure(servers, changes, clear))
 
 
 # --------------------------------------------------------------------------- the tables

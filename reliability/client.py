@@ -28,7 +28,6 @@ import dataclasses
 import html
 import json
 import re
-import threading
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -42,29 +41,6 @@ WIDGETS = ("al-actors", "al-event-types", "al-start", "al-partners", "al-kpis", 
 """CSS classes of the models a session sets or reads (besides Location and the Tabs)."""
 ATTRS = ("text", "search", "value", "active")
 """The model attributes a session reads or sets."""
-
-
-def run_async(coroutine):
-    """``asyncio.run(coroutine)``, in a thread of its own when this thread already runs an
-    event loop (Playwright's sync API keeps one running while a browser is open)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    result: dict[str, object] = {}
-
-    def run() -> None:
-        try:
-            result["value"] = asyncio.run(coroutine)
-        except BaseException as exc:
-            result["error"] = exc
-
-    thread = threading.Thread(target=run, name="reliability-async")
-    thread.start()
-    thread.join()
-    if "error" in result:
-        raise result["error"]
-    return result["value"]
 
 
 class Session:

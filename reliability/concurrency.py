@@ -15,10 +15,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from benchmarks.loops import run_async
+
 from alliances.testing import chromium
 
 from . import CHANGE_TIMEOUT, OPEN_TIMEOUT
-from .client import Session, open_and_change, run_async
+from .client import Session, open_and_change
 from .deploy import Proxied
 from .oracle import Oracle, Shown, deep_link, plan
 from .pages import BrowserSession

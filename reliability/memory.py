@@ -12,7 +12,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .client import Session, open_and_change, run_async
+from benchmarks.loops import run_async
+
+from .client import Session, open_and_change
 from .oracle import Oracle
 from .servers import Server
 

@@ -11,10 +11,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks.loops import run_async
+
 from alliances.testing import chromium
 
 from . import CHANGE_TIMEOUT
-from .client import Session, open_and_change, run_async
+from .client import Session, open_and_change
 from .concurrency import ConcurrencyResult, run_concurrency
 from .oracle import Oracle, plan
 from .pages import BrowserSession

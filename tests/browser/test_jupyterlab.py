@@ -156,8 +156,11 @@ class Expected:
         return f"{len(alliances.TimelineView(filters=f, dataset=self.dataset).events):,}"
 
     def dashboard_plots(self) -> int:
+        """The dashboard's charts that have a figure to draw (the Analysis tab's stay empty
+        until the tab is first opened)."""
         board = alliances.dashboard(self.dataset, filters=filters(partners=True))
-        return len(pn.panel(board).select(pn.pane.Plotly))
+        panes = pn.panel(board).select(pn.pane.Plotly)
+        return sum(pane.object is not None for pane in panes)
 
 
 # --------------------------------------------------------------------------- the page
