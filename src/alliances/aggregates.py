@@ -22,6 +22,11 @@ def pair_label(a: str, b: str) -> str:
     return "–".join(sorted((a, b)))
 
 
+def pair_name(pair: str, names: Mapping[str, str]) -> str:
+    """A pair label as people read it: ``North Korea – Russia`` for ``PRK–RUS``."""
+    return " – ".join(names.get(p, p) for p in pair.split("–"))
+
+
 def pair_codes(events: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
     """An int64 code per event for its unordered actor pair (-1 without actor_2), and the ids.
 
@@ -78,6 +83,10 @@ class PairLinks:
         return np.select(
             [self.kinds == AGAINST, self.kinds == TOGETHER], [-magnitude, magnitude], s
         )
+
+    def on_pair(self, pair: str) -> np.ndarray:
+        """Which links bear on ``pair`` (a label such as ``"PRK–RUS"``): a boolean mask."""
+        return np.isin(self.codes, list(wanted_pairs([pair], self.ids)))
 
 
 def _id_lists(values: pd.Series) -> list[list[str]]:

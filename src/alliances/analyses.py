@@ -75,7 +75,7 @@ def _shifts(dataset: Dataset, criteria: query.Criteria, pairs: tuple[str, ...], 
     first = pd.Timestamp(w.start).to_period("Q").start_time
     early = first - QUARTER * baseline
     # the same filters over a window that starts `baseline` quarters earlier
-    wide = query.select(dataset, _replace(criteria, start=early.date(), end=w.end.date()))
+    wide = query.select(dataset, replace(criteria, start=early.date(), end=w.end.date()))
     t = temperature(wide.facts, list(pairs), start=early, stop=w.stop, links=wide.links)
     rows = []
     for pair, series in t.groupby("pair", sort=False):
@@ -94,22 +94,12 @@ def _shifts(dataset: Dataset, criteria: query.Criteria, pairs: tuple[str, ...], 
     return pd.DataFrame(rows, columns=SHIFT_COLUMNS)
 
 
-def _replace(criteria: query.Criteria, **changes) -> query.Criteria:
-    return replace(criteria, **changes)
-
-
 def shift_events(dataset: Dataset, filters: query.AnyFilters, pair: str, quarter) -> pd.DataFrame:
     """The selected events behind one flagged quarter of one pair (they bear on the pair)."""
     sel = query.select(dataset, filters)
     start = pd.Timestamp(quarter)
-    a, _, b = pair.partition("–")
     links = sel.links
-    ids = [str(x) for x in links.ids]
-    if a not in ids or b not in ids:
-        return sel.events.iloc[:0]
-    lo, hi = sorted((ids.index(a), ids.index(b)))
-    code = lo * len(ids) + hi
-    rows = np.unique(links.rows[links.codes == code])
+    rows = np.unique(links.rows[links.on_pair(pair)])
     dates = sel.facts["date"].to_numpy("datetime64[ns]")[rows]
     inside = (dates >= np.datetime64(start)) & (dates < np.datetime64(start + QUARTER))
     counted = latest_of_series(sel.facts)[rows]
@@ -223,7 +213,7 @@ def _recent_scores(
 ) -> dict[str, tuple[float, int]]:
     """Event score sum and event count per pair over the ``lookback`` quarters to ``when``."""
     start = when + pd.Timedelta(days=1) - QUARTER * lookback
-    sel = query.select(dataset, _replace(criteria, start=start.date(), end=when.date()))
+    sel = query.select(dataset, replace(criteria, start=start.date(), end=when.date()))
     links = sel.links
     if not len(links.codes):
         return {}
@@ -262,13 +252,11 @@ def alignment_explained(
         for r in mine.itertuples(index=False)
     ]  # fmt: skip
     start = when + pd.Timedelta(days=1) - QUARTER * weights.lookback
-    window = _replace(query.Criteria.of(filters), start=start.date(), end=when.date())
+    window = replace(query.Criteria.of(filters), start=start.date(), end=when.date())
     sel = query.select(dataset, window)
     links = sel.links
-    ids = [str(x) for x in links.ids]
-    if a in ids and b in ids:
-        lo, hi = sorted((ids.index(a), ids.index(b)))
-        hit = (links.codes == lo * len(ids) + hi) & latest_of_series(sel.facts)[links.rows]
+    hit = links.on_pair(pair) & latest_of_series(sel.facts)[links.rows]
+    if hit.any():
         scores = links.scores(sel.facts)[hit]
         events = sel.source.iloc[sel.rows[links.rows[hit]]]
         for (_, e), s in zip(events.iterrows(), scores, strict=True):

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 import pandas as pd
 from plotly.colors import qualitative
 
+from ..aggregates import pair_name
 from ..dates import partial_dates
-from .charts import pair_name
 from .common import Spec, empty_figure, epoch_ms, esc, make_figure
 
 PALETTE = qualitative.D3

@@ -9,15 +9,11 @@ import pandas as pd
 from plotly.colors import qualitative
 
 from .. import analyses, metrics, query
+from ..aggregates import pair_name
 from ..dataset import Dataset
 from .common import Spec, empty_figure, epoch_ms, esc, make_figure
 
 TEMPERATURE_TITLE = "Relationship temperature (sum of event scores per quarter)"
-
-
-def pair_name(pair: str, names: Mapping[str, str]) -> str:
-    """``North Korea – Russia`` for ``PRK–RUS``."""
-    return " – ".join(names.get(p, p) for p in pair.split("–"))
 
 
 def temperature_figure(

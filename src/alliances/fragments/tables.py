@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .. import query
+from ..aggregates import pair_name
 from ..analyses import shift_events
 from ..dataset import Dataset
 from ..dates import format_span
@@ -97,7 +98,7 @@ def shift_items(dataset: Dataset, filters: query.AnyFilters, shifts: pd.DataFram
         events = shift_events(dataset, filters, s.pair, s.quarter)
         items.append(
             {
-                "pair": " – ".join(names.get(p, p) for p in str(s.pair).split("–")),
+                "pair": pair_name(str(s.pair), names),
                 "quarter": str(pd.Timestamp(s.quarter).to_period("Q")),
                 "direction": str(s.direction),
                 "score": f"{s.score:+.1f}",

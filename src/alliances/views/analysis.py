@@ -4,19 +4,17 @@ estimates. Thin views over :mod:`alliances.analyses` and :mod:`alliances.figures
 
 from __future__ import annotations
 
-import io
-
 import pandas as pd
 import panel as pn
 import param
 
 from .. import analyses, query
+from ..aggregates import pair_name
 from ..analyses import AlignmentWeights, ShiftRule
 from ..downloads import download_lines, download_name, table_csv
 from ..figures import Spec, temperature_for
 from ..figures.analysis import alignment_figure, pledges_figure, running_figure
-from ..figures.charts import pair_name
-from ..fragments import CSS, shifts_html
+from ..fragments import CSS, alignment_html, shifts_html
 from .base import (
     PLOTLY_CONFIG,
     SELECTION_DEPENDS,
@@ -24,12 +22,15 @@ from .base import (
     DatasetView,
     FilteredViewer,
     HTMLView,
+    made_download,
     on_filters,
 )
 from .compat import FigurePane
 from .controls import option_label
 
 PAIRS_DEPENDS = (*SELECTION_DEPENDS, *on_filters("pairs"))
+RULE_DEPENDS = ("rule.baseline", "rule.threshold", "rule.min_events", "rule.floor")
+"""The shift rule's parameters, for the views that draw what it flags."""
 
 
 class PairTemperatureView(ChartView):
@@ -42,8 +43,7 @@ class PairTemperatureView(ChartView):
     def spec(self) -> Spec:
         return temperature_for(self.dataset, self.filters, height=self._height, rule=self.rule)
 
-    @param.depends(*PAIRS_DEPENDS, "rule.baseline", "rule.threshold", "rule.min_events",
-                   "rule.floor", watch=True)  # fmt: skip
+    @param.depends(*PAIRS_DEPENDS, *RULE_DEPENDS, watch=True)
     def _on_filters(self) -> None:
         self.update()
 
@@ -76,8 +76,9 @@ class TemperatureTable(DatasetView):
             sizing_mode="stretch_width",
             css_classes=["al-temperature-table"],
         )
-        self._download = pn.widgets.FileDownload(
-            callback=self._csv,
+        self._download = made_download(
+            lambda: download_name("temperature", self.dataset, self.filters, "csv"),
+            self._csv,
             filename="alliances-temperature.csv",
             label="Download these values (CSV)",
             color="light",
@@ -92,13 +93,11 @@ class TemperatureTable(DatasetView):
     def _show_error(self) -> None:
         self._table.value = pd.DataFrame()
 
-    def _csv(self) -> io.StringIO:
-        # named when made (Panel reads the name after this), not on every filter change
-        self._download.filename = download_name("temperature", self.dataset, self.filters, "csv")
+    def _csv(self) -> str:
         lines = download_lines(
             "relationship temperature: sum of event scores per quarter", self.dataset, self.filters
         )
-        return io.StringIO(table_csv(quarterly_table(self.dataset, self.filters), lines))
+        return table_csv(quarterly_table(self.dataset, self.filters), lines)
 
     @param.depends(*PAIRS_DEPENDS, watch=True)
     def _on_filters(self) -> None:
@@ -119,8 +118,7 @@ class ShiftsView(HTMLView):
     def html(self) -> str:
         return shifts_html(self.dataset, self.filters, self.shifts)
 
-    @param.depends(*PAIRS_DEPENDS, "rule.baseline", "rule.threshold", "rule.min_events",
-                   "rule.floor", watch=True)  # fmt: skip
+    @param.depends(*PAIRS_DEPENDS, *RULE_DEPENDS, watch=True)
     def _on_filters(self) -> None:
         self.update()
 
@@ -228,8 +226,6 @@ class AlignmentView(DatasetView):
         if not pair:
             self._explained.object = ""
             return
-        from ..fragments import alignment_html
-
         table = analyses.alignment_explained(
             self.dataset, self.filters, pair, self.controls.weights()
         )

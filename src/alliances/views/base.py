@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import logging
+from collections.abc import Callable
 
 import pandas as pd
 import panel as pn
@@ -34,6 +36,25 @@ def on_filters(*names: str) -> tuple[str, ...]:
 
 SELECTION_DEPENDS = on_filters(*SELECTION)
 """The filter parameters every view's selection depends on, for ``param.depends``."""
+
+
+def made_download(
+    name: Callable[[], str], content: Callable[[], str | bytes], **params
+) -> pn.widgets.FileDownload:
+    """A download button whose file is made and named when it is clicked.
+
+    Panel reads ``filename`` after calling the callback, so the name (which says which filters
+    chose the rows) is set there, not sent to the page on every filter change.
+    """
+    button = pn.widgets.FileDownload(**params)
+
+    def make() -> io.StringIO | io.BytesIO:
+        button.filename = name()
+        data = content()
+        return io.StringIO(data) if isinstance(data, str) else io.BytesIO(data)
+
+    button.callback = make
+    return button
 
 
 class FilteredViewer(pn.viewable.Viewer):

@@ -12,7 +12,7 @@ import param
 from .. import exports
 from ..briefing import render_briefing
 from ..downloads import download_name
-from .base import FilteredViewer
+from .base import FilteredViewer, made_download
 
 
 def briefing_filename(title: str) -> str:
@@ -53,15 +53,17 @@ class BriefingExport(FilteredViewer):
             ("network", "Network for Gephi (GEXF)", exports.gexf_bytes, "gexf"),
             ("network", "Network (GraphML)", exports.graphml_bytes, "graphml"),
         ):
-            button = pn.widgets.FileDownload(
-                filename=download_name(what, self.dataset, self.filters, ext),
-                label=label,
-                color="light",
-                sizing_mode="stretch_width",
-                css_classes=[f"al-export-{ext}"],
+            files.append(
+                made_download(
+                    lambda what=what, ext=ext: download_name(what, self.dataset, self.filters, ext),
+                    lambda writer=writer: writer(self.dataset, self.filters),
+                    filename=f"alliances-{what}.{ext}",
+                    label=label,
+                    color="light",
+                    sizing_mode="stretch_width",
+                    css_classes=[f"al-export-{ext}"],
+                )
             )
-            button.callback = self._file(button, what, ext, writer)
-            files.append(button)
         self.images = pn.widgets.RadioButtonGroup.from_param(
             self.param.image_format,
             options={"PNG": "png", "SVG": "svg"},
@@ -80,16 +82,6 @@ class BriefingExport(FilteredViewer):
             sizing_mode="stretch_width",
             css_classes=["al-briefing"],
         )
-
-    def _file(self, button: pn.widgets.FileDownload, what: str, ext: str, writer):
-        """The download's callback: the file for the current filters, named after them when
-        it is made (Panel reads ``filename`` after the callback), not on every change."""
-
-        def make() -> io.BytesIO:
-            button.filename = download_name(what, self.dataset, self.filters, ext)
-            return io.BytesIO(writer(self.dataset, self.filters))
-
-        return make
 
     def _rename(self, event) -> None:
         self.download.filename = briefing_filename(event.new or "")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pandas as pd
 import panel as pn
@@ -13,7 +11,7 @@ from ..dataset import Dataset
 from ..downloads import download_lines, download_name
 from ..formats import to_csv
 from ..fragments import EVENT_TABLE_COLUMNS, event_table, link
-from .base import SELECTION_DEPENDS, DatasetView
+from .base import SELECTION_DEPENDS, DatasetView, made_download
 
 PAGE_SIZE = 15
 MAX_ROWS = 10_000
@@ -75,8 +73,9 @@ class EventsTable(DatasetView):
         )
         self._columns.param.watch(self._on_columns, "value")
         self._count = pn.pane.HTML("", margin=(12, 10, 0, 10), css_classes=["al-count"])
-        self._download = pn.widgets.FileDownload(
-            callback=self._csv,
+        self._download = made_download(
+            lambda: download_name("events", self.dataset, self.filters, "csv"),
+            self._csv,
             filename="alliances-events.csv",
             label="Download these events (CSV)",
             color="primary",
@@ -113,15 +112,13 @@ class EventsTable(DatasetView):
         chosen = set(event.new or DEFAULT_COLUMNS)
         self._table.hidden_columns = [c for c in CHOOSABLE if c not in chosen]
 
-    def _csv(self) -> io.StringIO:
+    def _csv(self) -> str:
         """The filtered rows in the public format, ready to load or validate, with the filters
         that chose them in ``#`` comment lines (the loader skips those)."""
-        # named when made (Panel reads the name after this), not on every filter change
-        self._download.filename = download_name("events", self.dataset, self.filters, "csv")
         events = self.selection.events
         what = f"events: {len(events):,} events matching these filters"
         comments = download_lines(what, self.dataset, self.filters)
-        return io.StringIO(to_csv(events, "events", comments))
+        return to_csv(events, "events", comments)
 
     def _on_select(self, event) -> None:
         if event.new:
