@@ -23,7 +23,7 @@ import pytest
 
 from alliances import engine, query, schema
 from alliances.dataset import bundled_path, clear_cache, load_dataset
-from alliances.engine.store import EngineSelection
+from alliances.engine.selection import EngineSelection
 from alliances.figures import network_for, ranking_for, temperature_for
 from alliances.reading import read_table
 from alliances.state import Filters

@@ -21,7 +21,7 @@ Interface with the rest of the product:
   rollups beside the data, once per dataset fingerprint (:mod:`.rollups`);
 - :func:`open_dataset` returns a :class:`~alliances.dataset.Dataset` whose ``store`` is an
   :class:`~.store.EventStore`; :func:`alliances.query.select` then returns an
-  :class:`~.store.EngineSelection`. Actors, vocabularies and relations are small and stay in
+  :class:`~.selection.EngineSelection`. Actors, vocabularies and relations are small and stay in
   memory on both paths.
 """
 

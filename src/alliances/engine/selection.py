@@ -1,0 +1,276 @@
+"""What the filters select on the engine: :class:`EngineSelection` answers as
+:class:`alliances.query.Selection` does, each aggregate (counts, KPIs, pair counts,
+temperatures, timeline bins) a query that returns a few rows, cached on the selection.
+
+For a window-only selection the rollups answer the whole months and years inside the window
+and the facts only its edges. The rows themselves (pages, the latest events, every selected
+row for callers without a query of their own) are :class:`~.rows.SelectedRows`'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from .. import aggregates
+from ..aggregates import Bins, bin_edges, kpi_record, lane_names, pair_label
+from . import queries
+from .queries import Ask
+from .rows import SelectedRows, window_days
+
+if TYPE_CHECKING:
+    from ..query import Plan, Window
+    from .store import EventStore
+
+
+def _whole(first: int, last: int, unit: str) -> tuple[int, int]:
+    """The first and last months (``unit`` "M") or years ("Y") lying wholly inside the days
+    [first, last], as numbers since 1970 (first > last when there is none)."""
+    start, end = np.datetime64(int(first), "D"), np.datetime64(int(last), "D")
+    lo, hi = start.astype(f"datetime64[{unit}]"), end.astype(f"datetime64[{unit}]")
+    if lo.astype("datetime64[D]") != start:
+        lo += 1
+    if (hi + 1).astype("datetime64[D]") - 1 != end:
+        hi -= 1
+    return int(lo.astype(np.int64)), int(hi.astype(np.int64))
+
+
+def _whole_periods(first: int, last: int) -> tuple[int, int, int, int]:
+    """The months and the years lying wholly inside the days [first, last]: (first month,
+    last month, first year, last year)."""
+    return (*_whole(first, last, "M"), *_whole(first, last, "Y"))
+
+
+class EngineSelection(SelectedRows):
+    """What the filters select, on the engine: the interface of
+    :class:`alliances.query.Selection`, each answer a query (cached on this object)."""
+
+    def __init__(self, store: EventStore, plan: Plan, ask: Ask):
+        super().__init__(store, ask)
+        self.window: Window = plan.window
+        self.relations: pd.DataFrame = plan.relations
+        self.focus: tuple[str, ...] = plan.focused
+        self.notices: tuple[str, ...] = plan.notices
+        self._temperatures: dict[tuple[str, ...], pd.DataFrame] = {}
+        self._counts: dict[tuple[int, int], int] = {}
+
+    def __repr__(self) -> str:
+        return f"<EngineSelection of {self.store.name}: {self.window}>"
+
+    @cached_property
+    def _listed(self) -> ir.Table:
+        return self.store.chosen(self.ask, self.store.listed)
+
+    @cached_property
+    def _latest(self) -> ir.Table:
+        """The selected running totals that count: the latest report of each series."""
+        latest = queries.latest_reports(self.store.chosen(self.ask, self.store.running))
+        # computed once per selection (KPIs and temperature read it): only what they need
+        return self.store.cached(latest.select("event_id", "unit", "magnitude"))
+
+    @cached_property
+    def _rolled(self) -> tuple[int, int, int, int] | None:
+        """For a window-only selection (types aside), the months and years the rollups add up:
+        (first month, last month, first year, last year), each wholly inside the window;
+        ``None`` when the rollups cannot answer (actors, regions, a link, a search)."""
+        ask = self.ask
+        if ask.allowed is not None or ask.mode != "any" or ask.search or self.store.types is None:
+            return None
+        return _whole_periods(ask.first, ask.last)
+
+    def __len__(self) -> int:
+        return int(self._type_counts.sum())
+
+    @cached_property
+    def _type_counts(self) -> pd.Series:
+        """Selected events per type id, every type of the vocabulary (one query: also the
+        selection's size)."""
+        store = self.store
+        rolled = self._rolled
+        if rolled is None:
+            got = store.execute(queries.type_counts(self.chosen))
+        else:
+            first, last = rolled[0], rolled[1]
+            edges = self.chosen.filter((self.chosen.month < first) | (self.chosen.month > last))
+            inside = store.types.filter(store.types.month.between(first, last))
+            if self.ask.types is not None:
+                inside = inside.filter(inside.type.isin(list(self.ask.types)))
+            got = pd.concat(
+                [
+                    store.execute(queries.type_counts(edges)),
+                    store.execute(inside.group_by("type").agg(n=inside.n.sum())),
+                ]
+            )
+            got = got.groupby("type", as_index=False)["n"].sum()
+        ids = [store.type_ids[int(c)] for c in got["type"]]
+        counts = pd.Series(got["n"].to_numpy("int64"), index=ids)
+        return counts.groupby(level=0).sum().reindex(store.type_ids, fill_value=0)
+
+    def _count(self, first: int, last: int) -> int:
+        key = (first, last)
+        if key == (self.ask.first, self.ask.last):
+            return len(self)
+        if key not in self._counts:
+            t = self.chosen.filter(queries.in_window(self.chosen, first, last))
+            self._counts[key] = int(self.store.scalar(t.count()))
+        return self._counts[key]
+
+    # ----------------------------------------------------------------- aggregates
+    def kpis(self) -> dict[str, object]:
+        return self._kpis
+
+    @cached_property
+    def _kpis(self) -> dict[str, object]:
+        store = self.store
+        by_type = pd.Series(
+            self._type_counts.to_numpy("int64"),
+            index=pd.CategoricalIndex(store.type_ids, categories=store.type_ids, name="event_type"),
+            name="count",
+        )
+        totals = store.execute(queries.unit_totals(self.chosen, self._latest))
+        units = pd.Index(totals["unit"].astype(str), name="unit")
+        total = pd.Series(totals["total"].to_numpy(float), index=units, name="magnitude")
+        return kpi_record(int(by_type.sum()), by_type, total)
+
+    @cached_property
+    def pair_counts(self) -> pd.Series:
+        """Events per unordered pair, busiest first, ties alphabetical."""
+        store = self.store
+        rolled = self._rolled if self.ask.types is None else None
+        if rolled is None:
+            base = [store.execute(queries.pair_counts(queries.base_links(self.chosen)))]
+        else:
+            first, last = rolled[2], rolled[3]
+            year = queries.year_of(self.chosen.month)
+            edges = self.chosen.filter((year < first) | (year > last))
+            inside = store.pairs.filter(store.pairs.year.between(first, last))
+            base = [
+                store.execute(queries.pair_counts(queries.base_links(edges))),
+                store.execute(inside.group_by("lo", "hi").agg(n=inside.n.sum())),
+            ]
+        listed = queries.list_links(self._listed, store.codes)
+        parts = [*base, store.execute(queries.pair_counts(listed))]
+        got = pd.concat(parts).groupby(["lo", "hi"], as_index=False)["n"].sum()
+        if got.empty:
+            return pd.Series(dtype="int64", name="count")
+        ids = store.actor_ids
+        pairs = zip(got["lo"], got["hi"], strict=True)
+        labels = np.array([pair_label(ids[int(a)], ids[int(b)]) for a, b in pairs], dtype=object)
+        counts = got["n"].to_numpy("int64")
+        order = np.lexsort((labels, -counts))
+        return pd.Series(counts[order], index=labels[order], name="count")
+
+    def default_pairs(self, top: int = 5) -> list[str]:
+        return aggregates.focused_pairs(self.focus, None, top, counts=self.pair_counts)
+
+    def temperature(self, pairs: Iterable[str] = ()) -> pd.DataFrame:
+        chosen = tuple(pairs) or tuple(self.default_pairs())
+        if chosen not in self._temperatures:
+            self._temperatures[chosen] = self._temperature(chosen)
+        return self._temperatures[chosen]
+
+    def _temperature(self, chosen: tuple[str, ...]) -> pd.DataFrame:
+        ids = self.store.actor_ids
+        wanted = aggregates.wanted_pairs(chosen, ids)
+        if not wanted:
+            return pd.DataFrame(columns=["pair", "quarter", "score", "events"])
+        n = len(ids)
+        first, last = aggregates.window_quarters(self.window.start, self.window.stop)
+        codes = sorted(wanted)
+        pairs = [(c // n, c % n) for c in codes]
+        store = self.store
+        latest = self._latest
+        among = queries.counted(queries.pairs_among(self.chosen, pairs, n), latest)
+        listed = queries.counted(self._listed, latest)
+        got = pd.concat(
+            [
+                store.execute(
+                    queries.temperature_cells(queries.base_links(among), pairs, first, last)
+                ),
+                store.execute(
+                    queries.temperature_cells(
+                        queries.list_links(listed, store.codes), pairs, first, last
+                    )
+                ),
+            ]
+        )
+        got = got.groupby(["lo", "hi", "quarter"], as_index=False).agg(
+            score=("score", "sum"), n=("n", "sum")
+        )
+        nq = last - first + 1
+        sums = np.zeros((len(codes), nq))
+        counts = np.zeros((len(codes), nq), dtype=np.int64)
+        row = np.searchsorted(codes, got["lo"].to_numpy("int64") * n + got["hi"].to_numpy("int64"))
+        col = got["quarter"].to_numpy("int64") - first
+        sums[row, col] = got["score"].to_numpy(float)
+        counts[row, col] = got["n"].to_numpy("int64")
+        return aggregates.temperature_table(wanted, first, sums, counts)
+
+    def count_between(self, start: pd.Timestamp, stop: pd.Timestamp) -> int:
+        return self._count(*window_days(start, stop))
+
+    def bins(
+        self, lanes: str, start: pd.Timestamp, stop: pd.Timestamp, type_labels: dict[str, str]
+    ) -> Bins:
+        name, edges = bin_edges(start, stop)
+        t = self._between(start, stop)
+        nbins = len(edges) - 1
+        if name in ("day", "week"):
+            unit, step = "day", 1 if name == "day" else 7
+            origin = int(edges[0].astype("datetime64[D]").astype(np.int64))
+        else:
+            unit, step = "month", {"month": 1, "quarter": 3, "year": 12, "5 years": 60}[name]
+            origin = int(edges[0].astype("datetime64[M]").astype(np.int64))
+        position = queries.bin_of(t, unit, origin, step, nbins)
+        store = self.store
+        if lanes == "pair":
+            n = len(store.actor_ids)
+            keyed = t.mutate(key=queries.lane_keys(t, n))
+            per_lane = store.execute(keyed.group_by("key").agg(n=keyed.count()))
+            keys = per_lane["key"].to_numpy("int64")
+            names = np.array(lane_names(keys, pd.Index(store.actor_ids)), dtype=object)
+            top = np.lexsort((names, -per_lane["n"].to_numpy("int64")))[: aggregates.MAX_LANES]
+            order = list(names[top]) + ([aggregates.OTHER] if len(keys) > len(top) else [])
+            lane = ibis.literal(len(top))
+            for i, k in enumerate(keys[top]):
+                lane = ibis.cases((keyed.key == int(k), i), else_=lane)
+            grouped = keyed.mutate(lane=lane, bin=queries.bin_of(keyed, unit, origin, step, nbins))
+            got = store.execute(grouped.group_by("lane", "bin").agg(n=grouped.count()))
+        elif unit == "month" and self._rolled is not None:  # whole months from the rollup
+            months = _whole_periods(*window_days(start, stop))
+            edges_t = t.filter((t.month < months[0]) | (t.month > months[1]))
+            edges_t = edges_t.mutate(
+                lane=edges_t.type, bin=queries.bin_of(edges_t, unit, origin, step, nbins)
+            )
+            inside = store.types.filter(store.types.month.between(months[0], months[1]))
+            if self.ask.types is not None:
+                inside = inside.filter(inside.type.isin(list(self.ask.types)))
+            inside = inside.mutate(
+                lane=inside.type, bin=queries.bin_of(inside, unit, origin, step, nbins)
+            )
+            got = pd.concat(
+                [
+                    store.execute(edges_t.group_by("lane", "bin").agg(n=edges_t.count())),
+                    store.execute(inside.group_by("lane", "bin").agg(n=inside.n.sum())),
+                ]
+            )
+            got = got.groupby(["lane", "bin"], as_index=False)["n"].sum()
+        else:
+            grouped = t.mutate(lane=t.type, bin=position)
+            got = store.execute(grouped.group_by("lane", "bin").agg(n=grouped.count()))
+        if lanes != "pair":
+            present = sorted(set(got["lane"].astype(int)))
+            order = [type_labels.get(store.type_ids[i], store.type_ids[i]) for i in present]
+            position_of = {code: i for i, code in enumerate(present)}
+            got = got.assign(lane=[position_of[int(c)] for c in got["lane"]])
+        counts = np.zeros((len(order), nbins), dtype=np.int64)
+        counts[got["lane"].to_numpy("int64"), got["bin"].to_numpy("int64")] = got["n"].to_numpy(
+            "int64"
+        )
+        return Bins(name, edges, [str(x) for x in order], counts, int(counts.sum()))
