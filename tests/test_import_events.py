@@ -4,6 +4,7 @@ coordinates and sources traceable to the original records."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pandas as pd
@@ -172,6 +173,23 @@ def test_ucdp_ged_dates_deaths_and_sides(ucdp):
     )  # fmt: skip
     assert ev["ucdp:193015"]["confidence"] == "estimated"
     assert ev["ucdp:150020"]["actor_1"] == "AFG"  # by its Gleditsch-Ward number 700
+
+
+def test_ucdp_ged_coordinates_are_the_records_own(ucdp):
+    """Each event sits where the GED record puts it (read from the fixture, not retyped)."""
+    with (UCDP / "GEDEvent_v23_1_sample.csv").open(encoding="utf-8", newline="") as f:
+        published = {r["id"]: r for r in csv.DictReader(f)}
+    ev = rows(ucdp.dataset)
+    hostomel = published["458720"]
+    assert (ev["ucdp:458720"]["latitude"], ev["ucdp:458720"]["longitude"]) == (
+        float(hostomel["latitude"]),
+        float(hostomel["longitude"]),
+    )
+    for gid, record in published.items():
+        event = ev[f"ucdp:{gid}"]
+        assert (event["latitude"], event["longitude"]) == pytest.approx(
+            (float(record["latitude"]), float(record["longitude"]))
+        ), gid
 
 
 def test_data_readme_documents_the_cameo_table_the_code_uses():
