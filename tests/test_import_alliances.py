@@ -120,3 +120,15 @@ def test_sipri_register_orders_deliveries_flags_and_latin1(sipri):
         "trade-register.csv:12"
     )
     assert len(ev) == 13
+
+
+def test_atop_source_names_the_version_its_file_name_gives():
+    """ATOP publishes member files as atop3_0m.csv, atop4_01m.csv, atop5_1m.csv: the source
+    name keeps the version as written (4.01, not 4.1). (v4's column layout has no fixture: its
+    codebook could not be consulted, and a layout is not written from guesses.)"""
+    from alliances.importers.atop import version
+
+    assert version("atop4_01m.csv") == "ATOP 4.01"
+    assert version("ATOP V4.01 Data (csv)/atop4_01m.csv") == "ATOP 4.01"
+    assert version("atop5_1m.csv") == "ATOP 5.1"
+    assert version("members.csv") == "ATOP"
