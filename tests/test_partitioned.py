@@ -229,7 +229,7 @@ def test_batches_report_what_the_whole_table_does(copy: Path, monkeypatch):
     # `alliances validate` takes the batch path above the threshold, and never reads it whole
     monkeypatch.setattr(streaming, "STREAM_ROWS", 10)
     monkeypatch.setattr(
-        "alliances.reading._read_partitioned",
+        "alliances.reading.read_partitioned",
         lambda *a: pytest.fail("the events were read whole"),
     )
     assert streaming.large_tables(copy) == ["events"]

@@ -23,9 +23,9 @@ import pandas as pd
 from . import cache, schema
 from .dates import parse_partial
 from .problems import DatasetError
+from .raw_tables import RawTable
 from .reading import (
     ENV_DATA,
-    RawTable,
     bundled_path,
     fingerprint_files,
     fingerprint_of,

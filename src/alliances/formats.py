@@ -2,7 +2,7 @@
 
 Text that a spreadsheet would run as a formula (a cell starting with ``=``, ``+``, ``-``, ``@``,
 a tab or a carriage return: data imported from public sources can hold anything) is written
-with a leading ``'``, OWASP's rule against CSV injection; :mod:`alliances.reading` takes the
+with a leading ``'``, OWASP's rule against CSV injection; :mod:`alliances.raw_tables` takes the
 quote off again, so a written file loads back unchanged.
 """
 
@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import schema
 from .dates import partial_dates
-from .reading import COMMENT, FORMULA_STARTS
+from .raw_tables import COMMENT, FORMULA_STARTS
 
 __all__ = ["comment_lines", "neutralise_formulas", "partial_dates", "to_csv", "to_public"]
 

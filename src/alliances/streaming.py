@@ -20,18 +20,10 @@ import numpy as np
 import pandas as pd
 
 from . import partitioned, schema
+from .parquet_reading import batch_table, first_line, open_part, parquet_text, stray_problems
 from .problems import Problem, show
-from .reading import (
-    RawTable,
-    batch_table,
-    first_line,
-    is_partitioned,
-    open_part,
-    parquet_text,
-    stray_problems,
-    table_file,
-    unquote_formulas,
-)
+from .raw_tables import RawTable, unquote_formulas
+from .reading import is_partitioned, table_file
 from .validation import (
     REFERENCED,
     check_table,

@@ -16,7 +16,8 @@ import pandas as pd
 from . import schema
 from .dates import invalid_dates, parse_partial
 from .problems import DatasetError, Problem, format_report, show
-from .reading import RawTable, read_table, resolve_path
+from .raw_tables import RawTable
+from .reading import read_table, resolve_path
 from .schema import Field, Table
 
 __all__ = [

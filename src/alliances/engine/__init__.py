@@ -93,7 +93,8 @@ def open_dataset(data: object = None):
     from .. import schema
     from ..dataset import _build
     from ..problems import DatasetError
-    from ..reading import RawTable, fingerprint_files, fingerprint_of
+    from ..raw_tables import RawTable
+    from ..reading import fingerprint_files, fingerprint_of
     from .facts import actor_codes, facts
     from .rollups import build_rollups
     from .sources import (

@@ -45,7 +45,7 @@ FACT_SCHEMA = ibis.schema(
     }
 )
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # as reading.FORMULA_STARTS
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # as raw_tables.FORMULA_STARTS
 
 
 def text(table: ir.Table, column: str) -> ir.StringValue:

@@ -26,7 +26,8 @@ import pandas as pd
 
 from .. import schema
 from ..problems import DatasetError, Problem
-from ..reading import ENV_DATA, RawTable, resolve_path, table_file
+from ..raw_tables import RawTable
+from ..reading import ENV_DATA, resolve_path, table_file
 
 TABLE_OPTIONS = tuple(schema.TABLES)
 """Query-string options naming a table: ``?events=gdelt_events&actors=...``."""

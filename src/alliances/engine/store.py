@@ -25,7 +25,7 @@ import pandas as pd
 from .. import schema
 from ..dataset import typed_events
 from ..problems import DatasetError, Problem
-from ..reading import unquote_formulas
+from ..raw_tables import unquote_formulas
 from . import queries
 from .facts import actor_codes, day_number, text
 from .queries import Ask

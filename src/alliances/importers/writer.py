@@ -18,7 +18,8 @@ from ..dataset import Dataset, load_dataset
 from ..files import replace_folder, staging_folder
 from ..formats import to_csv, to_public
 from ..partitioned import PartitionedWriter, text_schema
-from ..reading import RawTable, read_table
+from ..raw_tables import RawTable
+from ..reading import read_table
 from ..validation import check_table
 from .report import ImportFailed
 
