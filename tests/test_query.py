@@ -372,6 +372,31 @@ def test_relations_in_force_default_to_the_as_of_date(ds):
     ]
 
 
+def test_relations_in_force_and_their_ranking_are_shared_across_event_types_and_search():
+    """Event types and the text search choose events, not relations: a change of either finds
+    the relations in force and their centrality cached, and they are what a fresh computation
+    with those filters gives."""
+    import alliances
+    from alliances import metrics
+
+    dataset = alliances.load_dataset()  # the bundled data: partners and several types
+    base = Filters(actors=["RUS"], include_partners=True, start=D(2020, 1, 1))
+    other = Filters(actors=["RUS"], include_partners=True, start=D(2020, 1, 1),
+                    event_types=["summit"], search="treaty")  # fmt: skip
+    when = query.as_of(dataset, base)
+    shown = query.relations_in_force(dataset, base)
+    assert query.relations_in_force(dataset, other) is shown
+    fresh = query._in_force.__wrapped__(dataset, Criteria.of(other), when.normalize())
+    pd.testing.assert_frame_equal(fresh, shown)
+    assert len(shown) > 0
+    ranking = metrics.ranking_at(dataset, base, when, "degree")
+    assert metrics.ranking_at(dataset, other, when, "degree") is ranking
+    # relation types do choose relations: another key, another answer
+    fewer = Filters(actors=["RUS"], include_partners=True, start=D(2020, 1, 1),
+                    relation_types=["defense_pact"])  # fmt: skip
+    assert len(query.relations_in_force(dataset, fewer)) < len(shown)
+
+
 def test_relations_in_force_default_to_the_window_end(ds):
     f = Filters(end=D(2023, 1, 1))
     assert ids(query.relations_in_force(ds, f), "relation_id") == [

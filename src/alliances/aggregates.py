@@ -346,29 +346,35 @@ def focused_pairs(
     return list(counts.index[:top])
 
 
+CHANGE_COLUMNS = ("relation_id", "actor_a", "actor_b", "relation_type", "title", "start_date",
+                  "start_precision", "end_date", "end_precision")  # fmt: skip
+"""The relation columns :func:`changes` keeps."""
+
+
 def changes(relations: pd.DataFrame, w: Window) -> pd.DataFrame:
-    """Relations that began or ended inside the window, oldest first, with a ``change`` column."""
-    keep = ["relation_id", "actor_a", "actor_b", "relation_type", "title", "start_date",
-            "start_precision", "end_date", "end_precision"]  # fmt: skip
-    relations = relations[keep]
-    begun = relations[(relations["start_date"] >= w.start) & (relations["start_date"] < w.stop)]
-    ended = relations[
-        relations["end_date"].notna()
-        & (relations["end_date"] >= w.start)
-        & (relations["end_date"] < w.stop)
-    ]
-    out = pd.concat(
-        [
-            begun.assign(
-                change="began", when=begun["start_date"], when_precision=begun["start_precision"]
-            ),
-            ended.assign(
-                change="ended", when=ended["end_date"], when_precision=ended["end_precision"]
-            ),
-        ],
-        ignore_index=True,
-    )
-    return out.sort_values("when", kind="stable").reset_index(drop=True)
+    """Relations that began or ended inside the window, oldest first, with a ``change`` column.
+
+    A relation that began and ended inside the window is listed twice; on the same day, what
+    began comes before what ended, each in the order of ``relations``. Arrays, then one row
+    take: the view recomputes it on every filter change.
+    """
+    start, stop = np.datetime64(w.start, "ns"), np.datetime64(w.stop, "ns")
+    begins = relations["start_date"].to_numpy("datetime64[ns]")
+    ends = relations["end_date"].to_numpy("datetime64[ns]")  # NaT (open) compares False
+    began = np.flatnonzero((begins >= start) & (begins < stop))
+    ended = np.flatnonzero((ends >= start) & (ends < stop))
+    when = np.concatenate([begins[began], ends[ended]])
+    order = np.argsort(when, kind="stable")
+    columns = [relations.columns.get_loc(c) for c in CHANGE_COLUMNS]
+    out = relations.iloc[np.concatenate([began, ended])[order], columns].reset_index(drop=True)
+    out["change"] = np.array(["began"] * len(began) + ["ended"] * len(ended), object)[order]
+    out["when"] = when[order]
+    precision = np.concatenate([
+        relations["start_precision"].to_numpy(object)[began],
+        relations["end_precision"].to_numpy(object)[ended],
+    ])  # fmt: skip
+    out["when_precision"] = precision[order]
+    return out
 
 
 MAX_LANES = 30

@@ -82,7 +82,8 @@ def ranking_at(
     dataset: Dataset, filters: query.AnyFilters, when: pd.Timestamp, kind: str
 ) -> pd.DataFrame:
     """The ranking of the relations the filters show in force on ``when`` (cached, shared)."""
-    return _ranking_at(dataset, query.Criteria.of(filters), pd.Timestamp(when), kind)
+    criteria = query.Criteria.of(filters).for_relations()
+    return _ranking_at(dataset, criteria, pd.Timestamp(when), kind)
 
 
 @per_dataset(maxsize=16)

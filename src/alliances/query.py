@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -117,6 +117,12 @@ class Criteria:
     regions: tuple[str, ...] = ()
     search: str = ""
     as_of: dt.date | None = None
+
+    def for_relations(self) -> Criteria:
+        """These criteria without those only events answer to (event types, the text search):
+        the key of results about relations alone (relations in force, their centrality), so
+        that a change of event types finds them cached."""
+        return replace(self, event_types=(), search="")
 
     @classmethod
     def of(cls, filters: Filters | Criteria) -> Criteria:
@@ -549,7 +555,7 @@ def relations_in_force(
 ) -> pd.DataFrame:
     """Relations in force on one day (default: the network's as-of date) that the filters show."""
     when = as_of(dataset, filters) if when is None else pd.Timestamp(when)
-    return _in_force(dataset, Criteria.of(filters), when.normalize())
+    return _in_force(dataset, Criteria.of(filters).for_relations(), when.normalize())
 
 
 @per_dataset(maxsize=16)
