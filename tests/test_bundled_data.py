@@ -331,11 +331,34 @@ def test_issue_15_strands_are_recorded_with_an_address(
     assert row["source_url"].startswith("http"), event_id
 
 
+# The packages added to complete the series, with the day the Council adopted each. Package 3 is
+# left out on purpose: its measures were adopted over 28 February-2 March 2022 (central bank, then
+# SWIFT) and sources number those days differently, so no one adoption day can be recorded.
+ADDED_EU_PACKAGES = {
+    4: "2022-03-15",
+    5: "2022-04-08",
+    7: "2022-07-21",
+    8: "2022-10-06",
+    9: "2022-12-16",
+    17: "2025-05-20",
+}
+
+
 def test_eu_sanctions_packages_are_a_numbered_series(raw):
     e = raw["events"]
     packages = e[e["event_id"].str.match(r"\d{4}-\d\d-\d\d-eu-\d+(st|nd|rd|th)-sanctions-package$")]
     numbers = packages["event_id"].str.extract(r"-eu-(\d+)")[0].astype(int)
-    assert {1, 2, 6, 10, 11, 12, 13, 14, 15, 16, 18} <= set(numbers)
+    assert {1, 2, 6, 10, 11, 12, 13, 14, 15, 16, 18, 19} | set(ADDED_EU_PACKAGES) <= set(numbers)
+    assert numbers.is_unique
+    by_number = packages.set_index(numbers)
+    for number, adopted in ADDED_EU_PACKAGES.items():
+        row = by_number.loc[number]
+        assert row["date"] == adopted, number
+        assert row["event_id"].startswith(adopted), number
+        assert row["relation_id"] == "rel-eu-rus-2014-sanctions", number
+        assert row["confidence"] == "confirmed", number
+        assert row["source_url"].startswith("https://"), number
+        assert row["description"].endswith(f"Package {number} of the series since February 2022.")
     assert (
         (packages[["actor_1", "actor_2", "event_type"]] == ["EU", "RUS", "sanctions"]).all().all()
     )
@@ -391,3 +414,46 @@ def test_camp_david_commitments_and_dual_use_sanctions_are_recorded(raw):
     # the Chinese suppliers are what the sanctions are directed against: targets (issue #12)
     assert "CHN" in chinese_suppliers["targets"].split(";")
     assert "CHN" in e.loc["2024-12-16-eu-15th-sanctions-package", "targets"].split(";")
+
+
+def test_issue_15_recitations_name_the_piece_that_states_the_fact(raw):
+    e = raw["events"].set_index("event_id")
+    # Lavrov's arrival in Wonsan on 11 July 2025, not Xinhua's report of the next day
+    lavrov = e.loc["2025-07-11-lavrov-in-wonsan"]
+    assert lavrov["source_name"].startswith(
+        "A News: Russian foreign minister arrives in North Korea"
+    )
+    assert lavrov["source_url"].startswith("https://www.anews.com.tr/")
+    assert "Xinhua" not in lavrov["source_name"]
+    # Russia's own acknowledgement (Gerasimov to Putin), not North Korea's two days later
+    kursk = e.loc["2025-04-26-russia-acknowledges-nk-troops"]
+    assert kursk["source_name"].startswith("Reuters via The Japan News:")
+    assert "Russia confirms North Korean troops for the first time" in kursk["source_name"]
+    assert "MENAFN" not in kursk["source_name"]
+    # the launch in Seoul on 16 October 2024, not the report on the team's first findings (May 2025)
+    msmt = e.loc["2024-10-16-msmt-launched"]
+    assert msmt["source_name"].startswith("Yonhap via The Korea Herald:")
+    assert "launch Multilateral Sanctions Monitoring Team (16 October 2024)" in msmt["source_name"]
+    assert "JoongAng" not in msmt["source_name"]
+    # an analyst's fire-rate estimate is an assessment, not a use of force
+    fire_rate = e.loc["2024-06-russian-shell-fire-rate"]
+    assert (fire_rate["event_type"], fire_rate["date"]) == ("statement", "2024-06")
+
+
+def test_russia_iran_treaty_is_a_partnership_with_a_neutrality_clause_not_a_defence_pact(raw):
+    r = raw["relations"]
+    treaty = r.set_index("relation_id").loc["rel-irn-rus-2025-csp-treaty"]
+    assert treaty["relation_type"] == "comprehensive_strategic_partnership"
+    assert treaty["start_date"] == "2025-01-17"
+    assert "neutrality undertaking" in treaty["description"]
+    assert "no mutual-defence obligation" in treaty["description"]
+    # one relation for the treaty: its Article 3 clause is described, not recorded a second time
+    pair = r[
+        ((r["actor_a"] == "IRN") & (r["actor_b"] == "RUS"))
+        | ((r["actor_a"] == "RUS") & (r["actor_b"] == "IRN"))
+    ]
+    assert list(pair[pair["start_date"] == "2025-01-17"].index) == list(
+        r.index[r["relation_id"] == "rel-irn-rus-2025-csp-treaty"]
+    )
+    assert not {"defense_pact", "non_aggression"} & set(pair["relation_type"])
+    assert "deliberately not recorded as a second, non_aggression relation" in treaty["description"]
