@@ -38,7 +38,7 @@ from types import ModuleType
 
 from tornado import web
 
-from .serving import STAGES, STAGES_ENV
+from .serving_session import STAGES, STAGES_ENV
 
 
 class Ledger:

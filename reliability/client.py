@@ -32,7 +32,7 @@ import time
 import urllib.parse
 from collections.abc import Callable
 
-from benchmarks.serving import DOCUMENT_READY
+from benchmarks.serving_session import DOCUMENT_READY
 
 from . import CHANGE_TIMEOUT, OPEN_TIMEOUT
 from .oracle import Change, Oracle, Shown, deep_link, kpi_cards, plan

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from benchmarks import revisions, serving
+from benchmarks import revisions, serving_changes, serving_session, serving_tables
 from benchmarks.__main__ import HAND_WRITTEN
 from benchmarks.reporting import write_report
 
@@ -45,30 +45,30 @@ def test_a_revision_is_unpacked_once_with_the_checkouts_files_on_top():
 
 
 @pytest.fixture(scope="module")
-def measured(tmp_path_factory: pytest.TempPathFactory) -> list[serving.Measured]:
-    changes = serving.plan(alliances.load_dataset(), 1)  # the tab change opens Events
+def measured(tmp_path_factory: pytest.TempPathFactory) -> list[serving_changes.Measured]:
+    changes = serving_changes.plan(alliances.load_dataset(), 1)  # the tab change opens Events
     log = tmp_path_factory.mktemp("serving") / "server.log"
-    server = serving.start_server(None, log)
+    server = serving_session.start_server(None, log)
     try:
-        return serving.measure(server, changes)
+        return serving_changes.measure(server, changes)
     finally:
         server.stop()
 
 
 @pytest.mark.slow
 def test_every_kind_of_change_is_measured(measured):
-    assert [m.kind for m in measured] == list(serving.KINDS)
+    assert [m.kind for m in measured] == list(serving_changes.KINDS)
 
 
 @pytest.mark.slow
 def test_the_stages_add_up_to_the_thread_cpu(measured):
     for m in measured:
-        assert set(m.stages) == {*serving.STAGES, serving.OTHER}
+        assert set(m.stages) == {*serving_session.STAGES, serving_session.OTHER}
         assert all(seconds >= 0 for seconds in m.stages.values()), m
         assert sum(m.stages.values()) == pytest.approx(m.cpu, abs=1e-6), m.kind
         if m.kind in ("actors", "window", "types"):
             # the stages hold most of it: the rest is the event loop and Panel's dispatch
-            assert m.stages[serving.OTHER] < 0.5 * m.cpu, m.stages
+            assert m.stages[serving_session.OTHER] < 0.5 * m.cpu, m.stages
         # the server process as a whole used at least what its thread did, give or take the
         # ledger route's own requests
         assert m.process_cpu >= 0.5 * m.cpu, m
@@ -106,10 +106,10 @@ def test_bytes_are_counted_per_model_and_add_up(measured):
 
 @pytest.mark.slow
 def test_the_tables_list_every_kind_and_stage(measured):
-    text = serving.tables(measured)
+    text = serving_tables.tables(measured)
     rows = {line.split("|")[1].strip() for line in text.splitlines() if line.startswith("| ")}
-    assert set(serving.KINDS) <= rows
+    assert set(serving_changes.KINDS) <= rows
     assert "all" in rows
     head = next(line for line in text.splitlines() if line.startswith("| change"))
-    assert all(f" {stage} " in head for stage in serving.STAGES)
+    assert all(f" {stage} " in head for stage in serving_session.STAGES)
     assert "| message framing" in text
