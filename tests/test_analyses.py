@@ -4,8 +4,11 @@ pledged against delivered, and files other tools read back."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
+import re
+import shutil
 
 import networkx as nx
 import openpyxl
@@ -193,6 +196,115 @@ def test_the_workbook_holds_the_selection_its_filters_and_its_sources(bundled):
     assert ids == set(query.select(bundled, f).events["event_id"])
     # no cell is a formula: text that would be one is written with a leading quote
     assert not [c for row in book["Events"].iter_rows() for c in row if c.data_type == "f"]
+
+
+# --------------------------------------------------------------------------- formula text
+
+HYPERLINK = '=HYPERLINK("http://example.invalid/x","click me")'
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP's list, as issue #13 gives it
+
+FORMULA_TEXT = {  # event id: the column holding text a spreadsheet would run, and that text
+    "e1": ("title", HYPERLINK),
+    "e3": ("title", "@Munitions estimate"),
+    "e4": ("location", "\tNew York"),
+    "e2": ("location", "\rPyongyang"),
+    "e5": ("source_name", "-NIS"),
+}
+
+
+@pytest.fixture
+def formula_text(edited) -> alliances.Dataset:
+    """The small dataset whose texts start with each character a spreadsheet evaluates: the
+    title =HYPERLINK(...), a description, a location, a source and China's name; and a loan of
+    -5 (a negative number that must stay a number)."""
+    for old, new in [
+        ("Putin-Kim summit", '"=HYPERLINK(""http://example.invalid/x"",""click me"")"'),
+        ('"Multi', '"+Multi'),
+        ("Munitions estimate", "@Munitions estimate"),
+        ("New York", "\tNew York"),
+        (",NIS,", ",-NIS,"),
+        ("50000000000", "-5"),
+        # last: ``edited`` reads with universal newlines, which would make this \r a \n
+        (",Pyongyang,,,,Treaty signed", ',"\rPyongyang",,,,Treaty signed'),
+    ]:
+        folder = edited("events.csv", old, new)
+    edited("actors.csv", "CHN,China,", "CHN,@China,")
+    ds = alliances.load_dataset(folder, cache=False)
+    titles = ds.events.set_index("event_id")["title"]
+    assert titles["e1"] == HYPERLINK  # loaded as written
+    assert ds.events.set_index("event_id").at["e2", "location"] == "\rPyongyang"
+    assert ds.actor_name("CHN") == "@China"
+    return ds
+
+
+def download(view) -> tuple[str, str]:
+    """What the view's download button gives: file name and text."""
+    import panel as pn
+
+    (button,) = pn.panel(view).select(pn.widgets.FileDownload)
+    return button.filename, button.callback().getvalue()
+
+
+def test_the_events_csv_quotes_formula_text_and_reads_back_unchanged(formula_text, tmp_path):
+    """Issue #13, item 11: an events CSV opened in a spreadsheet runs no formula, and the same
+    file loaded again gives the original text and numbers."""
+    from alliances.views import EventsTable
+
+    _, text = download(EventsTable(dataset=formula_text, filters=alliances.Filters()))
+    rows = {r["event_id"]: r for r in csv.DictReader(line for line in io.StringIO(text)
+                                                       if not line.startswith("#"))}  # fmt: skip
+    for event_id, (column, value) in FORMULA_TEXT.items():
+        assert rows[event_id][column] == "'" + value, (event_id, column)
+    assert rows["e1"]["description"] == "'+Multi\nline description"
+    assert rows["e6"]["magnitude"] == "-5"  # a number, not quoted
+    cells = [cell for row in rows.values() for cell in row.values()]
+    assert not [c for c in cells if c.startswith(FORMULA_STARTS) and c != "-5"]
+
+    folder = tmp_path / "again"
+    shutil.copytree(formula_text.path, folder)
+    (folder / "events.csv").write_text(text, encoding="utf-8", newline="")
+    again = alliances.load_dataset(folder, cache=False).events.set_index("event_id")
+    for event_id, (column, value) in FORMULA_TEXT.items():
+        assert again.at[event_id, column] == value, (event_id, column)
+    assert again.at["e1", "description"] == "+Multi\nline description"
+    assert again.at["e6", "magnitude"] == -5
+
+
+def test_the_temperature_csv_quotes_a_pair_named_like_a_formula(formula_text):
+    """The temperature table names its columns by pair: an actor called "@China" makes a
+    header cell a spreadsheet would evaluate. Negative scores stay numbers."""
+    from alliances.views.analysis import TemperatureTable
+
+    _, text = download(TemperatureTable(dataset=formula_text, filters=alliances.Filters()))
+    table = list(csv.reader(line for line in io.StringIO(text) if not line.startswith("#")))
+    header, rows = table[0], {row[0]: row for row in table[1:]}
+    assert "'@China – North Korea" in header
+    text = [c for row in table for c in row if not re.fullmatch(r"-?[0-9.]+", c)]
+    assert not [c for c in text if c.startswith(FORMULA_STARTS)]
+    # the veto of 2024Q1 cools China – North Korea: -5.0, written as a number
+    assert rows["2024Q1"][header.index("'@China – North Korea")] == "-5.0"
+
+
+def test_the_workbook_holds_formula_text_as_quoted_text_and_numbers_as_numbers(formula_text):
+    f = alliances.Filters(actors=["CHN", "PRK", "USA"])
+    book = openpyxl.load_workbook(io.BytesIO(exports.workbook_bytes(formula_text, f)))
+    cells = [c for sheet in book for row in sheet.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    text = [c.value for c in cells if isinstance(c.value, str)]
+    assert not [v for v in text if v.startswith(FORMULA_STARTS)]
+    events = book["Events"]
+    header = [c.value for c in events[1]]
+    rows = {row[0]: dict(zip(header, row, strict=True))
+            for row in events.iter_rows(min_row=2, values_only=True)}  # fmt: skip
+    for event_id, (column, value) in FORMULA_TEXT.items():
+        # XML reads a bare carriage return as a line feed: the cell still starts with the quote
+        expected = "'" + value.replace("\r", "\n")
+        assert rows[event_id][column] == expected, (event_id, column)
+    assert rows["e1"]["title"] == "'" + HYPERLINK  # the hostile title is quoted text
+    assert rows["e6"]["magnitude"] == -5  # a number, not text, and not quoted
+    assert rows["e3"]["magnitude"] == 7000
+    sources = {row[0] for row in book["Sources"].iter_rows(min_row=2, values_only=True)}
+    assert "'-NIS" in sources
 
 
 def test_the_briefing_says_what_shifted_and_by_which_rule(bundled):

@@ -14,7 +14,7 @@ import pandas as pd
 
 from . import query, state
 from .dataset import Dataset
-from .formats import comment_lines, neutralise_formulas
+from .formats import comment_lines, csv_text, neutralise_formulas
 from .fragments import describe_filters
 
 
@@ -50,4 +50,6 @@ def table_csv(frame: pd.DataFrame, comments: Iterable[str] = ()) -> str:
     for column in out.columns:
         if out[column].dtype == object or isinstance(out[column].dtype, pd.StringDtype):
             out[column] = neutralise_formulas(out[column])
-    return comment_lines(comments) + out.to_csv(index=False, lineterminator="\n")
+    # headers are cells too: the temperature table's are pair names ("=Evil – Russia")
+    out.columns = neutralise_formulas(pd.Series(out.columns, dtype=object)).tolist()
+    return comment_lines(comments) + csv_text(out)

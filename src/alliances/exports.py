@@ -11,9 +11,10 @@ import io
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
-from . import __version__, query
+from . import __version__, query, schema
 from .dataset import Dataset
 from .downloads import download_lines
 from .formats import neutralise_formulas, to_public
@@ -92,6 +93,16 @@ def _sources(events: pd.DataFrame, relations: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _sheet(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """``table``'s columns in the public format, but numbers as numbers: a spreadsheet sums
+    them, and a negative one is not mistaken for a formula and quoted."""
+    out = to_public(frame, table)
+    for f in schema.TABLES[table].fields:
+        if f.kind == "number":
+            out[f.name] = pd.to_numeric(frame[f.name]).to_numpy(dtype=float, na_value=np.nan)
+    return out
+
+
 def workbook_bytes(
     dataset: Dataset, filters: query.AnyFilters, generated: dt.datetime | None = None
 ) -> bytes:
@@ -107,16 +118,16 @@ def workbook_bytes(
     about = pd.DataFrame({"filters": [line for line in lines]})
     sheets = {
         "Filters": about,
-        "Events": to_public(sel.events, "events"),
-        "Relations": to_public(sel.relations, "relations"),
+        "Events": _sheet(sel.events, "events"),
+        "Relations": _sheet(sel.relations, "relations"),
         "Sources": _sources(sel.events, sel.relations),
     }
     out = io.BytesIO()
     with pd.ExcelWriter(out, engine="openpyxl") as writer:
         for name, frame in sheets.items():
             frame = frame.copy()
-            for column in frame.columns:
-                if frame[column].dtype == object:
+            for column in frame.columns:  # text of any dtype (sources are categorical)
+                if not pd.api.types.is_numeric_dtype(frame[column]):
                     frame[column] = neutralise_formulas(frame[column])
             frame.to_excel(writer, sheet_name=name, index=False)
             writer.sheets[name].freeze_panes = "A2"

@@ -18,7 +18,14 @@ from . import schema
 from .dates import partial_dates
 from .raw_tables import COMMENT, FORMULA_STARTS
 
-__all__ = ["comment_lines", "neutralise_formulas", "partial_dates", "to_csv", "to_public"]
+__all__ = [
+    "comment_lines",
+    "csv_text",
+    "neutralise_formulas",
+    "partial_dates",
+    "to_csv",
+    "to_public",
+]
 
 
 def _number(value: object) -> str:
@@ -91,9 +98,23 @@ def to_csv(frame: pd.DataFrame, table: str, comments: Iterable[str] = ()) -> str
     ``comments`` become ``# ...`` lines before the header (what filters made the file, say);
     the loader skips them.
     """
-    return comment_lines(comments) + to_public(frame, table).to_csv(
-        index=False, lineterminator="\n"
-    )
+    return comment_lines(comments) + csv_text(to_public(frame, table))
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """``frame`` as CSV rows ending in ``\\n``, with every cell that holds a line break quoted.
+
+    pandas quotes a cell only for the characters of its line terminator: with ``\\n``, a cell
+    holding a carriage return (``'\\r…``, say) was written bare, and every reader, the loader
+    included, ended the row there. Written with ``\\r\\n``, such cells are quoted; the row ends
+    outside quotes are then made ``\\n`` again.
+    """
+    text = frame.to_csv(index=False, lineterminator="\n")
+    if "\r" not in text:
+        return text
+    parts = frame.to_csv(index=False, lineterminator="\r\n").split('"')
+    parts[::2] = [part.replace("\r\n", "\n") for part in parts[::2]]  # outside quoted cells
+    return '"'.join(parts)
 
 
 def comment_lines(comments: Iterable[str]) -> str:
