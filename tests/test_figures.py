@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -588,6 +589,29 @@ def test_ranking_figure_of_nothing_explains_itself():
     fig = _ranking(pd.DataFrame(columns=["actor", "value", "name"]))
     assert len(fig.data) == 0
     assert annotations(fig) == ["No relations in force at the end of the window"]
+
+
+def test_ranking_names_every_actor_on_the_axis_not_inside_its_bar():
+    """Issue #13: names inside the bars shrank to fit short bars until nobody could read
+    them. On the bundled data, each ranked actor is named by its axis tick (shortened with an
+    ellipsis when long) and no bar carries text of its own."""
+    from alliances.dataset import load_dataset
+    from alliances.figures import ranking_for
+
+    ds = load_dataset()
+    fig = go.Figure(ranking_for(ds, Filters()))
+    (bar,) = fig.data
+    assert len(bar.y) == 12
+    assert bar.textposition == "none"  # plotly's default, "auto", writes the text inside
+    assert not bar.texttemplate
+    axis = fig.layout.yaxis
+    assert axis.showticklabels is not False
+    ticks = dict(zip(axis.tickvals, axis.ticktext, strict=True))
+    for actor_id in bar.y:
+        name = ds.actor_name(actor_id)
+        tick = html.unescape(ticks[actor_id])  # plotly reads labels as HTML
+        assert tick == name or (tick.endswith("…") and name.startswith(tick[:-1])), actor_id
+    assert "United States" in ticks.values()
 
 
 # --------------------------------------------------------------------------- hostile text

@@ -769,3 +769,35 @@ def test_timeline_pair_lanes_on_the_bundled_data():
     assert len(lane_of) == len(events)
     one_sided = events[events["actor_2"].isna()].iloc[0]
     assert lane_of[one_sided["event_id"]] == one_sided["actor_1"]
+
+
+@pytest.mark.parametrize(
+    "view", [NetworkView, RankingView, TimelineView, EventsTable, KpiView, TemperatureView]
+)
+def test_a_view_repr_is_one_short_line_naming_its_dataset(view):
+    """Issue #13: in a notebook, a view's plain-text repr printed the whole dataset (param's
+    repr of every parameter). On the bundled data it is one line naming the view, the dataset
+    and the filters."""
+    from alliances.dataset import load_dataset
+
+    ds = load_dataset()
+    text = repr(view(dataset=ds, filters=Filters(actors=["PRK", "RUS"])))
+    assert len(text) < 300, text
+    assert "\n" not in text
+    assert text.startswith(f"<{view.__name__} of <Dataset ")
+    assert str(ds.path) in text
+    assert ds.fingerprint in text
+    assert "PRK" in text  # the filters it shows
+    assert repr(view()).startswith(f"<{view.__name__} of <Dataset ")  # the default dataset
+
+
+def test_a_dataset_repr_is_its_place_and_counts_not_its_frames():
+    from alliances.dataset import load_dataset
+
+    ds = load_dataset()
+    text = repr(ds)
+    assert len(text) < 300, text
+    assert text == (
+        f"<Dataset {ds.path}: {len(ds.actors)} actors, {len(ds.relations)} relations, "
+        f"{len(ds.events)} events; fingerprint {ds.fingerprint}>"
+    )
