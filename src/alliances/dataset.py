@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import cache, schema
+from .checks import validate_tables
 from .dates import parse_partial
 from .problems import DatasetError
 from .raw_tables import RawTable
@@ -32,7 +33,6 @@ from .reading import (
     resolve_path,
     signature,
 )
-from .validation import validate_tables
 
 if TYPE_CHECKING:
     from .engine.store import EventStore

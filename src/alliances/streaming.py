@@ -3,7 +3,7 @@
 ``alliances validate`` (:func:`alliances.validation.validate`) comes here when the events are
 Parquet (a partitioned folder or one file) with more than :data:`STREAM_ROWS` rows. Each batch
 of :data:`BATCH_ROWS` rows is read as text and given to the same checks as a whole table
-(:func:`~alliances.validation.check_table`: types, references, row rules; the event ↔ relation
+(:func:`~alliances.checks.check_table`: types, references, row rules; the event ↔ relation
 links; the layout of a partitioned folder), so a problem is reported exactly as it would be
 for a small table. Duplicate ids across batches are found from 64-bit hashes of every id
 (8 bytes per row, sorted in place), then named in a second pass over the id column only.
@@ -20,17 +20,17 @@ import numpy as np
 import pandas as pd
 
 from . import partitioned, schema
-from .parquet_reading import batch_table, first_line, open_part, parquet_text, stray_problems
-from .problems import Problem, show
-from .raw_tables import RawTable, unquote_formulas
-from .reading import is_partitioned, table_file
-from .validation import (
+from .checks import (
     REFERENCED,
     check_table,
     duplicate_message,
     link_problems,
     validate_tables,
 )
+from .parquet_reading import batch_table, first_line, open_part, parquet_text, stray_problems
+from .problems import Problem, show
+from .raw_tables import RawTable, unquote_formulas
+from .reading import is_partitioned, table_file
 
 STREAM_ROWS = 2_000_000
 """Events in Parquet above this many rows are checked in batches rather than read whole."""

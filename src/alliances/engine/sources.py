@@ -206,10 +206,10 @@ class EngineTable(RawTable):
 
 def small_tables(backend, spec: DataSpec) -> tuple[dict[str, RawTable], list[Problem]]:
     """Actors, the vocabularies and the relations, read and checked as the in-memory path
-    checks them (:func:`alliances.validation.check_table`): from the folder
+    checks them (:func:`alliances.checks.check_table`): from the folder
     (``spec.folder``) or from the engine's tables. The events are not read here."""
+    from ..checks import REFERENCED, check_table
     from ..reading import read_table
-    from ..validation import REFERENCED, check_table
 
     raws: dict[str, RawTable] = {}
     problems: list[Problem] = []

@@ -14,13 +14,13 @@ from pathlib import Path
 import pandas as pd
 
 from .. import schema
+from ..checks import check_table
 from ..dataset import Dataset, load_dataset
 from ..files import replace_folder, staging_folder
 from ..formats import to_csv, to_public
 from ..partitioned import PartitionedWriter, text_schema
 from ..raw_tables import RawTable
 from ..reading import read_table
-from ..validation import check_table
 from .report import ImportFailed
 
 TABLE_FILES = frozenset(
