@@ -15,6 +15,8 @@ from alliances.testing.pages import (
     expect_query,
     kpis,
     open_dashboard,
+    page_text,
+    pick_option,
     show_tab,
     text,
     type_date,
@@ -220,3 +222,75 @@ def test_a_click_on_the_partners_label_ticks_the_box(page: Page, small_server: S
     page.get_by_text("Include their direct partners", exact=True).click()
     expect(page.get_by_role("checkbox", name="Include their direct partners")).to_be_checked()
     expect_query(page, {"partners": "1"})
+
+
+# --------------------------------------------------------------------------- chips and lanes
+
+WORD_LINES = """chip => {
+  // each word of the chip's own text (not its remove button) and the rendered lines it spans
+  const walker = document.createTreeWalker(chip, NodeFilter.SHOW_TEXT);
+  const words = [];
+  const tops = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (node.parentElement.closest('button')) continue;
+    for (const m of node.data.matchAll(/\\S+/g)) {
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const rects = Array.from(range.getClientRects()).filter(r => r.width > 0);
+      const lines = new Set(rects.map(r => Math.round(r.top / 4)));
+      words.push([m[0], lines.size]);
+      rects.forEach(r => tops.push(Math.round(r.top / 4)));
+    }
+  }
+  return {words, lines: new Set(tops).size};
+}"""
+
+
+def test_a_long_actor_chip_wraps_between_words(new_page, bundled_server: Server):
+    """Choices.js breaks chip text anywhere (``word-break: break-all``): in a narrow sidebar a
+    long name was cut mid-word ("Nort / hern Ireland"). Each word of the chip stays on one line,
+    whatever the sidebar's width (where the lines end depends on it, so several are tried)."""
+    page = new_page()
+    page.set_viewport_size({"width": 1024, "height": 900})
+    open_dashboard(page, bundled_server.url)
+    pick_option(page, ".al-actors", "United King", "United Kingdom (GBR)")
+    expect_query(page, {"actors": "GBR"})
+    chip = page.locator(".al-actors .choices__list--multiple .choices__item").first
+    expect(chip).to_contain_text("United Kingdom of Great Britain and Northern Ireland")
+    for width in (200, 215, 230, 250, 270):  # the sidebar, narrowed as on a small screen
+        page.evaluate(f"document.getElementById('sidebar').style.width = '{width}px'")
+        wait_until(lambda width=width: chip.bounding_box()["width"] < width, page)
+        shown = chip.evaluate(WORD_LINES)
+        assert shown["lines"] >= 2, f"{width} px: the chip fits on one line ({shown})"
+        broken = [word for word, lines in shown["words"] if lines > 1]
+        assert not broken, f"{width} px: words broken across lines: {broken}"
+
+
+def timeline_lanes(page: Page) -> list[str]:
+    """The timeline's lane labels as drawn: its y-axis tick texts."""
+    return page.locator(".al-timeline .yaxislayer-above .ytick text").all_text_contents()
+
+
+def expect_pair_lanes(page: Page) -> None:
+    wait_until(lambda: "PRK–RUS" in timeline_lanes(page), page)
+    lanes = timeline_lanes(page)
+    assert "Leader summit" not in lanes  # lanes by type are gone
+    assert sum("–" in lane for lane in lanes) >= 3, lanes
+    assert "could not be drawn" not in page_text(page)
+    expect(page.locator(".al-error")).to_have_count(0)
+
+
+def test_pair_lanes_draw_from_a_link_and_from_the_button(new_page, bundled_server: Server):
+    """``?lanes=pair`` and the "pair" button failed on the bundled data (an int8 overflow):
+    the timeline showed its error notice instead of lanes named by pairs."""
+    page = new_page()
+    open_dashboard(page, f"{bundled_server.url}?lanes=pair")
+    expect_pair_lanes(page)
+
+    page = new_page()
+    open_dashboard(page, bundled_server.url)
+    wait_until(lambda: "Leader summit" in timeline_lanes(page), page)
+    page.locator(".al-lanes button", has_text="pair").click()
+    expect_query(page, {"lanes": "pair"})
+    expect_pair_lanes(page)
