@@ -201,6 +201,9 @@ def install() -> None:
     _wrap_modules(
         {
             "alliances.query": "selection",
+            "alliances.criteria": "selection",
+            "alliances.columns": "selection",
+            "alliances.scope": "selection",
             "alliances.aggregates": "selection",
             "alliances.metrics": "selection",
             "alliances.analyses": "selection",

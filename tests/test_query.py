@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from alliances import query
+from alliances import query, scope
 from alliances.query import Criteria
 from alliances.state import Filters
 from unit_helpers import actor, build, event, relation, small
@@ -386,7 +386,7 @@ def test_relations_in_force_and_their_ranking_are_shared_across_event_types_and_
     when = query.as_of(dataset, base)
     shown = query.relations_in_force(dataset, base)
     assert query.relations_in_force(dataset, other) is shown
-    fresh = query._in_force.__wrapped__(dataset, Criteria.of(other), when.normalize())
+    fresh = scope._in_force.__wrapped__(dataset, Criteria.of(other), when.normalize())
     pd.testing.assert_frame_equal(fresh, shown)
     assert len(shown) > 0
     ranking = metrics.ranking_at(dataset, base, when, "degree")

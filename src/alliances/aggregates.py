@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from .query import Window
+    from .criteria import Window
 
 
 def pair_label(a: str, b: str) -> str:

@@ -152,7 +152,7 @@ class SelectedRows:
 
     @cached_property
     def facts(self) -> pd.DataFrame:
-        from ..query import FACT_COLUMNS
+        from ..columns import FACT_COLUMNS
 
         events = self.events
         return events[[c for c in FACT_COLUMNS if c in events.columns]]
