@@ -205,6 +205,7 @@ def install() -> None:
             "alliances.columns": "selection",
             "alliances.scope": "selection",
             "alliances.aggregates": "selection",
+            "alliances.bins": "selection",
             "alliances.metrics": "selection",
             "alliances.analyses": "selection",
             "alliances.figures": "figures",

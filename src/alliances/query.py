@@ -19,7 +19,6 @@ import pandas as pd
 # The derived tables live in aggregates.py; they are re-exported here so that views, briefings
 # and notebooks ask one module for what the filters select and what follows from it.
 from .aggregates import (
-    Bins,
     PairLinks,
     changes,
     focused_pairs,
@@ -29,8 +28,8 @@ from .aggregates import (
     pair_label,
     pair_links,
     temperature,
-    timeline_bins,
 )
+from .bins import Bins, timeline_bins
 from .cache import per_dataset
 from .columns import ColumnArrays, _lookup, _ns, arrays, event_index, event_row, has_event
 from .criteria import AnyFilters, Criteria, Window, as_of, window

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from .. import aggregates
-from ..aggregates import Bins, bin_edges, kpi_record, lane_names, pair_label
+from ..aggregates import kpi_record, pair_label
+from ..bins import MAX_LANES, OTHER, Bins, bin_edges, lane_names
 from . import queries
 from .queries import Ask
 from .rows import SelectedRows, window_days
@@ -235,8 +236,8 @@ class EngineSelection(SelectedRows):
             per_lane = store.execute(keyed.group_by("key").agg(n=keyed.count()))
             keys = per_lane["key"].to_numpy("int64")
             names = np.array(lane_names(keys, pd.Index(store.actor_ids)), dtype=object)
-            top = np.lexsort((names, -per_lane["n"].to_numpy("int64")))[: aggregates.MAX_LANES]
-            order = list(names[top]) + ([aggregates.OTHER] if len(keys) > len(top) else [])
+            top = np.lexsort((names, -per_lane["n"].to_numpy("int64")))[:MAX_LANES]
+            order = list(names[top]) + ([OTHER] if len(keys) > len(top) else [])
             lane = ibis.literal(len(top))
             for i, k in enumerate(keys[top]):
                 lane = ibis.cases((keyed.key == int(k), i), else_=lane)

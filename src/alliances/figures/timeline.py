@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .. import query
-from ..aggregates import Bins, binned_counts, lane_labels  # data work: both paths use them
+from ..bins import Bins, binned_counts, lane_labels  # data work: both paths use them
 from ..cache import per_dataset
 from ..dataset import Dataset
 from ..dates import partial_spans
