@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from alliances.cli import build_parser, serve_command
+from alliances.cli import build_parser
+from alliances.serve_cli import serve_command
 from alliances.testing import free_port
 
 SMALL = Path(__file__).parent / "fixtures" / "small"
@@ -226,6 +227,6 @@ def test_a_login_without_a_cookie_secret_gets_one_instead_of_http_500(tmp_path):
     ],
 )
 def test_when_a_cookie_secret_is_made(args, env, needed):
-    from alliances.cli import needs_cookie_secret
+    from alliances.serve_cli import needs_cookie_secret
 
     assert needs_cookie_secret(args, env) is needed
