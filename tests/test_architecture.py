@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -206,3 +207,34 @@ def test_the_checks_see_a_violation():
 @pytest.mark.parametrize("name", ["query", "engine/store", "views/", "__init__"])
 def test_the_layer_list_names_the_modules_it_is_read_for(name):
     assert name in layers()
+
+
+MAX_LINES = 450
+"""Issue #14: no file outside tests/ much over 400 lines; split by responsibility instead."""
+
+
+def long_files(limit: int = MAX_LINES) -> list[str]:
+    """Python files of the package, the benchmarks (not their output), the reliability tool and
+    the dashboards longer than ``limit`` lines, with their lengths."""
+    out = []
+    for folder in ("src", "benchmarks", "reliability", "dashboards"):
+        for here, dirs, files in os.walk(ROOT / folder):
+            if Path(here) == ROOT / "benchmarks":
+                dirs[:] = [d for d in dirs if d != "out"]  # generated data, other revisions
+            for name in sorted(f for f in files if f.endswith(".py")):
+                path = Path(here) / name
+                lines = len(path.read_text(encoding="utf-8").splitlines())
+                if lines > limit:
+                    out.append(f"{path.relative_to(ROOT)}: {lines} lines")
+    return sorted(out)
+
+
+def test_no_source_file_outside_the_tests_is_much_over_400_lines():
+    assert long_files() == []
+
+
+def test_the_length_check_sees_a_long_file():
+    longest = max(
+        len(p.read_text(encoding="utf-8").splitlines()) for p in (ROOT / "src").rglob("*.py")
+    )
+    assert len(long_files(longest - 1)) >= 1
