@@ -6,6 +6,7 @@ import datetime as dt
 import gc
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -796,3 +797,51 @@ def test_between_keeps_events_with_two_chosen_actors_from_keeps_the_direction(ve
     assert sel.notices == (
         "'between' needs two or more actors: showing any event of the chosen one",
     )
+
+
+# --------------------------------------------------------------------------- whole-dataset tables
+
+
+def _random_filters(dataset, rng) -> Filters:
+    actors = list(dataset.actor_ids)
+    types = list(dataset.event_types["id"])
+    start = D(rng.randint(1950, 2024), rng.randint(1, 12), 1)
+    return Filters(
+        actors=rng.sample(actors, rng.choice([0, 1, 2])),
+        include_partners=rng.random() < 0.3,
+        event_types=rng.sample(types, rng.choice([0, 1, 3])),
+        start=start,
+        end=start + dt.timedelta(days=rng.randint(30, 20_000)),
+    )
+
+
+@pytest.mark.parametrize("which", ["bundled", "synthetic"])
+def test_a_selection_takes_its_links_and_latest_reports_from_the_whole_dataset(which, tmp_path):
+    """Pair links and the latest report of each running total are computed once per dataset
+    and cut to a selection's rows: they must be what computing them on the selected events
+    alone gives, for any filters (the views' KPIs and temperature read them)."""
+    import random
+
+    from benchmarks.synthetic import generate
+
+    import alliances
+    from alliances.aggregates import latest_of_series
+
+    folder = None if which == "bundled" else generate(4_000, tmp_path / "data", seed=3)
+    dataset = alliances.load_dataset(folder, cache=False)
+    assert (dataset.events["magnitude_basis"] == "cumulative").sum() > 1  # something to check
+    assert dataset.events["participants"].notna().any()
+    rng = random.Random(5)
+    checked = links = 0
+    for _ in range(40):
+        sel = query.select(dataset, _random_filters(dataset, rng))
+        fresh = query.pair_links(sel.facts)
+        np.testing.assert_array_equal(sel.links.rows, fresh.rows)
+        np.testing.assert_array_equal(sel.links.codes, fresh.codes)
+        np.testing.assert_array_equal(sel.links.kinds, fresh.kinds)
+        np.testing.assert_array_equal(sel.latest, latest_of_series(sel.facts))
+        checked += int((~sel.latest).sum())
+        links += len(fresh.rows)
+    if which == "bundled":  # the synthetic generator repeats no running-total series
+        assert checked > 0  # superseded reports were compared
+    assert links > 0

@@ -84,6 +84,16 @@ class PairLinks:
             [self.kinds == AGAINST, self.kinds == TOGETHER], [-magnitude, magnitude], s
         )
 
+    def subset(self, rows: np.ndarray, n: int) -> PairLinks:
+        """The links of the events at positions ``rows`` (ascending) of the ``n`` these links
+        were computed for, with rows renumbered to positions in ``rows``: what
+        :func:`pair_links` gives for those events alone, without expanding their lists again."""
+        position = np.full(n, -1, np.int64)
+        position[rows] = np.arange(len(rows))
+        at = position[self.rows]
+        keep = at >= 0
+        return PairLinks(at[keep], self.codes[keep], self.kinds[keep], self.ids)
+
     def on_pair(self, pair: str) -> np.ndarray:
         """Which links bear on ``pair`` (a label such as ``"PRK–RUS"``): a boolean mask."""
         return np.isin(self.codes, list(wanted_pairs([pair], self.ids)))
@@ -163,6 +173,53 @@ SERIES = ("event_type", "actor_1", "actor_2", "unit")
 """What makes running totals one series: the same type, actors and unit."""
 
 
+@dataclass(frozen=True)
+class SeriesOrder:
+    """Which running-total series each event belongs to, and its place in report order.
+
+    ``series`` is a code per event (-1 for an event that is no running total: not
+    ``magnitude_basis`` cumulative, or without a magnitude); ``rank`` orders the running
+    totals by date, then ``event_id``. Computed once for a whole dataset, it answers
+    :func:`latest_in` for any subset of its events.
+    """
+
+    series: np.ndarray
+    rank: np.ndarray
+
+
+def series_order(events: pd.DataFrame) -> SeriesOrder:
+    """The :class:`SeriesOrder` of ``events``: series are :data:`SERIES` (a missing value
+    matches a missing value)."""
+    cumulative = (events["magnitude_basis"] == "cumulative").to_numpy(bool) & events[
+        "magnitude"
+    ].notna().to_numpy(bool)
+    series = np.full(len(events), -1, np.int64)
+    rank = np.zeros(len(events), np.int64)
+    rows = np.flatnonzero(cumulative)
+    if len(rows):
+        keys = events.iloc[rows][list(SERIES)].astype(object).fillna("")
+        series[rows] = keys.groupby(list(SERIES), sort=False).ngroup().to_numpy()
+        ids = events["event_id"].to_numpy(object)[rows].astype(str)
+        order = np.lexsort((ids, events["date"].to_numpy("datetime64[ns]")[rows]))
+        rank[rows[order]] = np.arange(len(rows))
+    return SeriesOrder(series, rank)
+
+
+def latest_in(order: SeriesOrder, rows: np.ndarray) -> np.ndarray:
+    """:func:`latest_of_series` for the events at positions ``rows`` of those ``order`` was
+    computed for: per row, False for a running total a later one of ``rows`` supersedes."""
+    keep = np.ones(len(rows), bool)
+    series = order.series[rows]
+    cumulative = np.flatnonzero(series >= 0)
+    if not len(cumulative):
+        return keep
+    codes, ranks = series[cumulative], order.rank[rows[cumulative]]
+    by = np.lexsort((ranks, codes))  # each series together, in report order
+    last = np.r_[codes[by][1:] != codes[by][:-1], True]
+    keep[cumulative[by[~last]]] = False
+    return keep
+
+
 def latest_of_series(events: pd.DataFrame) -> np.ndarray:
     """Per row: False for a running total (``magnitude_basis`` cumulative) that a later report
     of the same series (:data:`SERIES`) supersedes; True for every other row.
@@ -170,22 +227,10 @@ def latest_of_series(events: pd.DataFrame) -> np.ndarray:
     Later means a later date, and on the same date a greater ``event_id``: an order that does
     not depend on how rows are stored, so the engine path (:mod:`alliances.engine`) keeps the
     same reports."""
-    keep = np.ones(len(events), bool)
-    cumulative = (events["magnitude_basis"] == "cumulative").to_numpy(bool) & events[
-        "magnitude"
-    ].notna().to_numpy(bool)
-    if not cumulative.any():
-        return keep
-    rows = np.flatnonzero(cumulative)
-    series = events.iloc[rows][list(SERIES)].astype(object)
-    ids = events["event_id"].to_numpy(object)[rows].astype(str)
-    order = np.lexsort((ids, events["date"].to_numpy("datetime64[ns]")[rows]))
-    last = series.iloc[order].fillna("").duplicated(keep="last").to_numpy()
-    keep[rows[order][last]] = False
-    return keep
+    return latest_in(series_order(events), np.arange(len(events)))
 
 
-def kpis(events: pd.DataFrame) -> dict[str, object]:
+def kpis(events: pd.DataFrame, latest: np.ndarray | None = None) -> dict[str, object]:
     """Counts per event type and magnitude totals per unit.
 
     Totals add ``amount`` rows, and for ``cumulative`` estimates take only the latest figure of
@@ -193,7 +238,8 @@ def kpis(events: pd.DataFrame) -> dict[str, object]:
     not added up; ``part`` rows (a share of a quantity recorded elsewhere) are left out.
     """
     counts = events["event_type"].value_counts(sort=False)
-    counted = events[latest_of_series(events) & events["magnitude"].notna().to_numpy(bool)]
+    latest = latest_of_series(events) if latest is None else latest
+    counted = events[latest & events["magnitude"].notna().to_numpy(bool)]
     counted = counted[counted["magnitude_basis"].isin(["amount", "cumulative"])]
     totals = counted.groupby("unit", observed=True)["magnitude"].sum()
     return kpi_record(len(events), counts, totals[totals.index.notna()])
@@ -221,6 +267,7 @@ def temperature(
     stop: pd.Timestamp | None = None,
     fill: bool = True,
     links: PairLinks | None = None,
+    latest: np.ndarray | None = None,
     max_quarters: int = 400,
 ) -> pd.DataFrame:
     """Sum of event scores per quarter for each pair: the relationship "temperature".
@@ -237,7 +284,7 @@ def temperature(
     chosen = list(pair_event_counts(events, links).index[:top]) if pairs is None else list(pairs)
     ids = links.ids
     wanted = wanted_pairs(chosen, ids)
-    counted = latest_of_series(events)[links.rows]
+    counted = (latest_of_series(events) if latest is None else latest)[links.rows]
     keep = np.isin(links.codes, list(wanted)) & counted if wanted else np.zeros(0, bool)
     if not wanted or (not keep.any() and (start is None or not fill)):
         return pd.DataFrame(columns=cols)

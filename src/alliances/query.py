@@ -9,7 +9,8 @@ briefings and notebooks ask (it re-exports what they use from those modules).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import weakref
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -20,13 +21,16 @@ import pandas as pd
 # and notebooks ask one module for what the filters select and what follows from it.
 from .aggregates import (
     PairLinks,
+    SeriesOrder,
     changes,
     focused_pairs,
     kpis,
+    latest_in,
     pair_codes,
     pair_event_counts,
     pair_label,
     pair_links,
+    series_order,
     temperature,
 )
 from .bins import Bins, timeline_bins
@@ -64,6 +68,10 @@ class Selection:
     focus: tuple[str, ...] = ()
     notices: tuple[str, ...] = field(default=())
     source: pd.DataFrame = field(default=None, repr=False)  # the dataset's events
+    dataset_ref: Callable[[], Dataset | None] | None = field(default=None, repr=False)
+    """A weak reference to the dataset (a strong one would keep it alive in its own cache):
+    its whole-dataset tables (:func:`whole_links`, :func:`whole_series`) answer for the
+    selection's rows; without it they are computed from the selection's events."""
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -78,10 +86,25 @@ class Selection:
         return self.source.iloc[self.rows[-n:]] if n else self.source.iloc[:0]
 
     # Derived tables several views need, computed once per (cached) selection.
+    def _dataset(self) -> Dataset | None:
+        return self.dataset_ref() if self.dataset_ref is not None else None
+
     @cached_property
     def links(self) -> PairLinks:
         """The pairs each selected event bears on (see :class:`~.aggregates.PairLinks`)."""
-        return pair_links(self.facts)
+        dataset = self._dataset()
+        if dataset is None:
+            return pair_links(self.facts)
+        return whole_links(dataset).subset(self.rows, len(self.source))
+
+    @cached_property
+    def latest(self) -> np.ndarray:
+        """Per selected event: False for a running total a later selected report supersedes
+        (see :func:`~.aggregates.latest_of_series`)."""
+        dataset = self._dataset()
+        order = series_order(self.facts) if dataset is None else whole_series(dataset)
+        rows = np.arange(len(self.rows)) if dataset is None else self.rows
+        return latest_in(order, rows)
 
     @cached_property
     def pair_counts(self) -> pd.Series:
@@ -97,12 +120,13 @@ class Selection:
         window (see :func:`~.aggregates.temperature`)."""
         chosen = list(pairs) or self.default_pairs()
         return temperature(
-            self.facts, chosen, start=self.window.start, stop=self.window.stop, links=self.links
-        )
+            self.facts, chosen, start=self.window.start, stop=self.window.stop,
+            links=self.links, latest=self.latest,
+        )  # fmt: skip
 
     def kpis(self) -> dict[str, object]:
         """Events per type and totals per unit (see :func:`~.aggregates.kpis`)."""
-        return kpis(self.facts)
+        return kpis(self.facts, latest=self.latest)
 
     def actor_events(self, actor: str, n: int) -> tuple[pd.DataFrame, int]:
         """The ``n`` latest selected events with ``actor`` as actor_1 or actor_2 (oldest
@@ -265,7 +289,23 @@ def _select(dataset: Dataset, filters: Criteria) -> Selection:
     rows = np.flatnonzero(ev_mask)
     if p.search:
         rows = rows[text_match(dataset.events.iloc[rows], p.search)]
-    return Selection(rows, a.facts.iloc[rows], p.relations, w, p.focused, p.notices, dataset.events)
+    return Selection(
+        rows, a.facts.iloc[rows], p.relations, w, p.focused, p.notices, dataset.events,
+        weakref.ref(dataset),
+    )  # fmt: skip
+
+
+@per_dataset(maxsize=1)
+def whole_links(dataset: Dataset) -> PairLinks:
+    """The pairs every event of the dataset bears on, computed once: a selection takes its
+    rows' links from here instead of expanding participants and targets on every change."""
+    return pair_links(arrays(dataset).facts)
+
+
+@per_dataset(maxsize=1)
+def whole_series(dataset: Dataset) -> SeriesOrder:
+    """Every event's running-total series and report order, computed once per dataset."""
+    return series_order(arrays(dataset).facts)
 
 
 def pair_temperature(dataset: Dataset, filters: AnyFilters) -> pd.DataFrame:
