@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -214,3 +215,36 @@ def test_cli_export_with_pair_lanes_on_the_bundled_data(tmp_path):
     html = (tmp_path / "pairs.html").read_text(encoding="utf-8")
     # the busiest pair's lane label, in the timeline's JSON spec (plotly escapes the dash)
     assert "PRK\\u2013RUS" in html
+
+
+def _kpi(html: str, label: str) -> int:
+    """The number on the briefing's KPI card called ``label``."""
+    found = re.search(rf'kpi-value">([\d,]+)</div><div class="kpi-label">{label}</div>', html)
+    assert found, f"no KPI card {label!r}"
+    return int(found[1].replace(",", ""))
+
+
+def test_cli_export_with_link_from_says_so_and_counts_those_events(tmp_path):
+    """Issue #12: ``--link from`` narrows the briefing to events from the first actor to the
+    others, says so in its scope, and its event count is the notebook's for the same filters."""
+    window = ["--from", "2023-01-01", "--to", "2024-12-31"]
+    for mode in ("from", "any"):
+        result = _cli("--actors", "PRK,RUS", "--link", mode, *window, "-o", f"{mode}.html",
+                      cwd=tmp_path)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    from_html = (tmp_path / "from.html").read_text(encoding="utf-8")
+    any_html = (tmp_path / "any.html").read_text(encoding="utf-8")
+    scope = " ".join(parse(from_html).text)
+    assert "from North Korea (PRK) to the others" in scope
+    assert "to the others" not in " ".join(parse(any_html).text)
+
+    ds = alliances.load_dataset()
+    start, end = dt.date(2023, 1, 1), dt.date(2024, 12, 31)
+
+    def selected(link: str) -> int:
+        f = alliances.Filters(actors=["PRK", "RUS"], link=link, start=start, end=end)
+        return len(alliances.select(ds, f))
+
+    assert _kpi(from_html, "Events") == selected("from")
+    assert _kpi(any_html, "Events") == selected("any")
+    assert selected("from") < selected("any")
