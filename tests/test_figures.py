@@ -14,7 +14,7 @@ import pytest
 from alliances import metrics, query
 from alliances.figures import network_figure, ranking_figure, temperature_figure, timeline_figure
 from alliances.figures import timeline as timeline_module
-from alliances.figures.common import epoch_ms, esc
+from alliances.figures.common import epoch_ms, label_text
 from alliances.figures.network import CURVE_POINTS, relation_hovers
 from alliances.figures.timeline import MAX_POINTS, event_hovers
 from alliances.state import Filters
@@ -682,19 +682,19 @@ def test_hostile_titles_appear_escaped_in_hover_texts(hostile):
 def test_hostile_actor_id_stays_raw_in_customdata_for_clicks(hostile):
     nodes = node_trace(draw_network(hostile))
     assert SVG_ID in list(nodes.customdata)
-    assert esc(SVG_ID) in list(nodes.text)
+    assert label_text(SVG_ID) in list(nodes.text)
 
 
 # --------------------------------------------------------------------------- helpers
 
 
-def test_esc_escapes_shortens_and_blanks_missing():
-    assert esc("<b>&'\"") == "&lt;b&gt;&amp;&#x27;&quot;"
-    assert esc(None) == esc(float("nan")) == esc(pd.NA) == ""
-    long = esc("x" * 1000)
+def test_label_text_escapes_shortens_and_blanks_missing():
+    assert label_text("<b>&'\"") == "&lt;b&gt;&amp;&#x27;&quot;"
+    assert label_text(None) == label_text(float("nan")) == label_text(pd.NA) == ""
+    long = label_text("x" * 1000)
     assert len(long) == 240
     assert long.endswith("…")
-    assert esc("<" * 300, limit=10) == "&lt;" * 9 + "…"
+    assert label_text("<" * 300, limit=10) == "&lt;" * 9 + "…"
 
 
 def test_epoch_ms_keeps_missing_dates_missing():

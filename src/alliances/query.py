@@ -137,8 +137,8 @@ class Selection:
         return self.source.iloc[rows[-n:] if n else rows[:0]], int(involved.sum())
 
     def _inside(self, start: pd.Timestamp, stop: pd.Timestamp) -> np.ndarray:
-        light = self.facts
-        return ((light["date"] < stop) & (light["stop"] > start)).to_numpy(bool)
+        facts = self.facts
+        return ((facts["date"] < stop) & (facts["stop"] > start)).to_numpy(bool)
 
     def count_between(self, start: pd.Timestamp, stop: pd.Timestamp) -> int:
         """How many selected events overlap [start, stop) (a zoomed timeline's range)."""
@@ -156,8 +156,8 @@ class Selection:
         self, lanes: str, start: pd.Timestamp, stop: pd.Timestamp, type_labels: dict[str, str]
     ) -> Bins:
         """The events overlapping [start, stop) counted per timeline lane and bin."""
-        light = self.facts[self._inside(start, stop)]
-        return timeline_bins(light, lanes, start, stop, type_labels)
+        facts = self.facts[self._inside(start, stop)]
+        return timeline_bins(facts, lanes, start, stop, type_labels)
 
     def page(self, sort: str = "date", descending: bool = True, offset: int = 0,
              limit: int = 15) -> pd.DataFrame:  # fmt: skip

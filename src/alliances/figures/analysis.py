@@ -10,7 +10,7 @@ from plotly.colors import qualitative
 
 from ..aggregates import pair_name
 from ..dates import partial_dates
-from .common import Spec, empty_figure, epoch_ms, esc, make_figure
+from .common import Spec, empty_figure, epoch_ms, label_text, make_figure
 
 PALETTE = qualitative.D3
 STAGE_STYLE = {  # stage -> (colour, dash)
@@ -32,7 +32,7 @@ def alignment_figure(
         return empty_figure("No pair to chart for these filters", height=height)
     traces = []
     for i, (pair, rows) in enumerate(over_time.groupby("pair", sort=False)):
-        label = esc(pair_name(str(pair), names))
+        label = label_text(pair_name(str(pair), names))
         traces.append(
             {
                 "type": "scatter",
@@ -69,10 +69,10 @@ def pledges_figure(
         a1, _, a2 = str(pair).partition(" → ")
         who = f"{names.get(a1, a1)} → {names.get(a2, a2)}"
         color, dash = STAGE_STYLE.get(str(stage), ("#888", "solid"))
-        label = esc(f"{who}, {unit}: {stage}")
+        label = label_text(f"{who}, {unit}: {stage}")
         hover = [
-            f"<b>{esc(who)}</b>: {esc(stage)} {total:,.0f} {esc(unit)}<br>{esc(title)}<br>"
-            f"Source: {esc(source, 120)}"
+            f"<b>{label_text(who)}</b>: {label_text(stage)} {total:,.0f} {label_text(unit)}"
+            f"<br>{label_text(title)}<br>Source: {label_text(source, 120)}"
             for total, title, source in zip(
                 rows["total"], rows["title"], rows["source_name"], strict=True
             )
@@ -106,7 +106,7 @@ def running_figure(series: pd.DataFrame, *, height: int | None = 300) -> Spec:
     for i, (name, rows) in enumerate(series.groupby("series", sort=False)):
         when = partial_dates(rows["date"], rows["date_precision"])  # a month stays a month
         hover = [
-            f"<b>{esc(name)}</b><br>{v:,.0f} as of {d}<br>Source: {esc(s, 120)}"
+            f"<b>{label_text(name)}</b><br>{v:,.0f} as of {d}<br>Source: {label_text(s, 120)}"
             for v, d, s in zip(rows["value"], when, rows["source_name"], strict=True)
         ]
         traces.append(
@@ -116,7 +116,7 @@ def running_figure(series: pd.DataFrame, *, height: int | None = 300) -> Spec:
                 "x": epoch_ms(rows["date"]),
                 "y": rows["value"].to_numpy(float),
                 "customdata": rows["event_id"].to_numpy(object),
-                "name": esc(name),
+                "name": label_text(name),
                 "line": {"color": PALETTE[i % len(PALETTE)], "width": 2},
                 "marker": {"size": 8},
                 "text": hover,

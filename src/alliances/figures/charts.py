@@ -11,7 +11,7 @@ from plotly.colors import qualitative
 from .. import analyses, metrics, query
 from ..aggregates import pair_name
 from ..dataset import Dataset
-from .common import Spec, empty_figure, epoch_ms, esc, make_figure
+from .common import Spec, empty_figure, epoch_ms, label_text, make_figure
 
 TEMPERATURE_TITLE = "Relationship temperature (sum of event scores per quarter)"
 
@@ -34,7 +34,7 @@ def temperature_figure(
     palette = qualitative.D3
     traces = []
     for i, (pair, rows) in enumerate(temperature.groupby("pair", sort=False)):
-        label = esc(pair_name(str(pair), names))
+        label = label_text(pair_name(str(pair), names))
         events = rows["events"].to_numpy(int)
         score = rows["score"].to_numpy(float)
         keep = _drawn(events, score)
@@ -104,21 +104,21 @@ def ranking_figure(
     bar = {
         "type": "bar",
         "x": head["value"].to_numpy(float),
-        "y": [esc(a) for a in head["actor"]],
+        "y": [label_text(a) for a in head["actor"]],
         "orientation": "h",
         "customdata": head["actor"].to_numpy(object),
-        "text": [esc(n) for n in head["name"]],
+        "text": [label_text(n) for n in head["name"]],
         "textposition": "none",
         "marker": {"color": ["#d97706" if a in focus_set else "#4c78a8" for a in head["actor"]]},
-        "hovertemplate": "%{text} (%{y})<br>" + esc(label) + ": %{x:.3f}<extra></extra>",
+        "hovertemplate": "%{text} (%{y})<br>" + label_text(label) + ": %{x:.3f}<extra></extra>",
     }
     layout = {
-        "xaxis": {"title": {"text": esc(label)}},
+        "xaxis": {"title": {"text": label_text(label)}},
         "yaxis": {
             "type": "category",
             "tickmode": "array",
             "tickvals": bar["y"],
-            "ticktext": [esc(n, 22) for n in head["name"]],
+            "ticktext": [label_text(n, 22) for n in head["name"]],
             "tickfont": {"size": 11},
         },
     }
@@ -167,7 +167,7 @@ def shift_markers(shifts: pd.DataFrame, names: Mapping[str, str]) -> list[dict]:
     if shifts.empty:
         return []
     text = [
-        f"<b>{esc(pair_name(str(p), names))}</b>: {d} than its baseline<br>"
+        f"<b>{label_text(pair_name(str(p), names))}</b>: {d} than its baseline<br>"
         f"{s:+.1f} against {m:+.1f} ± {sd:.1f} (z {z:+.1f}), {n} events"
         for p, d, s, m, sd, z, n in zip(
             shifts["pair"], shifts["direction"], shifts["score"], shifts["mean"], shifts["sd"],

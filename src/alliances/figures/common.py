@@ -24,8 +24,9 @@ SYMBOLS = (
 MAX_HOVER_TEXT = 240
 
 
-def esc(value: object, limit: int = MAX_HOVER_TEXT) -> str:
-    """Dataset text made safe for plotly labels: escaped, shortened, empty for missing."""
+def label_text(value: object, limit: int = MAX_HOVER_TEXT) -> str:
+    """Dataset text for a plotly label or hover: HTML-escaped (plotly renders tags) and
+    shortened to ``limit`` characters with an ellipsis; empty for a missing value."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     text = str(value)
@@ -93,14 +94,14 @@ def make_figure(
         "height": height,
     }
     if title:
-        spec["title"] = {"text": esc(title), "x": 0.01, "font": {"size": 14}}
+        spec["title"] = {"text": label_text(title), "x": 0.01, "font": {"size": 14}}
     return {"data": traces, "layout": _merge(spec, layout or {})}
 
 
 def empty_figure(message: str, *, height: int | None = None) -> Spec:
     """A blank figure that says why it is blank."""
     note = {
-        "text": esc(message),
+        "text": label_text(message),
         "showarrow": False,
         "x": 0.5,
         "y": 0.5,

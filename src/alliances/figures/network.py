@@ -11,7 +11,7 @@ from .. import metrics, query
 from ..cache import per_dataset
 from ..dataset import Dataset
 from ..dates import partial_dates
-from .common import Spec, empty_figure, esc, join_lines, make_figure
+from .common import Spec, empty_figure, join_lines, label_text, make_figure
 
 WIDTHS = ((0, 1.2), (1, 2.5), (3, 4.0), (10, 6.0))  # (events between the pair at least, px)
 NODE_MIN, NODE_MAX = 18, 46
@@ -103,11 +103,11 @@ def _edge_hovers(rel: pd.DataFrame, names: Mapping[str, str], labels: Mapping[st
         out.append(
             join_lines(
                 [
-                    f"<b>{esc(title)}</b>",
-                    esc(labels.get(rtype, rtype)),
-                    f"{esc(names.get(a, a))} {arrow} {esc(names.get(b, b))}",
+                    f"<b>{label_text(title)}</b>",
+                    label_text(labels.get(rtype, rtype)),
+                    f"{label_text(names.get(a, a))} {arrow} {label_text(names.get(b, b))}",
                     dates,
-                    f"Source: {esc(source, 120)}",
+                    f"Source: {label_text(source, 120)}",
                 ]
             )
         )
@@ -203,7 +203,7 @@ def network_figure(
                     "y": np.hstack([pts[idx, :, 1], gap[idx]]).ravel(),
                     "mode": "lines",
                     "line": {"color": colors.get(rtype, "#888"), "width": float(width)},
-                    "name": esc(labels.get(rtype, rtype)),
+                    "name": label_text(labels.get(rtype, rtype)),
                     "legendgroup": rtype,
                     "showlegend": rtype not in shown,
                     "hoverinfo": "skip",
@@ -243,13 +243,16 @@ def network_figure(
             "x": node_xy[:, 0],
             "y": node_xy[:, 1],
             "mode": "markers+text",
-            "text": [esc(n) for n in nodes],
+            "text": [label_text(n) for n in nodes],
             "textposition": "middle center",
             "textfont": {"size": 10, "color": "#111"},
             "customdata": list(nodes),
             "hovertext": [
                 join_lines(
-                    [f"<b>{esc(names.get(n, n))}</b> ({esc(n)})", f"{esc(size_label)}: {v:.3f}"]
+                    [
+                        f"<b>{label_text(names.get(n, n))}</b> ({label_text(n)})",
+                        f"{label_text(size_label)}: {v:.3f}",
+                    ]
                 )
                 for n, v in zip(nodes, values, strict=True)
             ],

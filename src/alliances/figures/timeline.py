@@ -18,7 +18,7 @@ from ..bins import Bins, binned_counts, lane_labels  # data work: both paths use
 from ..cache import per_dataset
 from ..dataset import Dataset
 from ..dates import partial_spans
-from .common import SYMBOLS, Spec, empty_figure, epoch_ms, esc, join_lines, make_figure
+from .common import SYMBOLS, Spec, empty_figure, epoch_ms, join_lines, label_text, make_figure
 
 MAX_POINTS = 2500
 MAX_CACHED_HOVERS = 200_000
@@ -33,21 +33,21 @@ def _hover(events: pd.DataFrame, dataset: Dataset) -> list[str]:
     out = []
     for row, dates in zip(events.itertuples(index=False), when, strict=True):
         a1, a2 = str(row.actor_1), row.actor_2
-        actors = esc(names.get(a1, a1))
+        actors = label_text(names.get(a1, a1))
         if pd.notna(a2):
-            actors += " → " + esc(names.get(str(a2), str(a2)))
+            actors += " → " + label_text(names.get(str(a2), str(a2)))
         magnitude = ""
         if pd.notna(row.magnitude):
             basis = " (cumulative)" if row.magnitude_basis == "cumulative" else ""
-            magnitude = f"{row.magnitude:,.0f} {esc(row.unit)}{basis}"
+            magnitude = f"{row.magnitude:,.0f} {label_text(row.unit)}{basis}"
         out.append(
             join_lines(
                 [
-                    f"<b>{esc(row.title)}</b>",
-                    f"{dates} · {esc(type_labels.get(str(row.event_type), row.event_type))}",
+                    f"<b>{label_text(row.title)}</b>",
+                    f"{dates} · {label_text(type_labels.get(str(row.event_type), row.event_type))}",
                     actors,
                     magnitude,
-                    f"Source: {esc(row.source_name, 120)}",
+                    f"Source: {label_text(row.source_name, 120)}",
                 ]
             )
         )
@@ -123,7 +123,7 @@ def timeline_figure(
         if hover is None:
             hover = np.array(_hover(events, dataset), dtype=object)
         traces, extra = _points(events, lane, dataset, hover, selected)
-    ordered = [esc(x) for x in ordered]
+    ordered = [label_text(x) for x in ordered]
     x_range = epoch_ms(np.array([start, stop], dtype="datetime64[ns]")).tolist()
     layout = {
         "xaxis": {
@@ -192,7 +192,7 @@ def _heatmap(bins: Bins) -> tuple[list[dict], dict]:
     heatmap = {
         "type": "heatmap",
         "x": centers,
-        "y": [esc(x) for x in lanes],
+        "y": [label_text(x) for x in lanes],
         "z": np.where(counts > 0, counts, np.nan),
         "colorscale": "Blues",
         "hoverongaps": False,
@@ -217,7 +217,7 @@ def _points(events, lane, dataset: Dataset, hover, selected):
     stop_ms = epoch_ms(events["stop"])
     # a point at the middle of its span (for a single day: that day's noon)
     mid_ms = (start_ms + stop_ms) / 2
-    lanes_esc = lane.map(esc).to_numpy(object)
+    lane_text = lane.map(label_text).to_numpy(object)
     ids = events["event_id"].astype(str).to_numpy(object)
     types = events["event_type"].astype(str).to_numpy(object)
     span_mask = is_span.to_numpy(bool)
@@ -228,11 +228,11 @@ def _points(events, lane, dataset: Dataset, hover, selected):
         if not m.any():
             continue
         color = colors.get(t, "#888")
-        label = esc(type_labels.get(t, t))
+        label = label_text(type_labels.get(t, t))
         sm = m & span_mask
         if sm.any():
             xs = np.column_stack([start_ms[sm], stop_ms[sm], np.full(sm.sum(), np.nan)]).ravel()
-            ys = np.column_stack([lanes_esc[sm], lanes_esc[sm], np.full(sm.sum(), None)]).ravel()
+            ys = np.column_stack([lane_text[sm], lane_text[sm], np.full(sm.sum(), None)]).ravel()
             traces.append(
                 {
                     "type": kind,
@@ -253,7 +253,7 @@ def _points(events, lane, dataset: Dataset, hover, selected):
             {
                 "type": kind,
                 "x": mid_ms[m],
-                "y": lanes_esc[m],
+                "y": lane_text[m],
                 "mode": "markers",
                 "marker": {
                     "symbol": symbol[t],
