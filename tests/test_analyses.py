@@ -146,6 +146,38 @@ def test_the_alignment_index_of_russia_and_north_korea_and_its_explanation(bundl
     assert again.loc["PRK–RUS", "relation_points"] == 2.0
 
 
+def test_the_alignment_of_russia_and_north_korea_over_2022_to_2025(bundled):
+    """One index per quarter of the window, each the index computed on that quarter's last
+    day, rising across the treaty of 2024-06-19 (a defence pact in force from that day)."""
+    f = alliances.Filters(start=D(2022, 1, 1), end=D(2025, 12, 31))
+    series = analyses.alignment_over_time(bundled, f, ["PRK–RUS"])
+    quarter_ends = pd.date_range("2022-03-31", "2025-12-31", freq="QE")
+    assert len(quarter_ends) == 16
+    assert list(series["pair"]) == ["PRK–RUS"] * 16
+    assert list(series["date"]) == list(quarter_ends)
+    by_date = series.set_index("date")["index"]
+
+    def on(day: str) -> pd.Series:
+        ranking = analyses.alignment(bundled, f, when=pd.Timestamp(day))
+        return ranking.set_index("pair").loc["PRK–RUS"]
+
+    for day in ("2022-06-30", "2025-09-30"):
+        assert by_date[pd.Timestamp(day)] == pytest.approx(on(day)["index"])
+        assert by_date[pd.Timestamp(day)] != 50.0  # a pair with nothing in force is 50
+
+    before, after = on("2024-03-31"), on("2024-06-30")
+    # in force before: the 2000 treaty (entente, 1.5) and the munitions (security assistance,
+    # 2); the 2024 treaty adds a defence pact's 4 points
+    assert (before["relation_points"], after["relation_points"]) == (3.5, 7.5)
+    assert (on("2024-06-18")["relation_points"], on("2024-06-19")["relation_points"]) == (3.5, 7.5)
+    assert by_date[pd.Timestamp("2024-06-30")] > by_date[pd.Timestamp("2024-03-31")]
+    assert by_date[pd.Timestamp("2024-06-30")] == pytest.approx(after["index"])
+    # the treaty is what moves it: with a defence pact worth nothing, no relation points come
+    no_pact = AlignmentWeights(relations={"defense_pact": 0.0})
+    again = analyses.alignment(bundled, f, no_pact, pd.Timestamp("2024-06-30"))
+    assert again.set_index("pair").at["PRK–RUS", "relation_points"] == 3.5
+
+
 def test_pledged_against_delivered_for_the_us_and_ukraine(bundled):
     frame = analyses.pledged_and_delivered(bundled, alliances.Filters())
     usd = frame[(frame["pair"] == "USA → UKR") & (frame["unit"] == "USD")]
