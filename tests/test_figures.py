@@ -563,6 +563,24 @@ def test_temperature_figure_of_nothing_explains_itself(ds):
     assert annotations(fig) == ["No events between two actors for these filters"]
 
 
+def test_temperature_of_one_chosen_pair_keeps_its_legend(ds):
+    """Issue #12: plotly hides the legend of a one-line chart unless told; the chart of one
+    chosen pair still names it in the legend."""
+    from alliances.figures import temperature_for
+
+    busiest = temperature_for(ds, Filters())
+    assert len({t["name"] for t in busiest["data"]}) > 1  # choosing a pair narrows the chart
+    spec = temperature_for(ds, Filters(pairs=["PRK–RUS"]))
+    assert spec["layout"]["showlegend"] is True
+    (line,) = spec["data"]
+    assert line["name"] == f"{ds.actor_name('PRK')} – {ds.actor_name('RUS')}"
+    assert line["name"] == "North Korea – Russia"
+    assert line.get("showlegend", True) is not False
+    fig = go.Figure(spec)  # plotly reads it the same way
+    assert fig.layout.showlegend is True
+    assert [t.name for t in fig.data] == ["North Korea – Russia"]
+
+
 # --------------------------------------------------------------------------- ranking
 
 
