@@ -4,6 +4,7 @@ reads what shifted and the alignment index, downloads the values and the files."
 from __future__ import annotations
 
 import io
+import struct
 from pathlib import Path
 
 import networkx as nx
@@ -83,12 +84,36 @@ def test_the_export_card_writes_a_workbook_a_network_and_svg_charts(
     graph = nx.read_gexf(info.value.path())
     assert {"PRK", "RUS"} <= set(graph.nodes)
 
+    name, svg = network_image(page, "SVG")
+    assert name.endswith(".svg")
+    assert svg.decode("utf-8").lstrip().startswith("<svg")
+
+
+def network_image(page: Page, label: str) -> tuple[str, bytes]:
+    """The network chart's camera download after choosing ``label`` (PNG or SVG) in the Export
+    card's image format: its file name and bytes."""
     show_tab(page, "Overview")
     camera = page.locator(".al-network .modebar-btn[data-title^='Download plot']").first
-    page.locator(".al-image-format").get_by_text("SVG").click()
+    page.locator(".al-image-format").get_by_text(label).click()
     chart = page.locator(".al-network .js-plotly-plot")
-    wait_until(lambda: "svg" in chart.evaluate("e => e._context.toImageButtonOptions.format"), page)
+    fmt = label.lower()
+    wait_until(lambda: chart.evaluate("e => e._context.toImageButtonOptions.format") == fmt, page)
     with page.expect_download() as info:
         camera.click()
-    assert info.value.suggested_filename.endswith(".svg")
-    assert Path(info.value.path()).read_text(encoding="utf-8").lstrip().startswith("<svg")
+    return info.value.suggested_filename, Path(info.value.path()).read_bytes()
+
+
+def test_the_export_card_writes_png_charts_after_svg_ones(page: Page, bundled_server: Server):
+    """PNG is the default; choosing SVG then PNG again gives a PNG image of the chart, twice
+    its size on screen (the camera's scale 2)."""
+    open_dashboard(page, bundled_server.url + LINK)
+    page.locator(".al-briefing").get_by_text("Export").first.click()
+    assert network_image(page, "SVG")[0].endswith(".svg")
+    name, png = network_image(page, "PNG")
+    assert name.endswith(".png")
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert 10_000 < len(png) < 10_000_000, len(png)
+    width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk
+    chart = page.locator(".al-network .js-plotly-plot")
+    shown = chart.evaluate("e => [e._fullLayout.width, e._fullLayout.height]")
+    assert [width, height] == [2 * shown[0], 2 * shown[1]]
