@@ -12,6 +12,9 @@ the same functions with smaller counts. The modules, in the order they build on 
 - ``client``: one session over Bokeh's websocket protocol, as a browser tab holds it.
 - ``pages``: a Chromium page that changes filters by clicking, through
   :mod:`alliances.testing.pages`.
+- ``nginx``: the shipped ``deploy/nginx.conf`` filled in and run on free loopback ports.
+- ``deploy``: the shipped unit's ``alliances serve`` options, and servers started with them
+  behind that nginx (``--proxy N``).
 - ``concurrency``, ``memory``, ``procs``: the three experiments.
 - ``report`` and ``templates/reliability.md.j2``: the page.
 

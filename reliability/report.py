@@ -19,8 +19,8 @@ from benchmarks import reporting
 
 from .capacity import CapacityResult
 from .concurrency import ConcurrencyResult
-from .deploy import nginx_path
 from .memory import MemoryResult
+from .nginx import nginx_path
 from .pages import BrowserSession
 from .procs import ProcsResult
 from .servers import PROBE

@@ -238,3 +238,13 @@ def test_the_length_check_sees_a_long_file():
         len(p.read_text(encoding="utf-8").splitlines()) for p in (ROOT / "src").rglob("*.py")
     )
     assert len(long_files(longest - 1)) >= 1
+
+
+def test_each_module_of_the_reliability_tool_is_under_300_lines():
+    # issue #14: the reliability tool is a package a newcomer reads one module at a time
+    lengths = {
+        path.name: len(path.read_text(encoding="utf-8").splitlines())
+        for path in (ROOT / "reliability").glob("*.py")
+    }
+    assert "deploy.py" in lengths
+    assert {name: n for name, n in lengths.items() if n >= 300} == {}

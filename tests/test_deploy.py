@@ -1,9 +1,9 @@
 """The shipped deployment files are valid: deploy/nginx.conf for Debian's nginx (with and
 without its TLS lines), deploy/alliances@.service for systemd.
 
-``reliability.deploy`` fills in what differs here (ports, log and temporary folders, the
-certificate, the path of ``alliances``) and nothing else; tests/browser/test_proxy.py runs
-the same files in front of two servers.
+``reliability.nginx`` and ``reliability.deploy`` fill in what differs here (ports, log and
+temporary folders, the certificate, the path of ``alliances``) and nothing else;
+tests/browser/test_proxy.py runs the same files in front of two servers.
 """
 
 from __future__ import annotations
@@ -14,15 +14,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from reliability import deploy
+from reliability import deploy, nginx
 
 from alliances.testing import free_port
 
 
 def test_the_shipped_nginx_configuration_is_valid(tmp_path):
-    conf = deploy.render(tmp_path / "nginx", [free_port(), free_port()], free_port())
+    conf = nginx.render(tmp_path / "nginx", [free_port(), free_port()], free_port())
 
-    result = deploy.check(conf)
+    result = nginx.check(conf)
 
     assert result.returncode == 0, result.stderr
     assert "syntax is ok" in result.stderr
@@ -32,11 +32,11 @@ def test_the_shipped_nginx_configuration_is_valid(tmp_path):
 
 
 def test_the_commented_tls_lines_are_valid_once_switched_on(tmp_path):
-    certificate, key = deploy.self_signed(tmp_path / "tls")
-    tls = deploy.Tls(certificate, key, free_port())
-    conf = deploy.render(tmp_path / "nginx", [free_port()], free_port(), tls)
+    certificate, key = nginx.self_signed(tmp_path / "tls")
+    tls = nginx.Tls(certificate, key, free_port())
+    conf = nginx.render(tmp_path / "nginx", [free_port()], free_port(), tls)
 
-    result = deploy.check(conf)
+    result = nginx.check(conf)
 
     assert result.returncode == 0, result.stderr
     site = (tmp_path / "nginx" / "alliances.conf").read_text(encoding="utf-8")
@@ -46,24 +46,24 @@ def test_the_commented_tls_lines_are_valid_once_switched_on(tmp_path):
 
 def test_nginx_refuses_a_broken_configuration(tmp_path):
     # the check itself can fail: a directive nginx does not know
-    conf = deploy.render(tmp_path / "nginx", [free_port()], free_port())
+    conf = nginx.render(tmp_path / "nginx", [free_port()], free_port())
     site = tmp_path / "nginx" / "alliances.conf"
     site.write_text(site.read_text().replace("proxy_buffering off;", "proxy_bufering off;"))
 
-    result = deploy.check(conf)
+    result = nginx.check(conf)
 
     assert result.returncode != 0
     assert 'unknown directive "proxy_bufering"' in result.stderr
 
 
 def test_rendering_fails_loudly_when_the_shipped_file_changes_shape():
-    text = deploy.NGINX_CONF.read_text(encoding="utf-8")
+    text = nginx.NGINX_CONF.read_text(encoding="utf-8")
 
     with pytest.raises(ValueError, match="upstream alliances"):
-        deploy.site_config([5006], 8080, Path("/tmp"), text=text.replace("upstream", "upstrem"))
+        nginx.site_config([5006], 8080, Path("/tmp"), text=text.replace("upstream", "upstrem"))
     no_listen = text.replace("listen 80;", "").replace("listen [::]:80;", "")
     with pytest.raises(ValueError, match="listen 80"):
-        deploy.site_config([5006], 8080, Path("/tmp"), text=no_listen)
+        nginx.site_config([5006], 8080, Path("/tmp"), text=no_listen)
 
 
 def test_the_systemd_unit_is_valid(tmp_path):

@@ -2,7 +2,7 @@
 
 Two ``alliances serve`` processes run with the options of ``deploy/alliances@.service`` and
 one login (basic auth from the environment, one cookie secret for both), behind Debian's nginx
-on the shipped configuration (``reliability.deploy`` fills in ports and paths). Pages log in
+on the shipped configuration (``reliability.nginx`` fills in ports and paths). Pages log in
 and work through the proxy.
 
 How stickiness and distribution are proved: nginx keys its hash on the ``alliances_route``
@@ -28,7 +28,8 @@ from dataclasses import dataclass
 import pytest
 from bokeh.util.token import get_session_id
 from playwright.sync_api import Page, expect
-from reliability.deploy import ROUTE_COOKIE, Proxied, running_proxied
+from reliability.deploy import Proxied, running_proxied
+from reliability.nginx import ROUTE_COOKIE
 from reliability.servers import PROBE_PATH
 
 import alliances
