@@ -7,24 +7,35 @@ is gone or changed) or makes it unnecessary (upstream now does it): either way, 
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
+import gc
 import logging
 import re
 import threading
 from pathlib import Path
 
+import bokeh
 import numpy as np
 import panel as pn
+import panel.io.resources
 import panel.models
+import panel.reactive
+import param
 import plotly.graph_objects as go
 import pytest
 from bokeh.document import Document
+from bokeh.model import Model
+from bokeh.models import Checkbox, CheckboxGroup, ImportedStyleSheet, UIElement
 from panel.io.state import set_curdoc
 from panel.models.plotly import PlotlyPlot
+from pyviz_comms import Comm
 
 from alliances.views.compat import (
     FigurePane,
+    LabelledCheckbox,
     TypableDatePicker,
+    inline_stylesheets_in_notebook_updates,
     local_stylesheets,
     one_message_per_change,
     quiet_closed_websockets,
@@ -149,6 +160,56 @@ def test_closed_websocket_errors_are_dropped_and_others_still_logged(caplog):
     assert not any("closed" in m for m in messages)
 
 
+def test_panel_still_leaves_a_closed_pages_failed_writes_unretrieved():
+    """What ``quiet_closed_websockets`` works around (holoviz/panel#3341): a page closes while
+    Panel's task awaits its first queued write; destroying the document cancels that task, and
+    a queued write that then fails (the socket is gone) is never awaited, so asyncio logs its
+    ``WebSocketClosedError``. If nothing is logged here, Panel retrieves them now: drop it."""
+    from functools import partial
+
+    from panel.io.document import (
+        _WRITE_FUTURES,
+        _destroy_document,
+        _dispatch_write_task,
+        _run_write_futures,
+    )
+    from tornado.websocket import WebSocketClosedError
+
+    def logged(quiet: bool) -> list[dict]:
+        contexts: list[dict] = []
+
+        async def run() -> None:
+            loop = asyncio.get_running_loop()
+            loop.set_exception_handler(lambda loop, context: contexts.append(context))
+            if quiet:
+                quiet_closed_websockets()
+            doc = Document()
+            doc.destroy = partial(_destroy_document, doc)  # as Panel's server sets it
+            sending, queued = loop.create_future(), loop.create_future()
+            _WRITE_FUTURES[doc] = [sending, queued]
+            _dispatch_write_task(doc, _run_write_futures, doc)
+            await asyncio.sleep(0)  # Panel's task now awaits the first write
+            doc.destroy(None)  # the page closed
+            await asyncio.sleep(0)
+            queued.set_exception(WebSocketClosedError())
+            del sending, queued
+            gc.collect()
+            await asyncio.sleep(0)
+
+        worker = threading.Thread(target=asyncio.run, args=(run(),))
+        worker.start()
+        worker.join(timeout=30)
+        return contexts
+
+    try:
+        unquiet = logged(quiet=False)
+        assert [type(c.get("exception")) for c in unquiet] == [WebSocketClosedError]
+        assert "never retrieved" in unquiet[0]["message"]
+        assert logged(quiet=True) == []  # and the workaround drops exactly that
+    finally:
+        pn.state.cancel_task("gc.collect")  # what destroying a document schedules
+
+
 # --------------------------------------------------------------------------- typable dates
 
 
@@ -212,3 +273,135 @@ def test_panel_still_processes_a_server_change_without_holding_the_document():
     assert "hold(" not in server
     assert "hold(" in notebook
     assert "hold(" not in inspect.getsource(Syncable._change_event.__wrapped__)
+
+
+# --------------------------------------------------------------------------- labelled checkbox
+
+
+class Flag(param.Parameterized):
+    flag = param.Boolean(default=False)
+
+
+def test_labelled_checkbox_keeps_the_box_and_its_parameter_in_step():
+    flags = Flag(flag=True)
+    box = LabelledCheckbox(flags.param.flag, "Include partners")
+    doc = Document()
+    root = pn.panel(box).get_root(doc)
+    model = next(iter(root.select({"type": CheckboxGroup})))
+    assert (model.labels, model.active) == (["Include partners"], [0])
+    flags.flag = False
+    assert model.active == []
+    box.widget._events = {"active": [0]}  # a click in the browser, on the box or its text
+    with set_curdoc(doc):
+        box.widget._change_event(doc)
+    assert flags.flag is True
+
+
+def _bokeh_js_class(source: str, name: str) -> str:
+    """The compiled BokehJS class ``name`` (up to its export) in ``source``."""
+    start = source.index(f"class {name} ")
+    return source[start : source.index(f"exports.{name} ", start)]
+
+
+def test_panel_checkbox_still_renders_its_text_outside_a_label():
+    """What LabelledCheckbox works around (holoviz/panel#7106): Panel's ``Checkbox`` is drawn
+    by Bokeh's view, which puts its text in a ``<div>`` beside the box with no click handler,
+    while a ``CheckboxGroup`` wraps box and text in a ``<label>``. If Bokeh's checkbox wraps
+    its text in a ``<label>`` now (or Panel draws it another way), use ``Checkbox``."""
+    assert type(pn.widgets.Checkbox(label="x").get_root(Document())) is Checkbox
+    js = (Path(bokeh.__file__).parent / "server/static/js/bokeh-widgets.js").read_text("utf-8")
+    toggle = _bokeh_js_class(js, "ToggleInputView")
+    checkbox = _bokeh_js_class(js, "CheckboxView")
+    group = _bokeh_js_class(js, "CheckboxGroupView")
+    assert "this.label_el = (0, dom_1.div)(" in toggle
+    assert "this.shadow_el.append(this.checkbox_el, this.label_el)" in checkbox
+    assert "dom_1.label" not in toggle + checkbox
+    assert "label_el.addEventListener" not in toggle + checkbox
+    assert "(0, dom_1.label)(checkbox" in group
+
+
+# --------------------------------------------------------------------------- notebook stylesheets
+# inline_stylesheets_in_notebook_updates, checked without a browser: a
+# cell rendered as Panel renders it for a notebook with inline resources (its
+# ``_repr_mimebundle_``, less the kernel), then updated as a widget in another cell would.
+
+
+class SilentComm(Comm):
+    """A notebook comm that sends nothing (no kernel here)."""
+
+    def init(self) -> None:
+        pass
+
+    def send(self, *args, **kwargs) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    @classmethod
+    def decode(cls, msg):
+        return msg
+
+
+def render_cell(obj) -> Model:
+    """``obj``'s model as Panel 1.9 renders it into a notebook cell with ``inline=True``."""
+    from panel.io.notebook import patch_inline_stylesheets
+    from panel.io.resources import set_resource_mode
+
+    with set_resource_mode("inline"):
+        root = pn.panel(obj)._render_model(Document(), SilentComm())
+    for model in root.select({"type": UIElement}):
+        patch_inline_stylesheets(model)
+    return root
+
+
+def stylesheet_urls(root: Model) -> set[str]:
+    return {
+        sheet.url
+        for model in root.select({"type": UIElement})
+        for sheet in model.stylesheets
+        if isinstance(sheet, ImportedStyleSheet)
+    }
+
+
+def filter_update_from_another_cell() -> tuple[Model, pn.pane.HTML]:
+    """An HTML pane shown in one cell, updated by a checkbox shown (and ticked) in another."""
+    state = Flag()
+    html = pn.pane.HTML("before", css_classes=["al-kpis"])
+    state.param.watch(lambda event: setattr(html, "object", f"flag {event.new}"), "flag")
+    root = render_cell(html)
+    checkbox_root = render_cell(pn.widgets.Checkbox.from_param(state.param.flag))
+    with set_curdoc(checkbox_root.document):  # as while Panel handles the checkbox's message
+        state.flag = True
+    return root, html
+
+
+@pytest.fixture
+def inline_notebook(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``pn.config.inline`` on, and Panel's functions restored after the test."""
+    monkeypatch.setattr(pn.config, "inline", True)
+    for module in (panel.reactive, panel.io.resources):
+        monkeypatch.setattr(module, "patch_stylesheet", module.patch_stylesheet)
+
+
+def test_panel_still_sends_its_stylesheets_from_the_cdn_on_notebook_updates(inline_notebook):
+    """The upstream gap: when this fails, Panel inlines updates itself; drop the workaround."""
+    from panel.io.resources import CDN_DIST
+
+    root, html = filter_update_from_another_cell()
+    assert html.object == "flag True"
+    assert any(url.startswith(CDN_DIST) for url in stylesheet_urls(root))
+
+
+def test_compat_keeps_notebook_updates_off_the_cdn(inline_notebook):
+    from panel.io.resources import DIST_DIR
+
+    inline_stylesheets_in_notebook_updates()
+    inline_stylesheets_in_notebook_updates()  # twice is once
+    root, html = filter_update_from_another_cell()
+    assert html.object == "flag True"  # the update went through, in its own document
+    urls = stylesheet_urls(root)
+    assert urls, "Panel no longer sends its stylesheets as URLs: check the workaround"
+    assert all(url.startswith("data:text/css;base64,") for url in urls), urls
+    files = {base64.b64decode(url.split(",", 1)[1]) for url in urls}
+    assert (DIST_DIR / "css" / "loading.css").read_bytes() in files

@@ -8,7 +8,6 @@ from the package itself, on the same bundled dataset.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import os
 import re
@@ -17,18 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import panel as pn
-import param
 import pytest
-from bokeh.document import Document
-from bokeh.model import Model
-from bokeh.models import ImportedStyleSheet, UIElement
-from panel.io.state import set_curdoc
 from playwright.sync_api import Locator, Page, expect
-from pyviz_comms import Comm
 
 import alliances
 from alliances.testing.pages import wait_until
-from alliances.views import compat
 
 from .conftest import (
     LOAD_MS,
@@ -374,97 +366,3 @@ def test_explore_notebook_in_jupyterlab_offline(
         problems += fit_problems(f"{name} plot", plots(cell))
     problems += fit_problems("dashboard right column", measure(board, ".al-detail, .al-ranking"))
     assert problems == [], "views do not fit the notebook:\n" + "\n".join(problems)
-
-
-# --------------------------------------------------------------------------- the workaround
-# alliances.views.compat.inline_stylesheets_in_notebook_updates, checked without a browser: a
-# cell rendered as Panel renders it for a notebook with inline resources (its
-# ``_repr_mimebundle_``, less the kernel), then updated as a widget in another cell would.
-
-
-class SilentComm(Comm):
-    """A notebook comm that sends nothing (no kernel here)."""
-
-    def init(self) -> None:
-        pass
-
-    def send(self, *args, **kwargs) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-    @classmethod
-    def decode(cls, msg):
-        return msg
-
-
-def render_cell(obj) -> Model:
-    """``obj``'s model as Panel 1.9 renders it into a notebook cell with ``inline=True``."""
-    from panel.io.notebook import patch_inline_stylesheets
-    from panel.io.resources import set_resource_mode
-
-    with set_resource_mode("inline"):
-        root = pn.panel(obj)._render_model(Document(), SilentComm())
-    for model in root.select({"type": UIElement}):
-        patch_inline_stylesheets(model)
-    return root
-
-
-def stylesheet_urls(root: Model) -> set[str]:
-    return {
-        sheet.url
-        for model in root.select({"type": UIElement})
-        for sheet in model.stylesheets
-        if isinstance(sheet, ImportedStyleSheet)
-    }
-
-
-class Flag(param.Parameterized):
-    flag = param.Boolean(default=False)
-
-
-def filter_update_from_another_cell() -> tuple[Model, pn.pane.HTML]:
-    """An HTML pane shown in one cell, updated by a checkbox shown (and ticked) in another."""
-    state = Flag()
-    html = pn.pane.HTML("before", css_classes=["al-kpis"])
-    state.param.watch(lambda event: setattr(html, "object", f"flag {event.new}"), "flag")
-    root = render_cell(html)
-    checkbox_root = render_cell(pn.widgets.Checkbox.from_param(state.param.flag))
-    with set_curdoc(checkbox_root.document):  # as while Panel handles the checkbox's message
-        state.flag = True
-    return root, html
-
-
-@pytest.fixture
-def inline_notebook(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``pn.config.inline`` on, and Panel's functions restored after the test."""
-    import panel.io.resources
-    import panel.reactive
-
-    monkeypatch.setattr(pn.config, "inline", True)
-    for module in (panel.reactive, panel.io.resources):
-        monkeypatch.setattr(module, "patch_stylesheet", module.patch_stylesheet)
-
-
-def test_panel_still_sends_its_stylesheets_from_the_cdn_on_notebook_updates(inline_notebook):
-    """The upstream gap: when this fails, Panel inlines updates itself; drop the workaround."""
-    from panel.io.resources import CDN_DIST
-
-    root, html = filter_update_from_another_cell()
-    assert html.object == "flag True"
-    assert any(url.startswith(CDN_DIST) for url in stylesheet_urls(root))
-
-
-def test_compat_keeps_notebook_updates_off_the_cdn(inline_notebook):
-    from panel.io.resources import DIST_DIR
-
-    compat.inline_stylesheets_in_notebook_updates()
-    compat.inline_stylesheets_in_notebook_updates()  # twice is once
-    root, html = filter_update_from_another_cell()
-    assert html.object == "flag True"  # the update went through, in its own document
-    urls = stylesheet_urls(root)
-    assert urls, "Panel no longer sends its stylesheets as URLs: check the workaround"
-    assert all(url.startswith("data:text/css;base64,") for url in urls), urls
-    files = {base64.b64decode(url.split(",", 1)[1]) for url in urls}
-    assert (DIST_DIR / "css" / "loading.css").read_bytes() in files

@@ -187,7 +187,7 @@ def inline_stylesheets_in_notebook_updates() -> None:
     ``panel.reactive`` and looked up in ``panel.io.resources`` by the themes) when Panel
     builds or updates the model's properties; this wraps it so that, while ``pn.config.inline``
     is on, a URL naming an installed Panel file becomes a ``data:`` URL of that file.
-    Idempotent. Checked, with and without it, in tests/browser/test_jupyterlab.py.
+    Idempotent. Checked, with and without it, in tests/test_compat.py.
     """
     import panel.io.resources
     import panel.reactive
