@@ -45,6 +45,19 @@ def fresh_caches():
     clear_query_caches()
 
 
+@pytest.fixture
+def fresh_panel_state(fresh_caches):
+    """Besides :func:`fresh_caches`: no Panel server or Panel cache left over from another
+    test, nor left for the next (the view tests build dashboards and serve pages)."""
+    import panel as pn
+
+    pn.state.kill_all_servers()
+    pn.state.cache.clear()
+    yield
+    pn.state.kill_all_servers()
+    pn.state.cache.clear()
+
+
 @pytest.fixture(scope="module")
 def ds() -> Dataset:
     """The small dataset, loaded once for the module (its frames are read-only)."""

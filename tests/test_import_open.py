@@ -23,9 +23,7 @@ from bokeh.document import Document
 from panel.models.plotly import PlotlyPlot
 
 import alliances
-from alliances import dataset as dataset_module
 from alliances.importers import import_files
-from unit_helpers import clear_query_caches
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 FILES = {
@@ -59,18 +57,7 @@ EXTRA_DAYS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fresh_state():
-    """No server, cache or dataset left over from another test, nor left for the next."""
-    pn.state.kill_all_servers()
-    pn.state.cache.clear()
-    dataset_module.clear_cache()
-    clear_query_caches()
-    yield
-    pn.state.kill_all_servers()
-    pn.state.cache.clear()
-    dataset_module.clear_cache()
-    clear_query_caches()
+pytestmark = pytest.mark.usefixtures("fresh_panel_state")
 
 
 # --------------------------------------------------------------------------- fixture files

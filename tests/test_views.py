@@ -20,7 +20,6 @@ from bokeh.document import Document
 from panel.models.plotly import PlotlyPlot
 from panel.models.tabulator import DataTabulator
 
-from alliances import dataset as dataset_module
 from alliances.app import Dashboard, dashboard
 from alliances.dataset import Dataset
 from alliances.fragments import link
@@ -43,25 +42,12 @@ from unit_helpers import (
     SMALL,
     actor,
     build,
-    clear_query_caches,
     event,
     hostile_dataset,
     small,
 )
 
-
-@pytest.fixture(autouse=True)
-def _fresh_state():
-    """No server, cache, dataset or selection left over from an earlier test."""
-    pn.state.kill_all_servers()
-    pn.state.cache.clear()
-    dataset_module.clear_cache()
-    clear_query_caches()
-    yield
-    pn.state.kill_all_servers()
-    pn.state.cache.clear()
-    dataset_module.clear_cache()
-    clear_query_caches()
+pytestmark = pytest.mark.usefixtures("fresh_panel_state")
 
 
 @pytest.fixture(scope="module")
