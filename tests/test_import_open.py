@@ -24,6 +24,7 @@ from panel.models.plotly import PlotlyPlot
 
 import alliances
 from alliances.importers import import_files
+from unit_helpers import trace_values
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 FILES = {
@@ -211,19 +212,6 @@ def network_model(board) -> PlotlyPlot:
     return model
 
 
-def trace_points(model: PlotlyPlot, name: str, key: str) -> list:
-    """Every value of ``key`` in the trace called ``name`` (arrays travel in data_sources)."""
-    out = []
-    for trace, source in zip(model.data, model.data_sources[: len(model.data)], strict=True):
-        if trace.get("name") != name:
-            continue
-        if key in source.data:
-            out += [v for arr in source.data[key] for v in arr]
-        elif trace.get(key) is not None:
-            out += list(trace[key])
-    return out
-
-
 def failures(board) -> list[str]:
     """Charts that say they could not be drawn (a view's error is caught and shown so)."""
     bad = []
@@ -260,7 +248,7 @@ def test_each_source_imports_into_a_folder_the_dashboard_opens(tmp_path, source)
             assert [a["text"] for a in model.layout["annotations"]] == [
                 "No relations in force for these filters on this date"
             ]
-        assert len(trace_points(model, "relations", "text")) == len(wanted), when
+        assert len(trace_values(model, "text", "relations")) == len(wanted), when
         # which alliance, pair and type each drawn relation is: its id says (source:id:a-b:type)
         drawn = board.network.relations_in_force
         codes = {

@@ -45,6 +45,7 @@ from unit_helpers import (
     event,
     hostile_dataset,
     small,
+    trace_values,
 )
 
 pytestmark = pytest.mark.usefixtures("fresh_panel_state")
@@ -69,22 +70,6 @@ def render(view):
 def plotly_model(root) -> PlotlyPlot:
     (model,) = root.select({"type": PlotlyPlot})
     return model
-
-
-def trace_values(model: PlotlyPlot, key: str, name: str | None = None) -> list:
-    """Every value of ``key`` over the model's traces (arrays travel in ``data_sources``).
-
-    Panel keeps surplus sources when a figure loses traces; the browser pairs them by index.
-    """
-    out = []
-    for trace, source in zip(model.data, model.data_sources[: len(model.data)], strict=True):
-        if name is not None and trace.get("name") != name:
-            continue
-        if key in source.data:
-            out += [v for arr in source.data[key] for v in arr]
-        elif trace.get(key) is not None:
-            out += list(trace[key])
-    return out
 
 
 def page_html(root) -> str:

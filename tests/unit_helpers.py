@@ -171,3 +171,19 @@ def summary_values(text: str) -> dict[str, str]:
         values[match[1] + match[2]] = match[4]
     assert all(len(c) <= 1 for c in columns.values()), f"misaligned values:\n{text}"
     return values
+
+
+def trace_values(model, key: str, name: str | None = None) -> list:
+    """Every value of ``key`` over the model's traces (arrays travel in ``data_sources``).
+
+    Panel keeps surplus sources when a figure loses traces; the browser pairs them by index.
+    """
+    out = []
+    for trace, source in zip(model.data, model.data_sources[: len(model.data)], strict=True):
+        if name is not None and trace.get("name") != name:
+            continue
+        if key in source.data:
+            out += [v for arr in source.data[key] for v in arr]
+        elif trace.get(key) is not None:
+            out += list(trace[key])
+    return out
