@@ -200,3 +200,34 @@ def test_alliances_info_takes_a_url_and_the_engine_option(
     assert from_folder.splitlines()[1:] == in_memory.splitlines()[1:]
     assert main(["info", f"duckdb://{duckdb_file}?events=nope&{names}"]) == 1
     assert "no table 'nope'" in capsys.readouterr().out
+
+
+def test_a_cached_subset_is_dropped_from_the_engine_once_no_query_needs_it(parquet_folder):
+    """The store caches subsets (listed events, running totals) as temporary tables that ibis
+    drops when they are freed. sqlglot 30.18 and later render ibis 12's DROP TABLE without
+    the table's name (pyproject.toml pins below it): every subset stayed in the engine's
+    session and each drop logged a traceback."""
+    import gc
+    import sys
+
+    clear_cache()
+    ds = load_dataset(parquet_folder, engine="duckdb", cache=False)
+    store = ds.store
+    # the events with participants or targets, as the store caches them without rollups
+    subset = store.cached(queries.listed(store.facts))
+    name = subset.op().name
+
+    def exists() -> bool:
+        sql = "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?"
+        return store.backend.con.execute(sql, [name]).fetchone()[0] == 1
+
+    assert exists()
+    raised = []
+    hook, sys.unraisablehook = sys.unraisablehook, raised.append
+    try:
+        subset = None
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    assert raised == []
+    assert not exists()
