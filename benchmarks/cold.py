@@ -9,7 +9,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from alliances.testing import (
@@ -34,6 +34,44 @@ class ColdStart:
     html_s: Series  # the page's HTML arrived: the session's dashboard is built
     page_s: Series  # the network and timeline graphs hold traces
     error: str = ""
+    browser: dict[str, list[float]] = field(default_factory=dict)
+    """Where the page's time went in Chromium, per run (:data:`BROWSER_PHASES`)."""
+
+
+LONG_TASKS = """
+window.__longTasks = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) window.__longTasks.push([e.startTime, e.duration]);
+}).observe({type: "longtask", buffered: true});
+"""
+"""Recorded from the first script on: the main thread's tasks over 50 ms (parsing and running
+the JavaScript, BokehJS building the page's views, plotly.js drawing)."""
+
+BROWSER_TIMES = """() => {
+  const nav = performance.getEntriesByType("navigation")[0];
+  const scripts = performance.getEntriesByType("resource")
+    .filter((r) => r.initiatorType === "script" || r.name.endsWith(".js"));
+  const tasks = window.__longTasks || [];
+  const last = scripts.reduce((m, r) => Math.max(m, r.responseEnd), nav.responseEnd);
+  return {
+    html_wait_s: (nav.responseStart - nav.requestStart) / 1000,
+    scripts_loaded_s: (last - nav.responseEnd) / 1000,
+    script_mb: scripts.reduce((n, r) => n + (r.decodedBodySize || 0), 0) / 1e6,
+    long_tasks_s: tasks.reduce((n, t) => n + t[1], 0) / 1000,
+    longest_task_s: tasks.reduce((m, t) => Math.max(m, t[1]), 0) / 1000,
+    drawn_after_html_s: (performance.now() - nav.responseEnd) / 1000,
+  };
+}"""
+"""Where the page's time went, read from the Performance API once the graphs are drawn."""
+
+BROWSER_PHASES = {
+    "html_wait_s": "the page's HTML requested -> its first byte (the server builds the session)",
+    "scripts_loaded_s": "the HTML received -> the last script received",
+    "script_mb": "JavaScript received, MB uncompressed",
+    "long_tasks_s": "the main thread's tasks over 50 ms, summed (parse, run, build, draw)",
+    "longest_task_s": "the longest of them",
+    "drawn_after_html_s": "the HTML received -> network and timeline drawn",
+}
 
 
 def _server_up(port: int, deadline: float) -> bool:
@@ -97,6 +135,7 @@ def cold_start(path: Path, runs: int, budget: float, timeout: float = 900.0) -> 
                         break
                     res.server_s.values.append(time.perf_counter() - t0)
                     context = browser.new_context(viewport=VIEWPORT)
+                    context.add_init_script(LONG_TASKS)
                     try:
                         page = context.new_page()
                         page.goto(
@@ -109,6 +148,8 @@ def cold_start(path: Path, runs: int, budget: float, timeout: float = 900.0) -> 
                             res.error = "graphs not drawn before the timeout"
                             break
                         res.page_s.values.append(time.perf_counter() - t0)
+                        for name, value in page.evaluate(BROWSER_TIMES).items():
+                            res.browser.setdefault(name, []).append(float(value))
                     finally:
                         context.close()
                 finally:
@@ -118,3 +159,29 @@ def cold_start(path: Path, runs: int, budget: float, timeout: float = 900.0) -> 
                         tail = log.read().decode("utf-8", "replace").strip().splitlines()
                         res.error += ": " + " | ".join(tail[-3:])[:300]
     return res
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m benchmarks.cold [FOLDER] [--runs N]``: cold starts, and where the page's
+    time went in the browser (medians)."""
+    import argparse
+    import statistics
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.cold", description=main.__doc__)
+    parser.add_argument("data", nargs="?", type=Path, default=ROOT / "data")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args(argv)
+    res = cold_start(args.data, args.runs, budget=3600)
+    if res.error:
+        print(f"error: {res.error}")
+        return 1
+    for label, series in (("server answers", res.server_s), ("HTML received", res.html_s),
+                          ("network and timeline drawn", res.page_s)):  # fmt: skip
+        print(f"{label:<28} {statistics.median(series.values):6.2f} s from the spawn")
+    for name, what in BROWSER_PHASES.items():
+        print(f"{statistics.median(res.browser[name]):6.2f}  {what}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
