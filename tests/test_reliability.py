@@ -89,3 +89,19 @@ def test_num_procs_two_workers_serve_the_dashboard(tmp_path, oracle):
         assert len(per_process) == 2, per_process
         assert all(per_process.values()), f"websocket sessions per worker: {per_process}"
         assert not server.error_lines(), server.output()
+
+
+def test_concurrent_sessions_through_the_proxy_each_see_their_own_filters(tmp_path, oracle):
+    """The same experiment through nginx on the shipped configuration, in front of two
+    processes (what ``python -m reliability`` measures by default): every session sees its
+    own filters, and the two processes together held them all."""
+    from reliability.deploy import running_proxied
+
+    with running_proxied(SMALL, tmp_path / "logs", processes=2) as proxied:
+        result = run_concurrency(proxied, oracle, sessions=8, changes=4, think=0.0)
+
+    problems = result.errors + result.leaks + result.server_errors
+    assert not problems, "\n".join(problems)
+    assert result.changes_ok == 32
+    assert len(result.held_per_process) == 2, result.held_per_process  # both answered
+    assert sum(result.held_per_process.values()) >= 8, result.held_per_process
