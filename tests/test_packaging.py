@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from alliances import schema
 from alliances.dataset import load_dataset
@@ -26,15 +28,15 @@ DATA_FILES = sorted(t.filename for t in schema.TABLES.values())
 
 
 def requirement_bounds(requirements: list[str]) -> dict[str, str]:
-    """``{"pandas": "2.2", ...}`` from ``name>=version`` strings (names normalised; a pip
-    extra such as ``ibis-framework[duckdb]`` counts as its package)."""
+    """``{"pandas": ">=3.0", "sqlglot": "<30.18,>=23.4", ...}``: each requirement's version
+    range by normalised name (a pip extra such as ``ibis-framework[duckdb]`` counts as its
+    package); every one must pin a lower bound."""
     bounds = {}
     for text in requirements:
-        match = re.fullmatch(
-            r"([A-Za-z0-9._-]+)(?:\[[A-Za-z0-9,._-]+\])?\s*>=\s*([0-9][^\s,;]*)", text.strip()
-        )
-        assert match, f"not of the form name>=version: {text!r}"
-        bounds[re.sub(r"[-_.]+", "-", match[1]).lower()] = match[2]
+        requirement = Requirement(text.strip())
+        lower = [s for s in requirement.specifier if s.operator == ">="]
+        assert lower, f"no lower bound: {text!r}"
+        bounds[canonicalize_name(requirement.name)] = str(requirement.specifier)
     return bounds
 
 
