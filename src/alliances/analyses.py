@@ -15,7 +15,7 @@ import pandas as pd
 import param
 
 from . import query
-from .aggregates import latest_of_series, pair_label, pair_labels, temperature
+from .aggregates import pair_label, pair_labels, temperature
 from .cache import per_dataset
 from .dataset import Dataset
 
@@ -76,7 +76,9 @@ def _shifts(dataset: Dataset, criteria: query.Criteria, pairs: tuple[str, ...], 
     early = first - QUARTER * baseline
     # the same filters over a window that starts `baseline` quarters earlier
     wide = query.select(dataset, replace(criteria, start=early.date(), end=w.end.date()))
-    t = temperature(wide.facts, list(pairs), start=early, stop=w.stop, links=wide.links)
+    t = temperature(
+        wide.facts, list(pairs), start=early, stop=w.stop, links=wide.links, latest=wide.latest
+    )
     rows = []
     for pair, series in t.groupby("pair", sort=False):
         scores = series["score"].to_numpy(float)
@@ -102,7 +104,7 @@ def shift_events(dataset: Dataset, filters: query.AnyFilters, pair: str, quarter
     rows = np.unique(links.rows[links.on_pair(pair)])
     dates = sel.facts["date"].to_numpy("datetime64[ns]")[rows]
     inside = (dates >= np.datetime64(start)) & (dates < np.datetime64(start + QUARTER))
-    counted = latest_of_series(sel.facts)[rows]
+    counted = sel.latest[rows]
     return sel.source.iloc[sel.rows[rows[inside & counted]]]
 
 
@@ -217,7 +219,7 @@ def _recent_scores(
     links = sel.links
     if not len(links.codes):
         return {}
-    counted = latest_of_series(sel.facts)[links.rows]
+    counted = sel.latest[links.rows]
     frame = pd.DataFrame({"code": links.codes[counted], "score": links.scores(sel.facts)[counted]})
     sums = frame.groupby("code")["score"].agg(["sum", "count"])
     labels = pair_labels(sums.index.to_numpy(), links.ids)
@@ -255,7 +257,7 @@ def alignment_explained(
     window = replace(query.Criteria.of(filters), start=start.date(), end=when.date())
     sel = query.select(dataset, window)
     links = sel.links
-    hit = links.on_pair(pair) & latest_of_series(sel.facts)[links.rows]
+    hit = links.on_pair(pair) & sel.latest[links.rows]
     if hit.any():
         scores = links.scores(sel.facts)[hit]
         events = sel.source.iloc[sel.rows[links.rows[hit]]]

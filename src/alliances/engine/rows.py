@@ -161,6 +161,11 @@ class SelectedRows:
     def links(self) -> PairLinks:
         return aggregates.pair_links(self.facts)
 
+    @cached_property
+    def latest(self) -> np.ndarray:
+        """Per fetched event: False for a running total a later fetched report supersedes."""
+        return aggregates.latest_of_series(self.facts)
+
     def rows_between(self, start: pd.Timestamp, stop: pd.Timestamp) -> np.ndarray:
         facts = self.facts
         inside = ((facts["date"] < stop) & (facts["stop"] > start)).to_numpy(bool)
