@@ -11,7 +11,7 @@ import param
 from .. import analyses, query
 from ..aggregates import pair_name
 from ..analyses import AlignmentWeights, ShiftRule
-from ..downloads import download_lines, download_name, table_csv
+from ..downloads import download_lines, table_csv
 from ..figures import Spec, temperature_for
 from ..figures.analysis import alignment_figure, pledges_figure, running_figure
 from ..fragments import CSS, alignment_html, shifts_html
@@ -77,9 +77,10 @@ class TemperatureTable(DatasetView):
             css_classes=["al-temperature-table"],
         )
         self._download = made_download(
-            lambda: download_name("temperature", self.dataset, self.filters, "csv"),
+            self,
+            "temperature",
+            "csv",
             self._csv,
-            filename="alliances-temperature.csv",
             label="Download these values (CSV)",
             color="light",
             width=260,

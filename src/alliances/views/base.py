@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 
 from .. import query
 from ..dataset import Dataset, load_dataset
+from ..downloads import download_name
 from ..figures import Spec
 from ..figures.common import empty_figure, same_spec
 from ..state import SELECTION, Filters
@@ -39,17 +40,19 @@ SELECTION_DEPENDS = on_filters(*SELECTION)
 
 
 def made_download(
-    name: Callable[[], str], content: Callable[[], str | bytes], **params
+    viewer: FilteredViewer, what: str, ext: str, content: Callable[[], str | bytes], **params
 ) -> pn.widgets.FileDownload:
-    """A download button whose file is made and named when it is clicked.
+    """A download button for ``what`` (``events``, ``temperature``, ``network`` ...) of
+    ``viewer``'s dataset and filters, made and named (:func:`~alliances.downloads.download_name`)
+    when it is clicked.
 
     Panel reads ``filename`` after calling the callback, so the name (which says which filters
     chose the rows) is set there, not sent to the page on every filter change.
     """
-    button = pn.widgets.FileDownload(**params)
+    button = pn.widgets.FileDownload(filename=f"alliances-{what}.{ext}", **params)
 
     def make() -> io.StringIO | io.BytesIO:
-        button.filename = name()
+        button.filename = download_name(what, viewer.dataset, viewer.filters, ext)
         data = content()
         return io.StringIO(data) if isinstance(data, str) else io.BytesIO(data)
 

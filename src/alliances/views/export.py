@@ -11,7 +11,6 @@ import param
 
 from .. import exports
 from ..briefing import render_briefing
-from ..downloads import download_name
 from .base import FilteredViewer, made_download
 
 
@@ -55,9 +54,10 @@ class BriefingExport(FilteredViewer):
         ):
             files.append(
                 made_download(
-                    lambda what=what, ext=ext: download_name(what, self.dataset, self.filters, ext),
+                    self,
+                    what,
+                    ext,
                     lambda writer=writer: writer(self.dataset, self.filters),
-                    filename=f"alliances-{what}.{ext}",
                     label=label,
                     color="light",
                     sizing_mode="stretch_width",

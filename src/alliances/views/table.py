@@ -8,7 +8,7 @@ import panel as pn
 import param
 
 from ..dataset import Dataset
-from ..downloads import download_lines, download_name
+from ..downloads import download_lines
 from ..formats import to_csv
 from ..fragments import EVENT_TABLE_COLUMNS, event_table, link
 from .base import SELECTION_DEPENDS, DatasetView, made_download
@@ -74,9 +74,10 @@ class EventsTable(DatasetView):
         self._columns.param.watch(self._on_columns, "value")
         self._count = pn.pane.HTML("", margin=(12, 10, 0, 10), css_classes=["al-count"])
         self._download = made_download(
-            lambda: download_name("events", self.dataset, self.filters, "csv"),
+            self,
+            "events",
+            "csv",
             self._csv,
-            filename="alliances-events.csv",
             label="Download these events (CSV)",
             color="primary",
             width=260,
