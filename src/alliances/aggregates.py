@@ -99,7 +99,9 @@ class PairLinks:
         return np.isin(self.codes, list(wanted_pairs([pair], self.ids)))
 
 
-def _id_lists(values: pd.Series) -> list[list[str]]:
+def id_lists(values: pd.Series) -> list[list[str]]:
+    """Each value of a list column (``participants``, ``targets``: ids joined by ``;``) as its
+    ids; an empty list for a missing value."""
     return [
         [p.strip() for p in str(v).split(";") if p.strip()] if isinstance(v, str) else []
         for v in values.astype(object)
@@ -109,7 +111,7 @@ def _id_lists(values: pd.Series) -> list[list[str]]:
 def _column_lists(events: pd.DataFrame, column: str, rows: np.ndarray) -> list[list[str]]:
     if column not in events.columns:
         return [[] for _ in rows]
-    return _id_lists(events[column].iloc[rows])
+    return id_lists(events[column].iloc[rows])
 
 
 def pair_links(events: pd.DataFrame) -> PairLinks:

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from .aggregates import id_lists
 from .cache import per_dataset
 from .columns import _lookup, _ns, arrays
 from .criteria import DAY, AnyFilters, Criteria, as_of, window
@@ -74,11 +75,7 @@ def _actor_allowed(dataset: Dataset, filters: AnyFilters, focused: list[str]) ->
 
 
 def _id_lists(dataset: Dataset, column: str, rows: np.ndarray) -> list[set[str]]:
-    values = dataset.events[column].iloc[rows].astype(object)
-    return [
-        {p.strip() for p in v.split(";") if p.strip()} if isinstance(v, str) else set()
-        for v in values
-    ]
+    return [set(ids) for ids in id_lists(dataset.events[column].iloc[rows])]
 
 
 def _lists_touch(dataset: Dataset, focused: list[str], candidates: np.ndarray) -> np.ndarray:
