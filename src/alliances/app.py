@@ -19,7 +19,7 @@ import param
 from . import query, state
 from .dataset import Dataset, ServedDataset, load_dataset, serve_dataset
 from .engine.sources import describe
-from .problems import DatasetError
+from .problems import DatasetError, read_faults_only
 from .state import FILTERS, Filters
 from .views import (
     AboutPanel,
@@ -176,7 +176,18 @@ class Dashboard(FilteredViewer):
     def report_stale(self, served: ServedDataset) -> None:
         """Say that the files on disk are not what is shown, and why (the report is logged)."""
         fingerprint = self.dataset.fingerprint
-        if served.problems:
+        if served.problems and read_faults_only(served.problems):
+            log.error("dataset %s cannot be read:\n%s", self.dataset.path,
+                      "\n".join(map(str, served.problems)))  # fmt: skip
+            self.notify(
+                [
+                    "The dataset could not be read (its engine could not be reached, or a table "
+                    "or file in it is missing or unreadable); the last good version keeps "
+                    f"serving (fingerprint {fingerprint}). The error:",
+                    *[p.message for p in served.problems[:8]],
+                ]
+            )
+        elif served.problems:
             log.error("dataset %s no longer validates:\n%s", self.dataset.path,
                       "\n".join(map(str, served.problems)))  # fmt: skip
             lines = [str(p) for p in served.problems[:8]]
@@ -302,23 +313,32 @@ def _reload(board: Dashboard, data) -> None:
 
 
 def error_page(exc: DatasetError) -> pn.template.BaseTemplate:
-    """What the browser shows for a dataset that fails validation: the report, not a traceback."""
+    """What the browser shows for a dataset that fails validation or cannot be read: the
+    report or the error, not a traceback."""
     log.error("%s", exc)
-    report = "\n".join(str(p) for p in exc.problems)
+    where = html.escape(str(exc.path))
+    if exc.read_fault:
+        heading = (
+            f"<b>Cannot read the dataset in <code>{where}</code></b>: its engine could not be "
+            "reached, or a table or file in it is missing or unreadable. The error is below; "
+            "fix it and reload this page."
+        )
+        report, css, title = "\n".join(p.message for p in exc.problems), "read-error", "unreadable"
+    else:
+        heading = (
+            f"<b>The dataset in <code>{where}</code> did not pass validation</b>: "
+            f"{len(exc.problems)} problem(s). Fix them and reload this page; "
+            "<code>alliances validate</code> prints the same report."
+        )
+        report, css, title = "\n".join(str(p) for p in exc.problems), "validation-report", "invalid"
     body = pn.Column(
-        pn.pane.Alert(
-            f"<b>The dataset in <code>{html.escape(str(exc.path))}</code> did not pass "
-            f"validation</b>: {len(exc.problems)} problem(s). Fix them and reload this page; "
-            "<code>alliances validate</code> prints the same report.",
-            alert_type="danger",
-        ),
+        pn.pane.Alert(heading, alert_type="danger"),
         pn.pane.HTML(
-            f"<pre class='validation-report'>{html.escape(report)}</pre>",
-            sizing_mode="stretch_width",
+            f"<pre class='{css}'>{html.escape(report)}</pre>", sizing_mode="stretch_width"
         ),
         sizing_mode="stretch_width",
     )
-    return pn.template.BootstrapTemplate(title=f"{TITLE}: invalid dataset", main=[body])
+    return pn.template.BootstrapTemplate(title=f"{TITLE}: {title} dataset", main=[body])
 
 
 def data_from_argv(argv: list[str] | None = None) -> str | None:

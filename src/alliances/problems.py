@@ -9,6 +9,11 @@ from pathlib import Path
 MAX_SHOWN_VALUE = 60
 MAX_IN_MESSAGE = 50
 
+READ_FAULTS = ("cannot read the events:", "no table ")
+"""How the engine's reports of a fault of reading begin (an engine that cannot be reached, a
+missing table, an unreadable Parquet file: ``engine.store.engine_problem`` and
+``engine.sources``), as opposed to data that fails validation."""
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -22,9 +27,22 @@ class Problem:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.column}: {self.message}"
 
+    @property
+    def read_fault(self) -> bool:
+        """Whether the data could not be read at all, rather than read and found wrong."""
+        return self.message.startswith(READ_FAULTS)
+
+
+def read_faults_only(problems: Iterable[Problem]) -> bool:
+    """Whether every problem is a fault of reading (and there is one): the page then says the
+    data could not be read, not that it failed validation."""
+    problems = list(problems)
+    return bool(problems) and all(p.read_fault for p in problems)
+
 
 class DatasetError(ValueError):
-    """Raised by :func:`alliances.load_dataset` for a dataset that fails validation."""
+    """Raised by :func:`alliances.load_dataset` for a dataset that fails validation or cannot
+    be read."""
 
     def __init__(self, path: Path, problems: list[Problem]):
         self.path = path
@@ -33,6 +51,11 @@ class DatasetError(ValueError):
         extra = len(problems) - MAX_IN_MESSAGE
         more = f"\n... and {extra} more" if extra > 0 else ""
         super().__init__(f"{len(problems)} problem(s) in dataset {path}:\n{lines}{more}")
+
+    @property
+    def read_fault(self) -> bool:
+        """Whether the data could not be read (:func:`read_faults_only`), not failed validation."""
+        return read_faults_only(self.problems)
 
 
 def show(value: object) -> str:
