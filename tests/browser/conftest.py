@@ -65,15 +65,16 @@ def start_server(cmd: list[str], port: int, log: Path, env: dict[str, str] | Non
         pytest.fail(str(exc), pytrace=False)
 
 
-def panel_serve(data: Path | None, log: Path) -> Server:
-    """``panel serve dashboards/alliances_app.py [--args --data DATA]`` on a free port."""
+def panel_serve(data: Path | None, log: Path, env: dict[str, str] | None = None) -> Server:
+    """``panel serve dashboards/alliances_app.py [--args --data DATA]`` on a free port, with
+    ``env`` added to its environment (``ALLIANCES_ENGINE=duckdb``, say)."""
     port = free_port()
     cmd = [sys.executable, "-m", "panel", "serve", str(APP), "--address", HOST]
     cmd += ["--port", str(port), "--allow-websocket-origin", f"{HOST}:{port}"]
     if data is not None:
         cmd += ["--args", "--data", str(data)]
-    env = {k: v for k, v in os.environ.items() if k != "ALLIANCES_DATA"}
-    return start_server(cmd, port, log, env)
+    inherited = {k: v for k, v in os.environ.items() if k != "ALLIANCES_DATA"}
+    return start_server(cmd, port, log, {**inherited, **(env or {})})
 
 
 @pytest.fixture(scope="session")
