@@ -48,11 +48,13 @@ def break_events(folder: Path) -> None:
 def test_only_faults_of_reading_count_as_such():
     fault = engine_problem("duckdb:///warehouse.duckdb", OSError("connection refused"))
     assert fault.read_fault
-    missing = Problem("events", 1, "-", "no table 'events' in duckdb://")
+    missing = Problem("events", 1, "-", "no table 'events' in duckdb://", fault=True)
     assert DatasetError("x", [missing]).read_fault
     assert not DatasetError("x", INVALID).read_fault
     assert not DatasetError("x", [*fault.problems, *INVALID]).read_fault  # the report lists all
     assert not read_faults_only([])
+    # a fault is what the engine says it is, not what a message looks like
+    assert not read_faults_only([Problem("events", 1, "-", "no table in this text")])
     # the in-memory loader's report of an unreadable Parquet file is what `validate` prints
     assert not read_faults_only([Problem("events.parquet", 1, "-", "cannot read Parquet file: x")])
 

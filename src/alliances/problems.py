@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 MAX_SHOWN_VALUE = 60
 MAX_IN_MESSAGE = 50
-
-READ_FAULTS = ("cannot read the events:", "no table ")
-"""How the engine's reports of a fault of reading begin (an engine that cannot be reached, a
-missing table, an unreadable Parquet file: ``engine.store.engine_problem`` and
-``engine.sources``), as opposed to data that fails validation."""
 
 
 @dataclass(frozen=True, order=True)
@@ -23,6 +18,9 @@ class Problem:
     line: int
     column: str
     message: str
+    fault: bool = field(default=False, compare=False)
+    """A fault of reading (an engine that cannot be reached, a missing table, an unreadable
+    file: the engine reports them so), as opposed to data read and found wrong."""
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.column}: {self.message}"
@@ -30,7 +28,7 @@ class Problem:
     @property
     def read_fault(self) -> bool:
         """Whether the data could not be read at all, rather than read and found wrong."""
-        return self.message.startswith(READ_FAULTS)
+        return self.fault
 
 
 def read_faults_only(problems: Iterable[Problem]) -> bool:

@@ -172,9 +172,8 @@ def events_table(backend, spec: DataSpec):
         try:
             return backend.table(name), False
         except Exception as exc:
-            problem = Problem(
-                name, 1, "-", f"no table {name!r} in {spec.label}: {_first_line(exc)}"
-            )
+            message = f"no table {name!r} in {spec.label}: {_first_line(exc)}"
+            problem = Problem(name, 1, "-", message, fault=True)
             raise DatasetError(spec.label, [problem]) from exc
     path = table_file(spec.folder, schema.TABLES["events"])
     if path.is_dir():  # events/year=YYYY/part-N.parquet, sorted by date
@@ -239,7 +238,7 @@ def _engine_table(backend, spec: DataSpec, table) -> tuple[RawTable | None, list
         frame = backend.execute(expr.select(*[expr[c].cast("string") for c in expr.columns]))
     except Exception as exc:
         message = f"no table {name!r} in {spec.label}: {type(exc).__name__}: {_first_line(exc)}"
-        return None, [Problem(name, 1, "-", message)]
+        return None, [Problem(name, 1, "-", message, fault=True)]
     frame = frame.astype(object).where(frame.notna() & (frame.astype(object) != ""), None)
     missing = [f.name for f in table.fields if f.required and f.name not in frame.columns]
     if missing:

@@ -308,4 +308,5 @@ def engine_problem(where: str, exc: BaseException) -> DatasetError:
     """A failure to reach or read an engine, as the report a dataset that fails validation
     gives (the served dashboard shows it, and keeps the last good data)."""
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return DatasetError(where, [Problem(str(where), 1, "-", f"cannot read the events: {message}")])
+    problem = Problem(str(where), 1, "-", f"cannot read the events: {message}", fault=True)
+    return DatasetError(where, [problem])
