@@ -40,6 +40,10 @@ CASES = {
     "between": Filters(actors=["RUS", "PRK", "USA"], link="between"),
     "from": Filters(actors=["RUS", "UKR", "USA"], link="from"),
     "types": Filters(event_types=["veto", "sanctions", "arms_transfer", "summit", "nope"]),
+    "actors, types and window": Filters(
+        actors=["RUS", "UKR"], event_types=["sanctions", "military_action", "summit"],
+        start=D(2019, 3, 3), end=D(2024, 6, 10),
+    ),  # fmt: skip
     "regions": Filters(regions=["Europe", "Nowhere"]),
     "region and actor": Filters(regions=["East Asia"], actors=["RUS", "CHN"]),
     "search": Filters(search="  Veto "),

@@ -39,8 +39,6 @@ ENGINE_ROWS = 2_000_000
 path is measured fast (docs/performance.md), and loading costs seconds, not minutes."""
 
 CHOICES = ("auto", "memory", "duckdb")
-ROLLUPS = ("listed", "running", "types", "pairs")
-"""The rollup tables beside the facts (:mod:`.rollups`)."""
 
 
 def choose(data: object = None, engine: str | None = None) -> str:
@@ -96,7 +94,7 @@ def open_dataset(data: object = None):
     from ..raw_tables import RawTable
     from ..reading import fingerprint_files, fingerprint_of
     from .facts import actor_codes, facts
-    from .rollups import build_rollups
+    from .rollups import FILES, build_rollups
     from .sources import (
         check_events_columns,
         connect,
@@ -132,7 +130,9 @@ def open_dataset(data: object = None):
             meta = json.loads((rollups / "meta.json").read_text())
             fact_table = backend.read_parquet(str(rollups / "facts.parquet"))
             parts = {
-                name: backend.read_parquet(str(rollups / f"{name}.parquet")) for name in ROLLUPS
+                name: backend.read_parquet(str(rollups / f"{name}.parquet"))
+                for name in FILES
+                if name != "facts"
             }
         else:
             # derived once per process and kept in the engine's session (Spark's cache, a

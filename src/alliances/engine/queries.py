@@ -43,7 +43,8 @@ class Ask:
     search: str
 
 
-def _isin(column: ir.Value, values: Sequence) -> ir.BooleanValue:
+def isin(column: ir.Value, values: Sequence) -> ir.BooleanValue:
+    """Whether ``column`` is one of ``values`` (never null; false for no values)."""
     if not values:
         return ibis.literal(False)
     return column.isin(list(values)).fill_null(False)
@@ -73,9 +74,9 @@ def selected(
     if longest is not None:
         m &= f.day >= ask.first - longest
     if ask.types is not None:
-        m &= _isin(f.type, ask.types)
+        m &= isin(f.type, ask.types)
     if ask.allowed is not None:
-        touching = _isin(f.a1, ask.allowed) | _isin(f.a2, ask.allowed)
+        touching = isin(f.a1, ask.allowed) | isin(f.a2, ask.allowed)
         if ask.focused:
             touching |= _listed(f.plist, ask.focused) | _listed(f.tlist, ask.focused)
         m &= touching
@@ -97,12 +98,47 @@ def selected(
     elif ask.mode == "from":
         rest, rest_codes = ask.focused[1:], ask.focused_codes[1:]
         m &= (f.a1 == ask.focused_codes[0]).fill_null(False) & (
-            _isin(f.a2, rest_codes) | _listed(f.tlist, rest)
+            isin(f.a2, rest_codes) | _listed(f.tlist, rest)
         )
     chosen = f.filter(m)
     if matching is not None:
         chosen = chosen.filter(chosen.event_id.isin(matching.event_id))
     return chosen
+
+
+def by_actor(f: ir.Table) -> ir.Table:
+    """Every event once under its actor_1 and once under its actor_2 (``key``, the other one
+    ``other``), sorted by actor, other actor, then day: the rollup that a choice of actors
+    (:func:`actor_rows`) and a pair's temperature (:func:`pair_rows`) read only the row
+    groups of, instead of every event."""
+    second = f.filter(f.a2.notnull() & (f.a2 != f.a1))
+    return (
+        f.mutate(key=f.a1, other=f.a2)
+        .union(second.mutate(key=second.a2, other=second.a1))
+        .order_by(["key", "other", "day"])
+    )
+
+
+def actor_rows(copies: ir.Table, actors: Sequence[int]) -> ir.Table:
+    """The events whose actor_1 or actor_2 is one of ``actors``, each once, from
+    :func:`by_actor`'s rows (one equality per actor: the files' statistics then skip the other
+    actors' row groups)."""
+    key = ibis.literal(False)
+    for code in actors:
+        key |= copies.key == code
+    once = (copies.key == copies.a1) | ~isin(copies.a1, actors)
+    return copies.filter(key & once).drop("key", "other")
+
+
+def pair_rows(copies: ir.Table, pairs: Sequence[tuple[int, int]]) -> ir.Table:
+    """The events whose actor_1 and actor_2 form one of ``pairs`` (``lo < hi`` codes), each
+    once (under ``lo``), from :func:`by_actor`'s rows."""
+    wanted = ibis.literal(False)
+    for lo, hi in pairs:
+        wanted |= (copies.key == lo) & (copies.other == hi)
+    # no fill_null around it: a missing ``other`` fails the test anyway, and a bare
+    # comparison is what an engine can check against the files' statistics
+    return copies.filter(wanted).drop("key", "other")
 
 
 def search_ids(raw: ir.Table, needle: str, last_text: str) -> ir.Table:
@@ -124,9 +160,23 @@ def listed(f: ir.Table) -> ir.Table:
     return f.filter(f.plist.notnull() | f.tlist.notnull())
 
 
+SERIES = ("type", "a1", "a2", "unit")
+"""What makes a series of running totals: its type, actors and unit."""
+
+
 def running(f: ir.Table) -> ir.Table:
-    """The facts of the running totals (``magnitude_basis`` cumulative, with a magnitude)."""
-    return f.filter(_cumulative(f))
+    """The facts of the running totals (``magnitude_basis`` cumulative, with a magnitude),
+    each numbered once for all: ``series`` (one number per type, actors and unit) and ``seq``
+    (its place in the order of reports: by day, then event id). The latest report of a series
+    among any rows is then the one with the highest ``seq``: one aggregation, no join on text."""
+    runs = f.filter(_cumulative(f))
+    order = (
+        runs.row if "row" in runs.columns else ibis.row_number().over(order_by=["day", "event_id"])
+    )
+    return runs.mutate(
+        series=ibis.dense_rank().over(order_by=list(SERIES)).cast("int64"),
+        seq=order.cast("int64"),
+    )
 
 
 def year_of(month: ir.IntegerValue) -> ir.IntegerValue:
@@ -134,27 +184,18 @@ def year_of(month: ir.IntegerValue) -> ir.IntegerValue:
     return (month // 12).cast("int32")
 
 
-SERIES = ("type", "a1", "_a2", "_unit")
-
-
 def latest_reports(runs: ir.Table) -> ir.Table:
     """The running totals (rows of :func:`running`) that are the latest report of their
-    series (type, actors, unit): latest by day, then by event id.
-
-    Two aggregations and two joins rather than a window function: several times faster on
-    DuckDB, and portable (a missing actor_2 or unit is a key too)."""
-    keyed = runs.mutate(_a2=runs.a2.fill_null(-1), _unit=runs.unit.fill_null(""))
-    last_day = keyed.group_by(SERIES).agg(_day=keyed.day.max())
-    on_last = keyed.join(last_day, list(SERIES))
-    on_last = on_last.filter(on_last.day == on_last._day).drop("_day")
-    last_id = on_last.group_by(SERIES).agg(_id=on_last.event_id.max())
-    latest = on_last.join(last_id, list(SERIES))
-    return latest.filter(latest.event_id == latest._id).select(*runs.columns)
+    series among ``runs``: latest by day, then by event id (the highest ``seq``)."""
+    best = runs.group_by("series").agg(seq=runs.seq.max())
+    return runs.filter(runs.seq.isin(best.seq))
 
 
 def counted(t: ir.Table, latest: ir.Table) -> ir.Table:
     """The rows of ``t`` that count in totals and temperatures: all but the running totals
     that are not among ``latest`` (:func:`latest_reports` of the selection's)."""
+    if "row" in t.columns and "row" in latest.columns:  # the rollups' number: no text to read
+        return t.filter(~_cumulative(t) | t.row.isin(latest.row))
     return t.filter(~_cumulative(t) | t.event_id.isin(latest.event_id))
 
 
@@ -162,13 +203,19 @@ def type_counts(t: ir.Table) -> ir.Table:
     return t.group_by("type").agg(n=t.count())
 
 
+def amounts(t: ir.Table) -> ir.Table:
+    """The rows of ``t`` whose magnitude is an amount in a unit (added up in totals)."""
+    return t.filter((t.basis == AMOUNT) & t.magnitude.notnull() & t.unit.notnull())
+
+
 def unit_totals(t: ir.Table, latest: ir.Table) -> ir.Table:
     """Magnitude totals per unit: amounts added, running totals once (``latest``: the latest
     reports among the running totals of ``t``, :func:`latest_reports`; ``unit`` and
     ``magnitude`` are enough)."""
-    amounts = t.filter((t.basis == AMOUNT) & t.magnitude.notnull() & t.unit.notnull())
-    rows = amounts.select("unit", "magnitude").union(
-        latest.filter(latest.unit.notnull()).select("unit", "magnitude")
+    rows = (
+        amounts(t)
+        .select("unit", "magnitude")
+        .union(latest.filter(latest.unit.notnull()).select("unit", "magnitude"))
     )
     return rows.group_by("unit").agg(total=rows.magnitude.sum())
 
@@ -215,20 +262,34 @@ def list_links(t: ir.Table, codes: ir.Table) -> ir.Table:
     across = across.select(
         lo=ibis.least(across.x, across.a2), hi=ibis.greatest(across.x, across.a2),
         kind=ibis.literal(ACROSS, "int8"), score=across.score, month=across.month,
+        key=across.key,
     )  # fmt: skip
     other = acting.select(key2="key", x2="x")
     together = acting.join(other, [acting.key == other.key2, acting.x < other.x2])
     together = together.join(facts, together.key == facts.key)
     together = together.select(
         lo=together.x, hi=together.x2, kind=ibis.literal(TOGETHER, "int8"),
-        score=together.score.abs(), month=together.month,
+        score=together.score.abs(), month=together.month, key=together.key,
     )  # fmt: skip
     against = acting.join(targets, "key").join(facts, "key")
     against = against.select(
         lo=ibis.least(against.x, against.y), hi=ibis.greatest(against.x, against.y),
         kind=ibis.literal(AGAINST, "int8"), score=-against.score.abs(), month=against.month,
+        key=against.key,
     )  # fmt: skip
     return across.union(together).union(against)
+
+
+def link_facts(t: ir.Table, codes: ir.Table) -> ir.Table:
+    """Each pair an event with participants or targets bears on (:func:`list_links`), as a
+    row with that event's facts, ``score`` being what the link adds: the links do not depend on
+    the filters, so they are computed once per dataset (a rollup), and a selection filters them
+    as it filters the facts (:func:`selected`, :func:`counted`)."""
+    key = t.row if "row" in t.columns else t.event_id
+    linked = list_links(t, codes).drop("month")
+    own = t.drop("score").mutate(_key=key)
+    joined = linked.join(own, linked.key == own._key)
+    return joined.drop("key", "_key")
 
 
 def links(t: ir.Table, codes: ir.Table) -> ir.Table:
@@ -236,7 +297,7 @@ def links(t: ir.Table, codes: ir.Table) -> ir.Table:
     ``lo < hi``), ``kind`` (``ACROSS``, ``AGAINST``, ``TOGETHER``), ``score`` (what it adds to
     the pair's temperature) and ``month``. ``codes``: actor ``id`` -> ``code``. The store runs
     its two parts apart (:func:`base_links`, :func:`list_links`), each reading the data once."""
-    return base_links(t).union(list_links(t, codes))
+    return base_links(t).union(list_links(t, codes).drop("key"))
 
 
 def pairs_among(t: ir.Table, pairs: Sequence[tuple[int, int]], n_actors: int) -> ir.Table:

@@ -8,12 +8,25 @@ and writes, in ``FOLDER/.alliances/vVERSION-FINGERPRINT/`` (or, for a folder it 
 the user's cache folder: ``$XDG_CACHE_HOME/alliances`` or ``~/.cache/alliances``):
 
 - ``facts.parquet``: every event's facts (:mod:`.facts`: days, codes, numbers; no text),
-  sorted by day, so a date window reads only its row groups;
+  sorted by day, so a date window reads only its row groups, and numbered in that order
+  (``row``, :func:`numbered`): the other rollups refer to events by that number;
 - ``listed.parquet`` and ``running.parquet``: the facts of the events with participants or
-  targets, and of the running totals: the few rows the pair links and the "counted once"
-  rule need, read without scanning the rest;
+  targets, and of the running totals (numbered by series and report order,
+  :func:`.queries.running`): the few rows the pair links and the "counted once" rule need,
+  read without scanning the rest;
+- ``amounts.parquet``: the facts of the events whose magnitude is an amount in a unit: what
+  the totals add up, read without the rest;
+- ``links.parquet``: the pairs each event of ``listed`` bears on through its lists, one row
+  per link with the event's facts (:func:`.queries.link_facts`): a selection filters them as
+  it filters the facts, and no query splits the lists again;
+- ``by_actor.parquet``: every event under its actor_1 and again under its actor_2, sorted by
+  actor, other actor, then day (:func:`.queries.by_actor`): a choice of actors reads only
+  those actors' row groups, and a pair's temperature only that pair's;
 - ``types.parquet``: events per month (of their first day) and type;
-- ``pairs.parquet``: events per year (of their first day) and pair of actor_1 and actor_2;
+- ``pairs.parquet``: events per year (of their first day), type and pair of actor_1 and
+  actor_2 (``lo``, ``hi``; ``hi`` empty for an event without actor_2): at most years x types x
+  pairs rows however many events, from which the counts by type and by pair of any choice of
+  window, types and actors are added up (:mod:`.selection`);
 - ``meta.json``: counts per type, the span, the longest event, the share with a source URL.
 
 Every event starting in a month (or year) that lies wholly inside a window is in the window,
@@ -39,14 +52,16 @@ import pandas as pd
 from ..problems import DatasetError, Problem
 from ..reading import fingerprint_files
 from . import queries
-from .facts import facts, text
+from .facts import actor_codes, facts, text
 from .sources import DataSpec, connect, events_table, parse, small_tables
 
-VERSION = 3
+VERSION = 9
 """Bumped when the files' layout changes: older rollups are then rebuilt."""
 CACHE_FOLDER = ".alliances"
 KEEP = 2
 ROW_GROUP = 122_880  # one DuckDB work unit
+FILES = ("facts", "listed", "running", "amounts", "links", "by_actor", "types", "pairs")
+"""The tables of a dataset's rollups (``NAME.parquet``): a folder missing one is built again."""
 
 
 def cache_root(folder: Path) -> Path:
@@ -73,7 +88,9 @@ def find_rollups(folder: Path, fingerprint: str) -> Path | None:
     """The rollups built for this fingerprint, if any (in the folder or the user's cache)."""
     for root in (Path(folder) / CACHE_FOLDER, cache_root(folder)):
         path = root / f"v{VERSION}-{fingerprint}"
-        if (path / "meta.json").is_file():
+        if (path / "meta.json").is_file() and all(
+            (path / f"{name}.parquet").is_file() for name in FILES
+        ):
             return path
     return None
 
@@ -109,12 +126,20 @@ def build_rollups(folder: str | os.PathLike[str], *, fingerprint: str | None = N
     try:
         started = time.perf_counter()
         backend.to_parquet(
-            table.order_by(["day", "event_id"]), work / "facts.parquet",
+            numbered(table), work / "facts.parquet",
             compression="zstd", row_group_size=ROW_GROUP,
         )  # fmt: skip
         written = backend.read_parquet(str(work / "facts.parquet"))
         for name, part in subsets(written).items():
-            backend.to_parquet(part, work / f"{name}.parquet", compression="zstd")
+            backend.to_parquet(
+                part, work / f"{name}.parquet", compression="zstd", row_group_size=ROW_GROUP
+            )
+        listed = backend.read_parquet(str(work / "listed.parquet"))
+        codes = ibis.memtable(actor_codes(actor_ids))
+        backend.to_parquet(
+            queries.link_facts(listed, codes).order_by(["day", "event_id", "lo", "hi", "kind"]),
+            work / "links.parquet", compression="zstd",
+        )  # fmt: skip
         meta = _meta(backend, raw, written, event_types)
         meta.update(
             version=VERSION,
@@ -133,20 +158,30 @@ def build_rollups(folder: str | os.PathLike[str], *, fingerprint: str | None = N
     return target
 
 
+def numbered(f):
+    """The facts sorted by day then event id, each numbered by its place (``row``): the
+    integer key the rollups refer to an event by, and the order of reports of a series."""
+    order = ["day", "event_id"]
+    return f.mutate(row=ibis.row_number().over(order_by=order).cast("int64")).order_by("row")
+
+
 def subsets(f) -> dict:
     """The rollups computed from the facts ``f`` (module docstring), by file name."""
-    base = f.filter(f.a2.notnull())
-    pairs = base.select(
-        year=queries.year_of(base.month), lo=ibis.least(base.a1, base.a2),
-        hi=ibis.greatest(base.a1, base.a2),
+    alone = f.a2.isnull()
+    pairs = f.select(
+        year=queries.year_of(f.month), type=f.type,
+        lo=ibis.cases((alone, f.a1), else_=ibis.least(f.a1, f.a2)),
+        hi=ibis.cases((alone, ibis.null("int32")), else_=ibis.greatest(f.a1, f.a2)),
     )  # fmt: skip
     return {
-        "listed": queries.listed(f)
-        .mutate(row=ibis.row_number().over(order_by=["day", "event_id"]))
-        .order_by(["day", "event_id"]),
-        "running": queries.running(f).order_by(["day", "event_id"]),
+        "listed": queries.listed(f).order_by("row"),
+        "running": queries.running(f).order_by("row"),
+        "amounts": queries.amounts(f).order_by("row"),
+        "by_actor": queries.by_actor(f),
         "types": f.group_by("month", "type").agg(n=f.count()).order_by(["month", "type"]),
-        "pairs": pairs.group_by("year", "lo", "hi").agg(n=pairs.count()).order_by("year"),
+        "pairs": pairs.group_by("year", "type", "lo", "hi")
+        .agg(n=pairs.count())
+        .order_by(["year", "type", "lo", "hi"]),
     }
 
 

@@ -65,15 +65,17 @@ class EngineSelection(SelectedRows):
         return f"<EngineSelection of {self.store.name}: {self.window}>"
 
     @cached_property
-    def _listed(self) -> ir.Table:
-        return self.store.chosen(self.ask, self.store.listed)
+    def _links(self) -> ir.Table:
+        """The selected events' links through their participants and targets."""
+        return self.store.chosen(self.ask, self.store.links)
 
     @cached_property
     def _latest(self) -> ir.Table:
         """The selected running totals that count: the latest report of each series."""
         latest = queries.latest_reports(self.store.chosen(self.ask, self.store.running))
         # computed once per selection (KPIs and temperature read it): only what they need
-        return self.store.cached(latest.select("event_id", "unit", "magnitude"))
+        keys = [c for c in ("row", "event_id") if c in latest.columns]
+        return self.store.cached(latest.select(*keys, "unit", "magnitude"))
 
     @cached_property
     def _rolled(self) -> tuple[int, int, int, int] | None:
@@ -85,6 +87,71 @@ class EngineSelection(SelectedRows):
             return None
         return _whole_periods(ask.first, ask.last)
 
+    @cached_property
+    def _years(self) -> tuple[int, int] | None:
+        """The whole years inside the window (first > last: none) whose counts by type and by
+        pair the pairs rollup answers for this selection's types and actors; ``None`` when it
+        cannot (a link, a search, no rollups)."""
+        ask = self.ask
+        if ask.mode != "any" or ask.search or self.store.pairs is None:
+            return None
+        return _whole(ask.first, ask.last, "Y")
+
+    def _cube(self) -> ir.Table:
+        """The pairs rollup's rows for the whole years, the types and the actors chosen (an
+        event is chosen for its actors when actor_1 or actor_2 is)."""
+        first, last = self._years
+        t = self.store.pairs
+        t = t.filter(t.year.between(first, last))
+        if self.ask.types is not None:
+            t = t.filter(queries.isin(t.type, self.ask.types))
+        if self.ask.allowed is not None:
+            allowed = self.ask.allowed
+            t = t.filter(queries.isin(t.lo, allowed) | queries.isin(t.hi, allowed))
+        return t
+
+    def _outside_years(self, t: ir.Table) -> ir.Table:
+        """The rows of ``t`` that start outside the whole years of :attr:`_years`."""
+        first, last = self._years
+        year = queries.year_of(t.month)
+        return t.filter((year < first) | (year > last))
+
+    def _through_lists(self) -> ir.Table | None:
+        """The selected events of the whole years that the rollup does not hold: chosen for a
+        focused actor among their participants or targets, not for actor_1 or actor_2."""
+        ask = self.ask
+        if ask.allowed is None or not ask.focused:
+            return None
+        first, last = self._years
+        listed = self.store.listed
+        mine = queries.isin(listed.a1, ask.allowed) | queries.isin(listed.a2, ask.allowed)
+        rows = self.store.chosen(ask, listed.filter(~mine))
+        return rows.filter(queries.year_of(rows.month).between(first, last))
+
+    def _from_cube(self, by_pair: bool) -> pd.DataFrame:
+        """Counts by ``type`` (or by pair: ``lo``, ``hi``) of the selection, as column ``n``:
+        the whole years from the rollup, the rest from the events."""
+        store = self.store
+        first, last = self._years
+        if by_pair:
+            group, count = ["lo", "hi"], queries.pair_counts
+            edges = [queries.base_links(self._outside_years(self.chosen))]
+        else:
+            group, count = ["type"], queries.type_counts
+            edges = [self._outside_years(self.chosen)]
+        parts = [store.execute(count(t)) for t in edges]
+        if first <= last:
+            cube = self._cube()
+            if by_pair:
+                cube = cube.filter(cube.hi.notnull())
+            parts.append(store.execute(cube.group_by(group).agg(n=cube.n.sum())))
+            others = self._through_lists()
+            if others is not None:
+                parts.append(
+                    store.execute(count(queries.base_links(others) if by_pair else others))
+                )
+        return pd.concat(parts).groupby(group, as_index=False)["n"].sum()
+
     def __len__(self) -> int:
         return int(self._type_counts.sum())
 
@@ -94,7 +161,9 @@ class EngineSelection(SelectedRows):
         selection's size)."""
         store = self.store
         rolled = self._rolled
-        if rolled is None:
+        if rolled is None and self._years is not None:
+            got = self._from_cube(by_pair=False)
+        elif rolled is None:
             got = store.execute(queries.type_counts(self.chosen))
         else:
             first, last = rolled[0], rolled[1]
@@ -134,7 +203,8 @@ class EngineSelection(SelectedRows):
             index=pd.CategoricalIndex(store.type_ids, categories=store.type_ids, name="event_type"),
             name="count",
         )
-        totals = store.execute(queries.unit_totals(self.chosen, self._latest))
+        amounts = store.chosen(self.ask, store.amounts)
+        totals = store.execute(queries.unit_totals(amounts, self._latest))
         units = pd.Index(totals["unit"].astype(str), name="unit")
         total = pd.Series(totals["total"].to_numpy(float), index=units, name="magnitude")
         return kpi_record(int(by_type.sum()), by_type, total)
@@ -143,20 +213,11 @@ class EngineSelection(SelectedRows):
     def pair_counts(self) -> pd.Series:
         """Events per unordered pair, busiest first, ties alphabetical."""
         store = self.store
-        rolled = self._rolled if self.ask.types is None else None
-        if rolled is None:
-            base = [store.execute(queries.pair_counts(queries.base_links(self.chosen)))]
+        if self._years is not None:
+            base = [self._from_cube(by_pair=True)]
         else:
-            first, last = rolled[2], rolled[3]
-            year = queries.year_of(self.chosen.month)
-            edges = self.chosen.filter((year < first) | (year > last))
-            inside = store.pairs.filter(store.pairs.year.between(first, last))
-            base = [
-                store.execute(queries.pair_counts(queries.base_links(edges))),
-                store.execute(inside.group_by("lo", "hi").agg(n=inside.n.sum())),
-            ]
-        listed = queries.list_links(self._listed, store.codes)
-        parts = [*base, store.execute(queries.pair_counts(listed))]
+            base = [store.execute(queries.pair_counts(queries.base_links(self.chosen)))]
+        parts = [*base, store.execute(queries.pair_counts(self._links))]
         got = pd.concat(parts).groupby(["lo", "hi"], as_index=False)["n"].sum()
         if got.empty:
             return pd.Series(dtype="int64", name="count")
@@ -187,18 +248,17 @@ class EngineSelection(SelectedRows):
         pairs = [(c // n, c % n) for c in codes]
         store = self.store
         latest = self._latest
-        among = queries.counted(queries.pairs_among(self.chosen, pairs, n), latest)
-        listed = queries.counted(self._listed, latest)
+        rows = store.pair_rows(self.ask, pairs)
+        if rows is None:
+            rows = queries.pairs_among(self.chosen, pairs, n)
+        among = queries.counted(rows, latest)
+        listed = queries.counted(self._links, latest)
         got = pd.concat(
             [
                 store.execute(
                     queries.temperature_cells(queries.base_links(among), pairs, first, last)
                 ),
-                store.execute(
-                    queries.temperature_cells(
-                        queries.list_links(listed, store.codes), pairs, first, last
-                    )
-                ),
+                store.execute(queries.temperature_cells(listed, pairs, first, last)),
             ]
         )
         got = got.groupby(["lo", "hi", "quarter"], as_index=False).agg(

@@ -114,6 +114,7 @@ def duckdb_backend(database: str = ":memory:", *, read_only: bool = False):
     con = ibis.duckdb.connect(database, read_only=read_only)
     con.raw_sql(f"SET threads = {DUCKDB_THREADS}")
     con.raw_sql(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+    con.raw_sql("SET enable_progress_bar = false")  # a server's log is not a terminal
     return con
 
 

@@ -95,6 +95,9 @@ class EventStore:
         # (without rollups: cached in the engine when first needed)
         self._listed = rollups.get("listed")
         self._running = rollups.get("running")
+        self._links = rollups.get("links")
+        self._amounts = rollups.get("amounts")
+        self.by_actor = rollups.get("by_actor")  # every event under each of its two actors
         self.types = rollups.get("types")  # events per month and type
         self.pairs = rollups.get("pairs")  # events per year and pair
         self.codes = codes if codes is not None else ibis.memtable(actor_codes(self.actor_ids))
@@ -118,6 +121,21 @@ class EventStore:
         if self._running is None:
             self._running = self.cached(queries.running(self.facts))
         return self._running
+
+    @property
+    def amounts(self) -> ir.Table:
+        """The facts of the events whose magnitude is an amount in a unit."""
+        if self._amounts is None:
+            self._amounts = self.cached(queries.amounts(self.facts))
+        return self._amounts
+
+    @property
+    def links(self) -> ir.Table:
+        """The pairs the events with lists bear on, with their facts
+        (:func:`.queries.link_facts`)."""
+        if self._links is None:
+            self._links = self.cached(queries.link_facts(self.listed, self.codes))
+        return self._links
 
     def cached(self, expr: ir.Table) -> ir.Table:
         """``expr`` computed once into a table of the engine's session: the queries that read
@@ -225,8 +243,34 @@ class EventStore:
         if ask.search:
             end = pd.Timestamp("1970-01-01") + pd.Timedelta(days=ask.last)
             matching = queries.search_ids(self.raw, ask.search, f"{end:%Y-%m-%d}")
+        longest = self.meta.get("longest")
+        if table is None and ask.allowed is not None and self.by_actor is not None:
+            # the chosen actors' events from the copy sorted by actor, and the events that
+            # involve a focused actor only through their lists (a part of the listed ones)
+            mine = queries.actor_rows(self.by_actor, ask.allowed)
+            others = self.listed.filter(
+                ~(
+                    queries.isin(self.listed.a1, ask.allowed)
+                    | queries.isin(self.listed.a2, ask.allowed)
+                )
+            )
+            return queries.selected(mine, ask, matching, longest).union(
+                queries.selected(others, ask, matching, longest)
+            )
         facts = self.facts if table is None else table
-        return queries.selected(facts, ask, matching, self.meta.get("longest"))
+        return queries.selected(facts, ask, matching, longest)
+
+    def pair_rows(self, ask: Ask, pairs: Sequence[tuple[int, int]]) -> ir.Table | None:
+        """The selected events whose actor_1 and actor_2 form one of ``pairs``, read from the
+        copy sorted by actor, only those pairs' row groups (``None`` without the copy)."""
+        if self.by_actor is None:
+            return None
+        matching = None
+        if ask.search:
+            end = pd.Timestamp("1970-01-01") + pd.Timedelta(days=ask.last)
+            matching = queries.search_ids(self.raw, ask.search, f"{end:%Y-%m-%d}")
+        rows = queries.pair_rows(self.by_actor, pairs)
+        return queries.selected(rows, ask, matching, self.meta.get("longest"))
 
     # ----------------------------------------------------------------- rows
     def fetch(
