@@ -20,6 +20,7 @@ from bokeh.document import Document
 from panel.models.plotly import PlotlyPlot
 from panel.models.tabulator import DataTabulator
 
+from alliances import query
 from alliances.app import Dashboard, dashboard
 from alliances.dataset import Dataset
 from alliances.fragments import link
@@ -334,6 +335,145 @@ def test_selecting_a_table_row_opens_the_event(ds, filters):
     row = list(table.value["Id"]).index("e4")
     table.selection = [row]
     assert filters.event == "e4"
+
+
+# the bundled dataset's 327 events fill 21 pages of 15 and a last one of 12
+
+
+@pytest.fixture(scope="module", params=["memory", "engine"])
+def paged(request, tmp_path_factory) -> tuple[Dataset, Dataset]:
+    """The bundled events on one path, and on the in-memory path to compare with: the table
+    pages through both with one code path."""
+    from alliances.convert import convert
+    from alliances.dataset import bundled_path, load_dataset
+
+    memory = load_dataset(bundled_path(), cache=False)
+    if request.param == "memory":
+        return memory, memory
+    folder = tmp_path_factory.mktemp("paged") / "data"
+    convert(bundled_path(), folder, rollups=False)
+    large = load_dataset(folder, engine="duckdb", cache=False)
+    assert large.store is not None
+    return large, memory
+
+
+def in_order(events: pd.DataFrame, by: str = "date") -> list[str]:
+    """Event ids as the table lists them: largest (latest) first, missing values last, ties
+    by date, then by id."""
+    keys = ["date", "id"] if by == "date" else [by, "date", "id"]
+    ordered = events.assign(id=events["event_id"].astype(str)).sort_values(
+        keys, ascending=False, na_position="last", kind="stable"
+    )
+    return list(ordered["id"])
+
+
+def pager(layout) -> dict[str, pn.widgets.Button]:
+    return {b.label: b for b in layout.select(pn.widgets.Button)}
+
+
+def page_line(layout) -> str:
+    (where,) = [p for p in layout.select(pn.pane.HTML) if "al-page" in p.css_classes]
+    return visible_text(where.object)
+
+
+def shown_ids(root) -> list[str]:
+    return list(table_model(root).source.data["Id"])
+
+
+def test_the_table_sends_one_page_and_pages_through_every_event(paged, filters):
+    ds, memory = paged
+    expected = in_order(query.select(memory, filters).events)
+    assert len(expected) == 327
+    view = EventsTable(filters=filters, dataset=ds)
+    layout, root = render(view)
+    turn = pager(layout)
+    assert shown_ids(root) == expected[:15]  # the latest first, and only them
+    assert page_line(layout) == "Page 1 of 22"
+    assert [turn[b].disabled for b in ("First", "Previous", "Next", "Last")] == [1, 1, 0, 0]
+    turn["Next"].clicks += 1
+    assert shown_ids(root) == expected[15:30]  # the 16th to the 30th
+    assert page_line(layout) == "Page 2 of 22"
+    assert [turn[b].disabled for b in ("First", "Previous", "Next", "Last")] == [0, 0, 0, 0]
+    turn["Last"].clicks += 1
+    assert shown_ids(root) == expected[315:]  # the final 12
+    assert page_line(layout) == "Page 22 of 22"
+    assert [turn[b].disabled for b in ("First", "Previous", "Next", "Last")] == [0, 0, 1, 1]
+    turn["Previous"].clicks += 1
+    assert shown_ids(root) == expected[300:315]
+    turn["First"].clicks += 1
+    assert shown_ids(root) == expected[:15]
+    counts = [p for p in layout.select(pn.pane.HTML) if "al-count" in p.css_classes]
+    assert visible_text(counts[0].object) == "327 events match the filters"
+
+
+def test_sorting_by_magnitude_shows_the_largest_first(paged, filters):
+    ds, memory = paged
+    events = query.select(memory, filters).events
+    view = EventsTable(filters=filters, dataset=ds)
+    layout, root = render(view)
+    pager(layout)["Next"].clicks += 1
+    (sort,) = [w for w in layout.select(pn.widgets.Select) if w.label == "Sort by"]
+    assert list(sort.options) == ["Date", "Type", "Actor 1", "Actor 2", "Magnitude", "Score"]
+    sort.value = "magnitude"
+    assert view.page == 1  # another order: its first page
+    ids = shown_ids(root)
+    assert ids == in_order(events, "magnitude")[:15]
+    largest = events.loc[events["magnitude"].idxmax()]
+    assert ids[0] == largest["event_id"]
+    (direction,) = layout.select(pn.widgets.RadioButtonGroup)
+    direction.value = False  # ascending: the unknown magnitudes first, then the smallest
+    assert shown_ids(root) == in_order(events, "magnitude")[::-1][:15]
+
+
+def test_a_filter_change_returns_the_table_to_its_first_page(paged, filters):
+    ds, memory = paged
+    view = EventsTable(filters=filters, dataset=ds)
+    layout, root = render(view)
+    pager(layout)["Last"].clicks += 1
+    assert view.page == 22
+    filters.actors = ["PRK"]
+    prk = in_order(query.select(memory, filters).events)
+    assert view.page == 1
+    assert shown_ids(root) == prk[:15]
+    assert page_line(layout) == f"Page 1 of {-(-len(prk) // 15)}"
+
+
+def test_clicking_a_row_on_page_2_opens_that_event(paged, filters):
+    ds, memory = paged
+    expected = in_order(query.select(memory, filters).events)
+    layout, _ = render(EventsTable(filters=filters, dataset=ds))
+    (table,) = layout.select(pn.widgets.Tabulator)
+    table.selection = [4]  # the fifth row of page 1
+    assert filters.event == expected[4]
+    pager(layout)["Next"].clicks += 1
+    assert table.selection == []  # that row is another event now
+    table.selection = [4]  # the fifth row of page 2: the 20th event
+    assert filters.event == expected[19]
+
+
+def test_turning_a_page_or_sorting_recomputes_no_other_view(ds, filters, monkeypatch):
+    timeline = TimelineView(filters=filters, dataset=ds)
+    redrawn = []
+    monkeypatch.setattr(timeline, "_refresh", lambda: redrawn.append("timeline"))
+    changed = []
+    filters.param.watch(lambda e: changed.append(e.name), [p for p in filters.param if p != "name"])
+    view = EventsTable(filters=filters, dataset=ds)
+    layout, _ = render(view)
+    view.param.update(sort="score", descending=False)
+    pager(layout)["Next"].clicks += 1
+    pager(layout)["Last"].clicks += 1
+    assert (redrawn, changed) == ([], [])
+
+
+def test_a_hidden_table_sends_no_page_until_it_is_shown(ds, filters):
+    view = EventsTable(filters=filters, dataset=ds, active=False)
+    _, root = render(view)
+    filters.actors = ["PRK"]
+    view.sort = "magnitude"
+    assert shown_ids(root) == []
+    view.active = True
+    prk = query.select(ds, filters).events
+    assert shown_ids(root) == in_order(prk, "magnitude")
 
 
 def test_table_download_is_the_filtered_events_in_the_public_format(ds, filters):

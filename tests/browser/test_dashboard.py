@@ -41,6 +41,7 @@ from alliances.testing.pages import (
     traces,
     wait_until,
 )
+from alliances.views.table import PAGE_SIZE
 
 from .conftest import HOST, SMALL, PageLog, Server, free_port, start_server
 
@@ -334,6 +335,44 @@ def test_bundled_dataset_smoke(page: Page, page_log: PageLog, bundled_server: Se
     wait_until(lambda: "the dataset bundled with alliances" in text(page, ".al-about"), page)
     assert page_log.errors == []
     assert page_log.external == []
+
+
+@pytest.mark.browser
+def test_the_events_table_pages_sorts_and_opens_a_row(
+    page: Page, page_log: PageLog, bundled_server: Server
+):
+    """The table holds one page: Next shows the 16th to 30th latest events, a row there opens
+    its event, and "Sort by" orders every selected event, not only the page on screen."""
+    ds = alliances.load_dataset(cache=False)
+    selection = alliances.select(ds, alliances.Filters())
+    total = len(selection)
+    assert total > 30
+    pages = -(-total // PAGE_SIZE)
+    open_dashboard(page, bundled_server.url)
+    show_tab(page, "Events")
+    expect(page.locator(".al-count")).to_contain_text(f"{total} events match the filters")
+    expect(page.locator(".al-page")).to_have_text(f"Page 1 of {pages}")
+    assert table_titles(page) == list(selection.page(limit=PAGE_SIZE)["title"])
+
+    page.locator(".al-page-next button").click()
+    expect(page.locator(".al-page")).to_have_text(f"Page 2 of {pages}")
+    second = selection.page(offset=PAGE_SIZE, limit=PAGE_SIZE)
+    wait_until(lambda: table_titles(page) == list(second["title"]), page)
+    row = page.locator(".al-table .tabulator-row").nth(3)
+    row.locator(".tabulator-cell[tabulator-field='Event']").click()
+    event = second.iloc[3]  # the 19th latest
+    expect_query(page, {"event": event["event_id"]})
+
+    page.locator(".al-sort select").select_option(label="Magnitude")
+    expect(page.locator(".al-page")).to_have_text(f"Page 1 of {pages}")
+    largest = selection.page(sort="magnitude", limit=PAGE_SIZE)
+    wait_until(lambda: table_titles(page) == list(largest["title"]), page)
+    assert largest["magnitude"].iloc[0] == ds.events["magnitude"].max()
+    expect(page.locator(".al-table .tabulator-selected")).to_have_count(0)  # not another event
+
+    show_tab(page, "Overview")
+    expect(page.locator(".al-detail .detail h4")).to_have_text(event["title"])
+    assert page_log.problems() == []
 
 
 @pytest.mark.browser

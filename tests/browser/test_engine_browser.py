@@ -31,7 +31,7 @@ from alliances.testing.pages import (
     text,
     timeline_events,
 )
-from alliances.views.table import MAX_ROWS, PAGE_SIZE
+from alliances.views.table import PAGE_SIZE
 
 from .conftest import PageLog, Server, panel_serve
 
@@ -113,8 +113,8 @@ def test_an_engine_dataset_draws_filters_and_lists_as_the_memory_path(
 
     show_tab(page, "Events")
     expect(page.locator(".al-count")).to_contain_text(f"{expected:,} events match the filters")
-    first_page = query.select(ds, prk).last_events(MAX_ROWS)["title"].head(PAGE_SIZE)
-    assert table_titles(page) == list(first_page)  # a full page, in date order
+    first_page = query.select(ds, prk).page(limit=PAGE_SIZE)["title"]
+    assert table_titles(page) == list(first_page)  # a full page, the latest first
     row = page.locator(".al-table .tabulator-row").nth(2)
     clicked = row.locator(".tabulator-cell[tabulator-field='Event']").text_content()
     row.locator(".tabulator-cell[tabulator-field='Event']").click()
@@ -146,7 +146,7 @@ def test_an_engine_link_opens_with_the_memory_paths_counts(
     expect(page.locator(".al-count")).to_contain_text(
         f"{len(selection.events)} events match the filters"
     )
-    first_page = selection.last_events(MAX_ROWS)["title"].head(PAGE_SIZE)  # in date order
+    first_page = selection.page(limit=PAGE_SIZE)["title"]  # the latest first
     assert table_titles(page) == list(first_page)
     assert page_log.problems() == []
 

@@ -123,7 +123,7 @@ def test_table_detail_and_timeline_show_markup_as_text(
     sources = page.locator(".al-table .tabulator-cell[tabulator-field='Source']")
     assert sources.all_text_contents() == [HOSTILE] * 3
     assert sources.locator("a").count() == 0  # no URL in the data: plain text, not a link
-    row = page.locator(".al-table .tabulator-row").first  # h1, the earliest
+    row = page.locator(".al-table .tabulator-row").last  # h1, the earliest: latest first
     row.locator(".tabulator-cell[tabulator-field='Event']").click()
     expect_query(page, {"event": "h1"})
 
@@ -262,4 +262,4 @@ def test_events_table_leaves_unknown_magnitudes_blank(page: Page, hostile_server
     expect(page.locator(".al-table .tabulator-row")).to_have_count(3)
     cells = page.locator(".al-table .tabulator-cell[tabulator-field='Magnitude']")
     # with its unit; blank, not NaN
-    assert [c.strip() for c in cells.all_text_contents()] == [f"12 {HOSTILE}", "", ""]
+    assert [c.strip() for c in cells.all_text_contents()] == ["", "", f"12 {HOSTILE}"]  # h3, h2, h1
