@@ -141,6 +141,37 @@ def pair_rows(copies: ir.Table, pairs: Sequence[tuple[int, int]]) -> ir.Table:
     return copies.filter(wanted).drop("key", "other")
 
 
+def pair_quarters(f: ir.Table) -> ir.Table:
+    """Score sums and counts per pair (actor_1 and actor_2), quarter and type of the events
+    that are not running totals (those count once, :func:`counted`): the rollup a pair's
+    temperature adds whole quarters up from. Sorted by pair, so that a few pairs read only
+    their row groups."""
+    base = f.filter(f.a2.notnull() & ~_cumulative(f))
+    cells = base.select(
+        lo=ibis.least(base.a1, base.a2), hi=ibis.greatest(base.a1, base.a2),
+        quarter=(base.month // 3).cast("int32"), type=base.type, score=base.score,
+    )  # fmt: skip
+    return (
+        cells.group_by("lo", "hi", "quarter", "type")
+        .agg(score=cells.score.sum(), n=cells.count())
+        .order_by(["lo", "hi", "quarter", "type"])
+    )
+
+
+def of_pairs(cells: ir.Table, pairs: Sequence[tuple[int, int]]) -> ir.Table:
+    """The rows of ``cells`` (with ``lo`` and ``hi``) for ``pairs``: one equality each, which
+    the files' statistics can check."""
+    wanted = ibis.literal(False)
+    for lo, hi in pairs:
+        wanted |= (cells.lo == lo) & (cells.hi == hi)
+    return cells.filter(wanted)
+
+
+def not_running(t: ir.Table) -> ir.Table:
+    """The rows of ``t`` that are not running totals."""
+    return t.filter(~_cumulative(t))
+
+
 def search_ids(raw: ir.Table, needle: str, last_text: str) -> ir.Table:
     """Ids of the events whose title or description holds ``needle`` (case-insensitive,
     literal), among those starting on or before ``last_text`` (``YYYY-MM-DD``: a partial date

@@ -27,6 +27,9 @@ the user's cache folder: ``$XDG_CACHE_HOME/alliances`` or ``~/.cache/alliances``
   actor_2 (``lo``, ``hi``; ``hi`` empty for an event without actor_2): at most years x types x
   pairs rows however many events, from which the counts by type and by pair of any choice of
   window, types and actors are added up (:mod:`.selection`);
+- ``quarters.parquet``: score sums and counts per pair, quarter and type of the events that
+  are not running totals, sorted by pair (:func:`.queries.pair_quarters`): a pair's
+  temperature adds up whole quarters from it;
 - ``meta.json``: counts per type, the span, the longest event, the share with a source URL.
 
 Every event starting in a month (or year) that lies wholly inside a window is in the window,
@@ -55,12 +58,22 @@ from . import queries
 from .facts import actor_codes, facts, text
 from .sources import DataSpec, connect, events_table, parse, small_tables
 
-VERSION = 9
+VERSION = 10
 """Bumped when the files' layout changes: older rollups are then rebuilt."""
 CACHE_FOLDER = ".alliances"
 KEEP = 2
 ROW_GROUP = 122_880  # one DuckDB work unit
-FILES = ("facts", "listed", "running", "amounts", "links", "by_actor", "types", "pairs")
+FILES = (
+    "facts",
+    "listed",
+    "running",
+    "amounts",
+    "links",
+    "by_actor",
+    "types",
+    "pairs",
+    "quarters",
+)
 """The tables of a dataset's rollups (``NAME.parquet``): a folder missing one is built again."""
 
 
@@ -179,6 +192,7 @@ def subsets(f) -> dict:
         "amounts": queries.amounts(f).order_by("row"),
         "by_actor": queries.by_actor(f),
         "types": f.group_by("month", "type").agg(n=f.count()).order_by(["month", "type"]),
+        "quarters": queries.pair_quarters(f),
         "pairs": pairs.group_by("year", "type", "lo", "hi")
         .agg(n=pairs.count())
         .order_by(["year", "type", "lo", "hi"]),

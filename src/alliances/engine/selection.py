@@ -117,16 +117,14 @@ class EngineSelection(SelectedRows):
         return t.filter((year < first) | (year > last))
 
     def _through_lists(self) -> ir.Table | None:
-        """The selected events of the whole years that the rollup does not hold: chosen for a
-        focused actor among their participants or targets, not for actor_1 or actor_2."""
+        """The selected events that the rollups, which choose by actor_1 and actor_2, miss:
+        chosen for a focused actor among their participants or targets only."""
         ask = self.ask
         if ask.allowed is None or not ask.focused:
             return None
-        first, last = self._years
         listed = self.store.listed
         mine = queries.isin(listed.a1, ask.allowed) | queries.isin(listed.a2, ask.allowed)
-        rows = self.store.chosen(ask, listed.filter(~mine))
-        return rows.filter(queries.year_of(rows.month).between(first, last))
+        return self.store.chosen(ask, listed.filter(~mine))
 
     def _from_cube(self, by_pair: bool) -> pd.DataFrame:
         """Counts by ``type`` (or by pair: ``lo``, ``hi``) of the selection, as column ``n``:
@@ -147,6 +145,7 @@ class EngineSelection(SelectedRows):
             parts.append(store.execute(cube.group_by(group).agg(n=cube.n.sum())))
             others = self._through_lists()
             if others is not None:
+                others = others.filter(queries.year_of(others.month).between(first, last))
                 parts.append(
                     store.execute(count(queries.base_links(others) if by_pair else others))
                 )
@@ -251,16 +250,14 @@ class EngineSelection(SelectedRows):
         rows = store.pair_rows(self.ask, pairs)
         if rows is None:
             rows = queries.pairs_among(self.chosen, pairs, n)
-        among = queries.counted(rows, latest)
         listed = queries.counted(self._links, latest)
-        got = pd.concat(
-            [
-                store.execute(
-                    queries.temperature_cells(queries.base_links(among), pairs, first, last)
-                ),
-                store.execute(queries.temperature_cells(listed, pairs, first, last)),
-            ]
-        )
+        parts = [queries.temperature_cells(listed, pairs, first, last)]
+        if self._quarters is None:
+            among = queries.counted(rows, latest)
+            parts.append(queries.temperature_cells(queries.base_links(among), pairs, first, last))
+        else:
+            parts += self._quarter_parts(rows, pairs, first, last)
+        got = pd.concat([store.execute(part) for part in parts])
         got = got.groupby(["lo", "hi", "quarter"], as_index=False).agg(
             score=("score", "sum"), n=("n", "sum")
         )
@@ -272,6 +269,55 @@ class EngineSelection(SelectedRows):
         sums[row, col] = got["score"].to_numpy(float)
         counts[row, col] = got["n"].to_numpy("int64")
         return aggregates.temperature_table(wanted, first, sums, counts)
+
+    @cached_property
+    def _quarters(self) -> tuple[int, int] | None:
+        """The whole quarters inside the window (first > last: none) whose pair scores the
+        quarters rollup answers for this selection; ``None`` when it cannot (a link, a search,
+        no rollups)."""
+        ask = self.ask
+        if ask.mode != "any" or ask.search or self.store.quarters is None:
+            return None
+        first, last = _whole(ask.first, ask.last, "M")
+        return -(-first // 3), (last + 1) // 3 - 1
+
+    def _quarter_parts(
+        self, rows: ir.Table, pairs: list[tuple[int, int]], first: int, last: int
+    ) -> list[ir.Table]:
+        """The score sums of ``pairs``' own events (actor_1 and actor_2) per quarter, as
+        queries: whole quarters from the rollup, plus what it does not hold (the quarters at
+        the window's edges, the running totals that count, the events chosen only through
+        their lists); ``rows``: the selected events of the pairs."""
+        store, ask, latest = self.store, self.ask, self._latest
+        q1, q2 = self._quarters
+
+        def inside(t: ir.Table) -> ir.Table:
+            return t.filter((t.month // 3).between(q1, q2))
+
+        def cells(t: ir.Table) -> ir.Table:
+            return queries.temperature_cells(queries.base_links(t), pairs, first, last)
+
+        edges = rows.filter(~(rows.month // 3).between(q1, q2))
+        parts = [cells(queries.counted(edges, latest))]
+        if q1 > q2:
+            return parts
+        cube = queries.of_pairs(store.quarters, pairs).filter(lambda t: t.quarter.between(q1, q2))
+        if ask.types is not None:
+            cube = cube.filter(queries.isin(cube.type, ask.types))
+        if ask.allowed is not None:
+            cube = cube.filter(
+                queries.isin(cube.lo, ask.allowed) | queries.isin(cube.hi, ask.allowed)
+            )
+        parts.append(
+            cube.group_by("lo", "hi", "quarter").agg(score=cube.score.sum(), n=cube.n.sum())
+        )
+        runs = queries.pairs_among(store.chosen(ask, store.running), pairs, len(store.actor_ids))
+        parts.append(cells(queries.counted(inside(runs), latest)))
+        others = self._through_lists()
+        if others is not None:
+            others = queries.pairs_among(others, pairs, len(store.actor_ids))
+            parts.append(cells(queries.not_running(inside(others))))
+        return parts
 
     def count_between(self, start: pd.Timestamp, stop: pd.Timestamp) -> int:
         return self._count(*window_days(start, stop))
