@@ -67,3 +67,8 @@ def show(value: object) -> str:
 def format_report(problems: Iterable[Problem]) -> str:
     """One problem per line."""
     return "\n".join(str(p) for p in problems)
+
+
+class SelectionTooLarge(RuntimeError):
+    """A view that reads the selected events one by one was asked for more than a large
+    dataset lets it fetch: the message says how many, and how to narrow the filters."""

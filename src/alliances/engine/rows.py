@@ -10,6 +10,7 @@ caller works on both paths and costs what the selection holds.
 from __future__ import annotations
 
 import logging
+import os
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ import pandas as pd
 
 from .. import aggregates
 from ..aggregates import PairLinks
+from ..problems import SelectionTooLarge
 from . import queries
 from .facts import day_number
 from .queries import Ask
@@ -29,9 +31,18 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("alliances")
 
-FETCH_WARNING = 1_000_000
-"""Fetching more selected rows than this into memory is logged (a view without a query of its
-own asked for every selected row)."""
+FETCH_LIMIT = 500_000
+"""At most this many selected rows are fetched into memory for what has no query of its own
+(the Analysis tab, briefings, exports): past it they say how many are selected and ask for
+narrower filters rather than read 100 million rows. ``$ALLIANCES_FETCH_LIMIT`` changes it."""
+
+
+def fetch_limit() -> int:
+    """:data:`FETCH_LIMIT`, or ``$ALLIANCES_FETCH_LIMIT`` when it is set to a number."""
+    try:
+        return int(os.environ.get("ALLIANCES_FETCH_LIMIT", FETCH_LIMIT))
+    except ValueError:
+        return FETCH_LIMIT
 
 
 def window_days(start: pd.Timestamp, stop: pd.Timestamp) -> tuple[int, int]:
@@ -132,11 +143,14 @@ class SelectedRows:
     @cached_property
     def events(self) -> pd.DataFrame:
         """Every selected event with every column (fetched once; a large selection costs)."""
-        ids = self.store.execute(self.chosen.select("event_id", "day"))
-        if len(ids) > FETCH_WARNING:
-            log.warning(
-                "fetching %s selected events from %s into memory", f"{len(ids):,}", self.store.name
+        n, limit = len(self), fetch_limit()
+        if n > limit:
+            raise SelectionTooLarge(
+                f"{n:,} events match the filters; this view reads them one by one, and takes "
+                f"at most {limit:,} from a dataset this large. Narrow the filters (a shorter "
+                "window, fewer actors or event types) to see it."
             )
+        ids = self.store.execute(self.chosen.select("event_id", "day"))
         if ids.empty:
             return self.store.fetch([])
         return self.store.fetch(ids["event_id"], ids["day"].min(), ids["day"].max())

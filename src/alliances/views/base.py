@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import logging
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from ..dataset import Dataset, load_dataset
 from ..downloads import download_name
 from ..figures import Spec
 from ..figures.common import empty_figure, same_spec
+from ..problems import SelectionTooLarge
 from ..state import SELECTION, Filters
 from .compat import FigurePane
 
@@ -134,11 +136,22 @@ class DatasetView(FilteredViewer):
             self._stale = True
             return
         self._stale = False
+        self._error = None
         try:
             self._refresh()
+        except SelectionTooLarge as exc:  # the filters select more than the view can read
+            log.warning("%s: %s", type(self).__name__, exc)
+            self._error = str(exc)
+            self._show_error()
         except Exception:  # a view must never take the page down
             log.exception("%s failed to update", type(self).__name__)
             self._show_error()
+
+    @property
+    def error_text(self) -> str:
+        """What the view says instead of its content after a failure (escaped HTML)."""
+        error = getattr(self, "_error", None)
+        return html.escape(error) if error else ERROR_TEXT
 
     @param.depends("active", watch=True)
     def _on_shown(self) -> None:
@@ -184,7 +197,7 @@ class ChartView(DatasetView):
             self._pane.object = spec
 
     def _show_error(self) -> None:
-        self._pane.object = empty_figure(ERROR_TEXT)
+        self._pane.object = empty_figure(self.error_text)
 
 
 class HTMLView(DatasetView):
@@ -209,4 +222,4 @@ class HTMLView(DatasetView):
         self._html.object = self.html()
 
     def _show_error(self) -> None:
-        self._html.object = f"<p class='al-error'>{ERROR_TEXT}</p>"
+        self._html.object = f"<p class='al-error'>{self.error_text}</p>"

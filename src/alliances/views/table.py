@@ -185,10 +185,8 @@ class EventsTable(DatasetView):
             button.disabled = page == (1 if name in ("First", "Previous") else last)
 
     def _show_error(self) -> None:
-        from .base import ERROR_TEXT
-
         self._table.value = pd.DataFrame(columns=list(CHOOSABLE))
-        self._count.object = f"<span class='al-error'>{ERROR_TEXT}</span>"
+        self._count.object = f"<span class='al-error'>{self.error_text}</span>"
         self._where.object = ""
 
     @param.depends(*SELECTION_DEPENDS, watch=True)
