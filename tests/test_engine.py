@@ -280,3 +280,29 @@ def test_choose_takes_the_engine_for_urls_and_large_parquet(tmp_path, monkeypatc
     assert engine.choose(tmp_path) == "memory"
     with pytest.raises(ValueError, match="unknown engine"):
         engine.choose(tmp_path, "oracle")
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0], ids=["from the facts", "from the copy by actor"])
+@pytest.mark.parametrize("case", ["actors", "partners", "actors, types and window"])
+def test_both_routes_to_the_chosen_actors_answer_the_same(paths, case, share, monkeypatch):
+    """A choice of actors reads the copy by actor, or the facts when the actors hold most
+    events: both routes give the in-memory path's answers."""
+    from alliances import cache
+    from alliances.engine.store import EventStore
+
+    memory, large = paths
+    monkeypatch.setattr(EventStore, "BY_ACTOR_SHARE", share)
+    cache.clear(keep_precomputed=True)
+    filters = CASES[case]
+    a, b = query.select(memory, filters), query.select(large, filters)
+    assert large.store._by_actor_reads_less(b.ask.allowed) is (share == 1.0)
+    assert len(a) == len(b)
+    _same_series(a.kpis()["by_type"], b.kpis()["by_type"])
+    _same_series(a.kpis()["totals"], b.kpis()["totals"])
+    _same_series(a.pair_counts, b.pair_counts)
+    _same_frame(a.temperature(), b.temperature())
+    w = a.window
+    x = a.bins("type", w.start, w.stop, memory.event_type_labels)
+    y = b.bins("type", w.start, w.stop, large.event_type_labels)
+    assert (x.lanes, x.counts.tolist()) == (y.lanes, y.counts.tolist())
+    cache.clear(keep_precomputed=True)

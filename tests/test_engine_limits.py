@@ -13,6 +13,7 @@ from alliances.convert import convert
 from alliances.dataset import bundled_path, load_dataset
 from alliances.problems import SelectionTooLarge
 from alliances.state import Filters
+from alliances.views import EventsTable
 from alliances.views.analysis import PledgesView, ShiftsView
 
 pytestmark = pytest.mark.usefixtures("fresh_panel_state")
@@ -70,3 +71,16 @@ def test_an_unset_or_garbled_limit_falls_back_to_the_default(large, monkeypatch)
     monkeypatch.delenv("ALLIANCES_FETCH_LIMIT")
     assert fetch_limit() == FETCH_LIMIT
     assert len(query.select(large, Filters()).events) == 327
+
+
+def test_a_download_past_the_limit_is_a_note_saying_why(large, limit):
+    table = EventsTable(dataset=large, filters=Filters())
+    note = table._download.callback().getvalue()
+    assert table._download.filename.endswith(".txt")
+    assert "too-many" in table._download.filename
+    assert "327 events match the filters" in note
+    table.filters.param.update(**{k: getattr(NARROW, k) for k in ("actors", "start", "end")})
+    rows = table._download.callback().getvalue()
+    assert table._download.filename.endswith(".csv")
+    assert "event_id" in rows
+    assert "327 events" not in rows

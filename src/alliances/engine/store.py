@@ -245,7 +245,7 @@ class EventStore:
             end = pd.Timestamp("1970-01-01") + pd.Timedelta(days=ask.last)
             matching = queries.search_ids(self.raw, ask.search, f"{end:%Y-%m-%d}")
         longest = self.meta.get("longest")
-        if table is None and ask.allowed is not None and self.by_actor is not None:
+        if table is None and ask.allowed is not None and self._by_actor_reads_less(ask.allowed):
             # the chosen actors' events from the copy sorted by actor, and the events that
             # involve a focused actor only through their lists (a part of the listed ones)
             mine = queries.actor_rows(self.by_actor, ask.allowed)
@@ -260,6 +260,31 @@ class EventStore:
             )
         facts = self.facts if table is None else table
         return queries.selected(facts, ask, matching, longest)
+
+    BY_ACTOR_SHARE = 0.4
+    """The share of all events above which the chosen actors' events are read from the facts
+    rather than from the copy by actor (which holds most events twice)."""
+
+    def _by_actor_reads_less(self, actors: Sequence[int]) -> bool:
+        """Whether reading ``actors``' rows of the copy by actor beats scanning the facts."""
+        if self.by_actor is None:
+            return False
+        counts = self._actor_events
+        rows = int(counts[list(actors)].sum()) if len(actors) else 0
+        return rows <= self.BY_ACTOR_SHARE * self.count()
+
+    @cached_property
+    def _actor_events(self) -> np.ndarray:
+        """Events per actor code as actor_1 or actor_2 (each event once per actor): what the
+        copy by actor holds of each, added up from the pairs rollup."""
+        counts = np.zeros(len(self.actor_ids), dtype=np.int64)
+        if self.pairs is None:
+            return counts
+        p = self.pairs
+        for column, rows in (("lo", p), ("hi", p.filter(p.hi.notnull() & (p.hi != p.lo)))):
+            got = self.execute(rows.group_by(code=rows[column]).agg(n=rows.n.sum()))
+            np.add.at(counts, got["code"].to_numpy("int64"), got["n"].to_numpy("int64"))
+        return counts
 
     def pair_rows(self, ask: Ask, pairs: Sequence[tuple[int, int]]) -> ir.Table | None:
         """The selected events whose actor_1 and actor_2 form one of ``pairs``, read from the

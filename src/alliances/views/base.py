@@ -55,7 +55,14 @@ def made_download(
 
     def make() -> io.StringIO | io.BytesIO:
         button.filename = download_name(what, viewer.dataset, viewer.filters, ext)
-        data = content()
+        try:
+            data = content()
+        except SelectionTooLarge as exc:  # the file says why it holds no rows
+            log.warning("download of %s: %s", what, exc)
+            button.filename = download_name(
+                f"{what}-too-many", viewer.dataset, viewer.filters, "txt"
+            )
+            return io.StringIO(f"{exc}\n")
         return io.StringIO(data) if isinstance(data, str) else io.BytesIO(data)
 
     button.callback = make
