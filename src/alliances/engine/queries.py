@@ -119,6 +119,30 @@ def by_actor(f: ir.Table) -> ir.Table:
     )
 
 
+def actor_months(f: ir.Table) -> ir.Table:
+    """Events per actor (as actor_1 or actor_2, each event once per actor), month and type,
+    sorted by actor: at most actors x months x types rows however many events. A choice of
+    actors adds up its actors' rows and takes away, once, the events both of whose actors are
+    chosen (:func:`both_chosen`)."""
+    copies = by_actor(f)
+    return (
+        copies.group_by("key", "month", "type")
+        .agg(n=copies.count())
+        .order_by(["key", "month", "type"])
+    )
+
+
+def both_chosen(copies: ir.Table, actors: Sequence[int]) -> ir.Table:
+    """The events whose actor_1 and actor_2 are both among ``actors`` (and differ), each once,
+    from :func:`by_actor`'s rows: the pairs' row groups only."""
+    key = ibis.literal(False)
+    for code in actors:
+        key |= copies.key == code
+    return copies.filter(key & isin(copies.other, actors) & (copies.key < copies.other)).drop(
+        "key", "other"
+    )
+
+
 def actor_rows(copies: ir.Table, actors: Sequence[int]) -> ir.Table:
     """The events whose actor_1 or actor_2 is one of ``actors``, each once, from
     :func:`by_actor`'s rows (one equality per actor: the files' statistics then skip the other

@@ -22,6 +22,8 @@ the user's cache folder: ``$XDG_CACHE_HOME/alliances`` or ``~/.cache/alliances``
 - ``by_actor.parquet``: every event under its actor_1 and again under its actor_2, sorted by
   actor, other actor, then day (:func:`.queries.by_actor`): a choice of actors reads only
   those actors' row groups, and a pair's temperature only that pair's;
+- ``actor_months.parquet``: events per actor, month and type (:func:`.queries.actor_months`):
+  the timeline's type lanes for a choice of actors add up those actors' months;
 - ``types.parquet``: events per month (of their first day) and type;
 - ``pairs.parquet``: events per year (of their first day), type and pair of actor_1 and
   actor_2 (``lo``, ``hi``; ``hi`` empty for an event without actor_2): at most years x types x
@@ -58,7 +60,7 @@ from . import queries
 from .facts import actor_codes, facts, text
 from .sources import DataSpec, connect, events_table, parse, small_tables
 
-VERSION = 10
+VERSION = 11
 """Bumped when the files' layout changes: older rollups are then rebuilt."""
 CACHE_FOLDER = ".alliances"
 KEEP = 2
@@ -70,6 +72,7 @@ FILES = (
     "amounts",
     "links",
     "by_actor",
+    "actor_months",
     "types",
     "pairs",
     "quarters",
@@ -191,6 +194,7 @@ def subsets(f) -> dict:
         "running": queries.running(f).order_by("row"),
         "amounts": queries.amounts(f).order_by("row"),
         "by_actor": queries.by_actor(f),
+        "actor_months": queries.actor_months(f),
         "types": f.group_by("month", "type").agg(n=f.count()).order_by(["month", "type"]),
         "quarters": queries.pair_quarters(f),
         "pairs": pairs.group_by("year", "type", "lo", "hi")
