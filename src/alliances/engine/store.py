@@ -52,6 +52,16 @@ def _as_text(raw: ir.Table, column: str) -> ir.StringValue:
     return value if value.type().is_string() else value.cast("string")
 
 
+SUBSETS = {
+    "listed": lambda store: queries.listed(store.facts),
+    "running": lambda store: queries.running(store.facts),
+    "amounts": lambda store: queries.amounts(store.facts),
+    "links": lambda store: queries.link_facts(store.listed, store.codes),
+}
+"""The parts of the facts that queries read apart (rollups of a folder; derived from the facts
+of an engine without them)."""
+
+
 class EngineError(RuntimeError):
     """A query failed on the engine (unreachable, a table gone, an unreadable file)."""
 
@@ -93,10 +103,7 @@ class EventStore:
         rollups = rollups or {}
         # the few rows the links and the "counted once" rule read, kept apart in the rollups
         # (without rollups: cached in the engine when first needed)
-        self._listed = rollups.get("listed")
-        self._running = rollups.get("running")
-        self._links = rollups.get("links")
-        self._amounts = rollups.get("amounts")
+        self._subsets = {name: rollups.get(name) for name in SUBSETS}
         self.by_actor = rollups.get("by_actor")  # every event under each of its two actors
         self.quarters = rollups.get("quarters")  # scores per pair, quarter and type
         self.actor_months = rollups.get("actor_months")  # events per actor, month and type
@@ -110,34 +117,34 @@ class EventStore:
     def __repr__(self) -> str:
         return f"<EventStore {self.name}>"
 
+    def _subset(self, name: str) -> ir.Table:
+        """The rollup ``name`` (:data:`SUBSETS`), or without rollups its derivation, computed
+        once into the engine's session when first needed."""
+        with self._lock:
+            if self._subsets[name] is None:
+                self._subsets[name] = self.cached(SUBSETS[name](self))
+            return self._subsets[name]
+
     @property
     def listed(self) -> ir.Table:
         """The facts of the events with participants or targets."""
-        if self._listed is None:
-            self._listed = self.cached(queries.listed(self.facts))
-        return self._listed
+        return self._subset("listed")
 
     @property
     def running(self) -> ir.Table:
         """The facts of the running totals."""
-        if self._running is None:
-            self._running = self.cached(queries.running(self.facts))
-        return self._running
+        return self._subset("running")
 
     @property
     def amounts(self) -> ir.Table:
         """The facts of the events whose magnitude is an amount in a unit."""
-        if self._amounts is None:
-            self._amounts = self.cached(queries.amounts(self.facts))
-        return self._amounts
+        return self._subset("amounts")
 
     @property
     def links(self) -> ir.Table:
         """The pairs the events with lists bear on, with their facts
         (:func:`.queries.link_facts`)."""
-        if self._links is None:
-            self._links = self.cached(queries.link_facts(self.listed, self.codes))
-        return self._links
+        return self._subset("links")
 
     def cached(self, expr: ir.Table) -> ir.Table:
         """``expr`` computed once into a table of the engine's session: the queries that read
