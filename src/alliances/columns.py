@@ -70,11 +70,11 @@ def arrays(dataset: Dataset) -> ColumnArrays:
     )
 
 
-def _ns(value: dt.date | pd.Timestamp) -> int:
+def instant_ns(value: dt.date | pd.Timestamp) -> int:
     return pd.Timestamp(value).value
 
 
-def _lookup(size: int, codes: Iterable[int]) -> np.ndarray:
+def code_lookup(size: int, codes: Iterable[int]) -> np.ndarray:
     table = np.zeros(size + 1, bool)  # last slot: code -1 (missing) stays False
     idx = np.fromiter(codes, int)
     if idx.size:

@@ -35,18 +35,26 @@ from .aggregates import (
 )
 from .bins import Bins, timeline_bins
 from .cache import per_dataset
-from .columns import ColumnArrays, _lookup, _ns, arrays, event_index, event_row, has_event
+from .columns import (
+    ColumnArrays,
+    arrays,
+    code_lookup,
+    event_index,
+    event_row,
+    has_event,
+    instant_ns,
+)
 from .criteria import AnyFilters, Criteria, Window, as_of, window
 from .dataset import Dataset
 from .scope import (
-    _actor_allowed,
-    _known,
-    _link_mode,
-    _linked,
-    _lists_touch,
-    _relation_actors,
+    allowed_actors,
     focus,
+    known_values,
+    link_mode,
+    linked_rows,
+    lists_touch,
     partners,
+    relation_actors,
     relation_mask,
     relations_in_force,
     text_match,
@@ -236,14 +244,16 @@ def _plan(dataset: Dataset, filters: Criteria) -> Plan:
     notices: list[str] = []
     a = arrays(dataset)
     w = window(dataset, filters)
-    start, stop = _ns(w.start), _ns(w.stop)
+    start, stop = instant_ns(w.start), instant_ns(w.stop)
     focused = focus(dataset, filters, notices)
-    allowed = _actor_allowed(dataset, filters, focused)
-    types = _known(filters.event_types, list(dataset.event_types["id"]), "event types", notices)
-    mode = _link_mode(filters, focused, notices)
-    _known(filters.relation_types, dataset.relation_types["id"], "relation types", notices)
-    _known(filters.regions, set(a.region_of), "regions", notices)
-    rel_mask = relation_mask(dataset, filters, start, stop) & _relation_actors(
+    allowed = allowed_actors(dataset, filters, focused)
+    types = known_values(
+        filters.event_types, list(dataset.event_types["id"]), "event types", notices
+    )
+    mode = link_mode(filters, focused, notices)
+    known_values(filters.relation_types, dataset.relation_types["id"], "relation types", notices)
+    known_values(filters.regions, set(a.region_of), "regions", notices)
+    rel_mask = relation_mask(dataset, filters, start, stop) & relation_actors(
         dataset, allowed, focused, mode
     )
     if filters.start and filters.end and filters.start > filters.end:
@@ -271,21 +281,21 @@ def _select(dataset: Dataset, filters: Criteria) -> Selection:
     p = plan(dataset, filters)
     a = arrays(dataset)
     w = p.window
-    start, stop = _ns(w.start), _ns(w.stop)
+    start, stop = instant_ns(w.start), instant_ns(w.stop)
     focused = list(p.focused)
-    allowed = _actor_allowed(dataset, filters, focused)
+    allowed = allowed_actors(dataset, filters, focused)
 
     ev_mask = (a.ev_date < stop) & (a.ev_stop > start)
     types = list(dataset.event_types["id"])
     if p.event_types:
-        ev_mask &= _lookup(len(types), (types.index(t) for t in p.event_types))[a.ev_type]
+        ev_mask &= code_lookup(len(types), (types.index(t) for t in p.event_types))[a.ev_type]
     if allowed is not None:
         touching = allowed[a.ev_a1] | allowed[a.ev_a2]
         if focused and a.ev_has_lists.any():
-            touching |= _lists_touch(dataset, focused, ev_mask & ~touching)
+            touching |= lists_touch(dataset, focused, ev_mask & ~touching)
         ev_mask &= touching
     if p.mode != "any":
-        ev_mask &= _linked(dataset, focused, p.mode, ev_mask)
+        ev_mask &= linked_rows(dataset, focused, p.mode, ev_mask)
     rows = np.flatnonzero(ev_mask)
     if p.search:
         rows = rows[text_match(dataset.events.iloc[rows], p.search)]

@@ -13,12 +13,14 @@ import pandas as pd
 
 from .aggregates import id_lists
 from .cache import per_dataset
-from .columns import _lookup, _ns, arrays
+from .columns import arrays, code_lookup, instant_ns
 from .criteria import DAY, AnyFilters, Criteria, as_of, window
 from .dataset import Dataset
 
 
-def _known(values: Iterable[str], known: Iterable[str], what: str, notices: list[str]) -> list[str]:
+def known_values(
+    values: Iterable[str], known: Iterable[str], what: str, notices: list[str]
+) -> list[str]:
     """The known values; unknown ones are dropped with a notice (all unknown: no restriction)."""
     known = set(known)
     good = [v for v in values if v in known]
@@ -35,7 +37,7 @@ def relation_mask(dataset: Dataset, filters: AnyFilters, start: int, stop: int) 
     types = list(dataset.relation_types["id"])
     codes = [types.index(t) for t in filters.relation_types if t in types]
     if codes:
-        mask &= _lookup(len(types), codes)[a.rel_type]
+        mask &= code_lookup(len(types), codes)[a.rel_type]
     return mask
 
 
@@ -43,8 +45,12 @@ def partners(dataset: Dataset, filters: AnyFilters, actors: Iterable[str]) -> se
     """Actors aligned (polarity +1) with any of ``actors`` by a relation in force in the window."""
     a = arrays(dataset)
     w = window(dataset, filters)
-    mask = relation_mask(dataset, filters, _ns(w.start), _ns(w.stop)) & (a.rel_polarity > 0)
-    codes = _lookup(len(a.actor_index), (a.actor_index[x] for x in actors if x in a.actor_index))
+    mask = relation_mask(dataset, filters, instant_ns(w.start), instant_ns(w.stop)) & (
+        a.rel_polarity > 0
+    )
+    codes = code_lookup(
+        len(a.actor_index), (a.actor_index[x] for x in actors if x in a.actor_index)
+    )
     ids = dataset.actors["id"].to_numpy(object)
     touching_a, touching_b = mask & codes[a.rel_a], mask & codes[a.rel_b]
     return set(ids[a.rel_b[touching_a]]) | set(ids[a.rel_a[touching_b]])
@@ -53,20 +59,20 @@ def partners(dataset: Dataset, filters: AnyFilters, actors: Iterable[str]) -> se
 def focus(dataset: Dataset, filters: AnyFilters, notices: list[str] | None = None) -> list[str]:
     """The focused actors: the chosen ones, plus their partners if asked."""
     notices = [] if notices is None else notices
-    chosen = _known(filters.actors, dataset.actor_ids, "actor ids", notices)
+    chosen = known_values(filters.actors, dataset.actor_ids, "actor ids", notices)
     if chosen and filters.include_partners:
         extra = partners(dataset, filters, chosen) - set(chosen)
         chosen = chosen + sorted(extra)
     return chosen
 
 
-def _actor_allowed(dataset: Dataset, filters: AnyFilters, focused: list[str]) -> np.ndarray | None:
+def allowed_actors(dataset: Dataset, filters: AnyFilters, focused: list[str]) -> np.ndarray | None:
     """Per actor code: may rows touching this actor be shown? ``None`` = no restriction."""
     a = arrays(dataset)
     n = len(a.actor_index)
     allowed = None
     if focused:
-        allowed = _lookup(n, (a.actor_index[x] for x in focused))
+        allowed = code_lookup(n, (a.actor_index[x] for x in focused))
     regions = [r for r in filters.regions if r in set(a.region_of)]
     if regions:
         in_region = np.append(np.isin(a.region_of, regions), False)
@@ -78,7 +84,7 @@ def _id_lists(dataset: Dataset, column: str, rows: np.ndarray) -> list[set[str]]
     return [set(ids) for ids in id_lists(dataset.events[column].iloc[rows])]
 
 
-def _lists_touch(dataset: Dataset, focused: list[str], candidates: np.ndarray) -> np.ndarray:
+def lists_touch(dataset: Dataset, focused: list[str], candidates: np.ndarray) -> np.ndarray:
     """Rows among ``candidates`` whose participants or targets include a focused actor."""
     out = np.zeros(len(candidates), bool)
     idx = np.flatnonzero(candidates & arrays(dataset).ev_has_lists)
@@ -91,7 +97,7 @@ def _lists_touch(dataset: Dataset, focused: list[str], candidates: np.ndarray) -
     return out
 
 
-def _link_mode(filters: AnyFilters, focused: list[str], notices: list[str]) -> str:
+def link_mode(filters: AnyFilters, focused: list[str], notices: list[str]) -> str:
     mode = getattr(filters, "link", "any") or "any"
     if mode != "any" and len(focused) < 2:
         notices.append(f"'{mode}' needs two or more actors: showing any event of the chosen one")
@@ -99,7 +105,9 @@ def _link_mode(filters: AnyFilters, focused: list[str], notices: list[str]) -> s
     return mode
 
 
-def _linked(dataset: Dataset, focused: list[str], mode: str, candidates: np.ndarray) -> np.ndarray:
+def linked_rows(
+    dataset: Dataset, focused: list[str], mode: str, candidates: np.ndarray
+) -> np.ndarray:
     """Rows among ``candidates`` between two or more focused actors (``between``), or from the
     first chosen actor to another (``from``: actor_1 is the first, and actor_2 or a target is
     one of the others)."""
@@ -107,14 +115,14 @@ def _linked(dataset: Dataset, focused: list[str], mode: str, candidates: np.ndar
     codes = [a.actor_index[x] for x in focused]
     out = np.zeros(len(candidates), bool)
     if mode == "from":
-        others = _lookup(len(a.actor_index), codes[1:])
+        others = code_lookup(len(a.actor_index), codes[1:])
         out = candidates & (a.ev_a1 == codes[0]) & others[a.ev_a2]
         rest = np.flatnonzero(candidates & (a.ev_a1 == codes[0]) & ~out & a.ev_has_lists)
         if rest.size:
             wanted = set(focused[1:])
             out[rest] = [bool(wanted & t) for t in _id_lists(dataset, "targets", rest)]
         return out
-    chosen = _lookup(len(a.actor_index), codes)
+    chosen = code_lookup(len(a.actor_index), codes)
     count = chosen[a.ev_a1].astype(np.int8) + chosen[a.ev_a2]
     out = candidates & (count >= 2)
     rest = np.flatnonzero(candidates & ~out & a.ev_has_lists)
@@ -148,15 +156,15 @@ def relations_in_force(
 
 @per_dataset(maxsize=16)
 def _in_force(dataset: Dataset, filters: Criteria, when: pd.Timestamp) -> pd.DataFrame:
-    day = _ns(when.normalize())
+    day = instant_ns(when.normalize())
     mask = relation_mask(dataset, filters, day, day + DAY.value)
     focused = focus(dataset, filters)
-    allowed = _actor_allowed(dataset, filters, focused)
-    mask &= _relation_actors(dataset, allowed, focused, _link_mode(filters, focused, []))
+    allowed = allowed_actors(dataset, filters, focused)
+    mask &= relation_actors(dataset, allowed, focused, link_mode(filters, focused, []))
     return dataset.relations[mask]
 
 
-def _relation_actors(
+def relation_actors(
     dataset: Dataset, allowed: np.ndarray | None, focused: list[str], mode: str
 ) -> np.ndarray | bool:
     """Relations the actor filters keep: touching a focused actor; between two of them when
