@@ -43,6 +43,23 @@ class Ask:
     search: str
 
 
+def equal_any(column: ir.Value, values: Sequence) -> ir.BooleanValue:
+    """Whether ``column`` equals one of ``values``, as one equality each (no ``IN``, no
+    ``fill_null``): what an engine checks against the files' statistics to skip row groups."""
+    hit = ibis.literal(False)
+    for value in values:
+        hit |= column == value
+    return hit
+
+
+def on_pairs(t: ir.Table, lo: str, hi: str, pairs: Sequence[tuple[int, int]]) -> ir.BooleanValue:
+    """Whether columns ``lo`` and ``hi`` of ``t`` form one of ``pairs``, one test each."""
+    hit = ibis.literal(False)
+    for a, b in pairs:
+        hit |= (t[lo] == a) & (t[hi] == b)
+    return hit
+
+
 def isin(column: ir.Value, values: Sequence) -> ir.BooleanValue:
     """Whether ``column`` is one of ``values`` (never null; false for no values)."""
     if not values:
@@ -135,9 +152,7 @@ def actor_months(f: ir.Table) -> ir.Table:
 def both_chosen(copies: ir.Table, actors: Sequence[int]) -> ir.Table:
     """The events whose actor_1 and actor_2 are both among ``actors`` (and differ), each once,
     from :func:`by_actor`'s rows: the pairs' row groups only."""
-    key = ibis.literal(False)
-    for code in actors:
-        key |= copies.key == code
+    key = equal_any(copies.key, actors)
     return copies.filter(key & isin(copies.other, actors) & (copies.key < copies.other)).drop(
         "key", "other"
     )
@@ -147,9 +162,7 @@ def actor_rows(copies: ir.Table, actors: Sequence[int]) -> ir.Table:
     """The events whose actor_1 or actor_2 is one of ``actors``, each once, from
     :func:`by_actor`'s rows (one equality per actor: the files' statistics then skip the other
     actors' row groups)."""
-    key = ibis.literal(False)
-    for code in actors:
-        key |= copies.key == code
+    key = equal_any(copies.key, actors)
     once = (copies.key == copies.a1) | ~isin(copies.a1, actors)
     return copies.filter(key & once).drop("key", "other")
 
@@ -157,12 +170,7 @@ def actor_rows(copies: ir.Table, actors: Sequence[int]) -> ir.Table:
 def pair_rows(copies: ir.Table, pairs: Sequence[tuple[int, int]]) -> ir.Table:
     """The events whose actor_1 and actor_2 form one of ``pairs`` (``lo < hi`` codes), each
     once (under ``lo``), from :func:`by_actor`'s rows."""
-    wanted = ibis.literal(False)
-    for lo, hi in pairs:
-        wanted |= (copies.key == lo) & (copies.other == hi)
-    # no fill_null around it: a missing ``other`` fails the test anyway, and a bare
-    # comparison is what an engine can check against the files' statistics
-    return copies.filter(wanted).drop("key", "other")
+    return copies.filter(on_pairs(copies, "key", "other", pairs)).drop("key", "other")
 
 
 def pair_quarters(f: ir.Table) -> ir.Table:
@@ -185,10 +193,7 @@ def pair_quarters(f: ir.Table) -> ir.Table:
 def of_pairs(cells: ir.Table, pairs: Sequence[tuple[int, int]]) -> ir.Table:
     """The rows of ``cells`` (with ``lo`` and ``hi``) for ``pairs``: one equality each, which
     the files' statistics can check."""
-    wanted = ibis.literal(False)
-    for lo, hi in pairs:
-        wanted |= (cells.lo == lo) & (cells.hi == hi)
-    return cells.filter(wanted)
+    return cells.filter(on_pairs(cells, "lo", "hi", pairs))
 
 
 def not_running(t: ir.Table) -> ir.Table:
@@ -376,9 +381,7 @@ def temperature_cells(
     linked: ir.Table, pairs: Sequence[tuple[int, int]], first_quarter: int, last_quarter: int
 ) -> ir.Table:
     """Score sums and counts per (pair, quarter) for the chosen pairs, inside the quarters."""
-    wanted = ibis.literal(False)
-    for lo, hi in pairs:
-        wanted |= (linked.lo == lo) & (linked.hi == hi)
+    wanted = on_pairs(linked, "lo", "hi", pairs)
     quarter = linked.month // 3
     inside = linked.filter(wanted & (quarter >= first_quarter) & (quarter <= last_quarter))
     inside = inside.mutate(quarter=inside.month // 3)

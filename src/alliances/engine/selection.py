@@ -101,13 +101,16 @@ class EngineSelection(SelectedRows):
         """The pairs rollup's rows for the whole years, the types and the actors chosen (an
         event is chosen for its actors when actor_1 or actor_2 is)."""
         first, last = self._years
-        t = self.store.pairs
-        t = t.filter(t.year.between(first, last))
-        if self.ask.types is not None:
-            t = t.filter(queries.isin(t.type, self.ask.types))
-        if self.ask.allowed is not None:
-            allowed = self.ask.allowed
-            t = t.filter(queries.isin(t.lo, allowed) | queries.isin(t.hi, allowed))
+        return self._chosen_cells(self.store.pairs.filter(lambda t: t.year.between(first, last)))
+
+    def _chosen_cells(self, t: ir.Table) -> ir.Table:
+        """The rows of a rollup by type and pair (``type``, ``lo``, ``hi``) for the chosen
+        types and actors (an event is chosen for its actors when actor_1 or actor_2 is)."""
+        ask = self.ask
+        if ask.types is not None:
+            t = t.filter(queries.isin(t.type, ask.types))
+        if ask.allowed is not None:
+            t = t.filter(queries.isin(t.lo, ask.allowed) | queries.isin(t.hi, ask.allowed))
         return t
 
     def _outside_years(self, t: ir.Table) -> ir.Table:
@@ -122,9 +125,7 @@ class EngineSelection(SelectedRows):
         ask = self.ask
         if ask.allowed is None or not ask.focused:
             return None
-        listed = self.store.listed
-        mine = queries.isin(listed.a1, ask.allowed) | queries.isin(listed.a2, ask.allowed)
-        return self.store.chosen(ask, listed.filter(~mine))
+        return self.store.list_only(ask)
 
     def _from_cube(self, by_pair: bool) -> pd.DataFrame:
         """Counts by ``type`` (or by pair: ``lo``, ``hi``) of the selection, as column ``n``:
@@ -302,12 +303,7 @@ class EngineSelection(SelectedRows):
         if q1 > q2:
             return parts
         cube = queries.of_pairs(store.quarters, pairs).filter(lambda t: t.quarter.between(q1, q2))
-        if ask.types is not None:
-            cube = cube.filter(queries.isin(cube.type, ask.types))
-        if ask.allowed is not None:
-            cube = cube.filter(
-                queries.isin(cube.lo, ask.allowed) | queries.isin(cube.hi, ask.allowed)
-            )
+        cube = self._chosen_cells(cube)
         parts.append(
             cube.group_by("lo", "hi", "quarter").agg(score=cube.score.sum(), n=cube.n.sum())
         )
@@ -361,10 +357,7 @@ class EngineSelection(SelectedRows):
         parts = [binned(t.filter((t.month < m1) | (t.month > m2)))]
         if m1 <= m2:
             cube = store.actor_months
-            key = ibis.literal(False)
-            for code in ask.allowed:
-                key |= cube.key == code
-            parts.append(binned(inside(cube.filter(key)), "n"))
+            parts.append(binned(inside(cube.filter(queries.equal_any(cube.key, ask.allowed))), "n"))
             twice = binned(inside(queries.both_chosen(store.by_actor, ask.allowed)))
             parts.append(twice.assign(n=-twice["n"]))
             others = self._through_lists()

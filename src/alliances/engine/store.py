@@ -246,28 +246,31 @@ class EventStore:
         """What ``plan`` selects (:func:`alliances.query.select` calls this on the engine path)."""
         return EngineSelection(self, plan, self.ask(plan))
 
+    def _matching(self, ask: Ask) -> ir.Table | None:
+        """The ids the text search finds (``None`` without a search)."""
+        if not ask.search:
+            return None
+        end = pd.Timestamp("1970-01-01") + pd.Timedelta(days=ask.last)
+        return queries.search_ids(self.raw, ask.search, f"{end:%Y-%m-%d}")
+
     def chosen(self, ask: Ask, table: ir.Table | None = None) -> ir.Table:
         """The selected rows of the facts (or of ``table``, a part of them)."""
-        matching = None
-        if ask.search:
-            end = pd.Timestamp("1970-01-01") + pd.Timedelta(days=ask.last)
-            matching = queries.search_ids(self.raw, ask.search, f"{end:%Y-%m-%d}")
-        longest = self.meta.get("longest")
+        matching, longest = self._matching(ask), self.meta.get("longest")
         if table is None and ask.allowed is not None and self._by_actor_reads_less(ask.allowed):
             # the chosen actors' events from the copy sorted by actor, and the events that
-            # involve a focused actor only through their lists (a part of the listed ones)
+            # involve a focused actor only through their lists
             mine = queries.actor_rows(self.by_actor, ask.allowed)
-            others = self.listed.filter(
-                ~(
-                    queries.isin(self.listed.a1, ask.allowed)
-                    | queries.isin(self.listed.a2, ask.allowed)
-                )
-            )
-            return queries.selected(mine, ask, matching, longest).union(
-                queries.selected(others, ask, matching, longest)
-            )
+            return queries.selected(mine, ask, matching, longest).union(self.list_only(ask))
         facts = self.facts if table is None else table
         return queries.selected(facts, ask, matching, longest)
+
+    def list_only(self, ask: Ask) -> ir.Table:
+        """The selected events whose actor_1 and actor_2 are not among the chosen actors: those
+        chosen for a focused actor among their participants or targets (a part of the listed
+        ones), which whatever chooses by actor_1 and actor_2 misses."""
+        listed, allowed = self.listed, ask.allowed or ()
+        mine = queries.isin(listed.a1, allowed) | queries.isin(listed.a2, allowed)
+        return self.chosen(ask, listed.filter(~mine))
 
     BY_ACTOR_SHARE = 0.4
     """The share of all events above which the chosen actors' events are read from the facts
@@ -299,12 +302,8 @@ class EventStore:
         copy sorted by actor, only those pairs' row groups (``None`` without the copy)."""
         if self.by_actor is None:
             return None
-        matching = None
-        if ask.search:
-            end = pd.Timestamp("1970-01-01") + pd.Timedelta(days=ask.last)
-            matching = queries.search_ids(self.raw, ask.search, f"{end:%Y-%m-%d}")
         rows = queries.pair_rows(self.by_actor, pairs)
-        return queries.selected(rows, ask, matching, self.meta.get("longest"))
+        return queries.selected(rows, ask, self._matching(ask), self.meta.get("longest"))
 
     # ----------------------------------------------------------------- rows
     def fetch(
