@@ -140,7 +140,7 @@ def actor_months(f: ir.Table) -> ir.Table:
     """Events per actor (as actor_1 or actor_2, each event once per actor), month and type,
     sorted by actor: at most actors x months x types rows however many events. A choice of
     actors adds up its actors' rows and takes away, once, the events both of whose actors are
-    chosen (:func:`both_chosen`)."""
+    chosen (:func:`both_chosen`, from :func:`pair_months`)."""
     copies = by_actor(f)
     return (
         copies.group_by("key", "month", "type")
@@ -149,13 +149,26 @@ def actor_months(f: ir.Table) -> ir.Table:
     )
 
 
-def both_chosen(copies: ir.Table, actors: Sequence[int]) -> ir.Table:
-    """The events whose actor_1 and actor_2 are both among ``actors`` (and differ), each once,
-    from :func:`by_actor`'s rows: the pairs' row groups only."""
-    key = equal_any(copies.key, actors)
-    return copies.filter(key & isin(copies.other, actors) & (copies.key < copies.other)).drop(
-        "key", "other"
+def pair_months(f: ir.Table) -> ir.Table:
+    """Events per pair of two different actors (``lo``, ``hi``), month and type, sorted by
+    pair: the events a choice of actors counts twice in :func:`actor_months` are those of the
+    pairs both of whose actors are chosen."""
+    two = f.filter(f.a2.notnull() & (f.a2 != f.a1))
+    cells = two.select(
+        lo=ibis.least(two.a1, two.a2), hi=ibis.greatest(two.a1, two.a2),
+        month=two.month, type=two.type,
+    )  # fmt: skip
+    return (
+        cells.group_by("lo", "hi", "month", "type")
+        .agg(n=cells.count())
+        .order_by(["lo", "hi", "month", "type"])
     )
+
+
+def both_chosen(cube: ir.Table, actors: Sequence[int]) -> ir.Table:
+    """The rows of :func:`pair_months` both of whose actors are among ``actors`` (one equality
+    per actor on ``lo``: the files' statistics then skip the other actors' row groups)."""
+    return cube.filter(equal_any(cube.lo, actors) & isin(cube.hi, actors))
 
 
 def actor_rows(copies: ir.Table, actors: Sequence[int]) -> ir.Table:

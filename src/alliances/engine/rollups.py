@@ -22,8 +22,10 @@ the user's cache folder: ``$XDG_CACHE_HOME/alliances`` or ``~/.cache/alliances``
 - ``by_actor.parquet``: every event under its actor_1 and again under its actor_2, sorted by
   actor, other actor, then day (:func:`.queries.by_actor`): a choice of actors reads only
   those actors' row groups, and a pair's temperature only that pair's;
-- ``actor_months.parquet``: events per actor, month and type (:func:`.queries.actor_months`):
-  the timeline's type lanes for a choice of actors add up those actors' months;
+- ``actor_months.parquet`` and ``pair_months.parquet``: events per actor, month and type
+  (:func:`.queries.actor_months`), and per pair of two actors, month and type
+  (:func:`.queries.pair_months`): the timeline's type lanes for any choice of actors add up
+  those actors' months less the months of the pairs both of whose actors are chosen;
 - ``types.parquet``: events per month (of their first day) and type;
 - ``pairs.parquet``: events per year (of their first day), type and pair of actor_1 and
   actor_2 (``lo``, ``hi``; ``hi`` empty for an event without actor_2): at most years x types x
@@ -60,7 +62,7 @@ from . import queries
 from .facts import actor_codes, facts, text
 from .sources import DataSpec, connect, events_table, parse, small_tables
 
-VERSION = 11
+VERSION = 12
 """Bumped when the files' layout changes: older rollups are then rebuilt."""
 CACHE_FOLDER = ".alliances"
 KEEP = 2
@@ -73,6 +75,7 @@ FILES = (
     "links",
     "by_actor",
     "actor_months",
+    "pair_months",
     "types",
     "pairs",
     "quarters",
@@ -195,6 +198,7 @@ def subsets(f) -> dict:
         "amounts": queries.amounts(f).order_by("row"),
         "by_actor": queries.by_actor(f),
         "actor_months": queries.actor_months(f),
+        "pair_months": queries.pair_months(f),
         "types": f.group_by("month", "type").agg(n=f.count()).order_by(["month", "type"]),
         "quarters": queries.pair_quarters(f),
         "pairs": pairs.group_by("year", "type", "lo", "hi")

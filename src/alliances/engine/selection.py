@@ -323,13 +323,14 @@ class EngineSelection(SelectedRows):
     @cached_property
     def _by_actor_months(self) -> bool:
         """Whether the timeline's type lanes add up the chosen actors' months (a choice of
-        actors read by actor, no link, no search)."""
+        actors, no link, no search): two rollups of at most actors (or pairs) x months x
+        types rows, whichever actors and however many events they hold."""
         ask, store = self.ask, self.store
         return (
             ask.allowed is not None
             and self._years is not None
             and store.actor_months is not None
-            and store._by_actor_reads_less(ask.allowed)
+            and store.pair_months is not None
         )
 
     def _actor_month_bins(
@@ -358,7 +359,7 @@ class EngineSelection(SelectedRows):
         if m1 <= m2:
             cube = store.actor_months
             parts.append(binned(inside(cube.filter(queries.equal_any(cube.key, ask.allowed))), "n"))
-            twice = binned(inside(queries.both_chosen(store.by_actor, ask.allowed)))
+            twice = binned(inside(queries.both_chosen(store.pair_months, ask.allowed)), "n")
             parts.append(twice.assign(n=-twice["n"]))
             others = self._through_lists()
             if others is not None:

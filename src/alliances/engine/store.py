@@ -107,6 +107,7 @@ class EventStore:
         self.by_actor = rollups.get("by_actor")  # every event under each of its two actors
         self.quarters = rollups.get("quarters")  # scores per pair, quarter and type
         self.actor_months = rollups.get("actor_months")  # events per actor, month and type
+        self.pair_months = rollups.get("pair_months")  # events per pair, month and type
         self.types = rollups.get("types")  # events per month and type
         self.pairs = rollups.get("pairs")  # events per year and pair
         self.codes = codes if codes is not None else ibis.memtable(actor_codes(self.actor_ids))
