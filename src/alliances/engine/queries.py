@@ -281,6 +281,56 @@ def amounts(t: ir.Table) -> ir.Table:
     return t.filter((t.basis == AMOUNT) & t.magnitude.notnull() & t.unit.notnull())
 
 
+def amount_totals(t: ir.Table) -> ir.Table:
+    """Totals per unit (``total``) of the amounts among the rows of ``t``."""
+    rows = amounts(t)
+    return rows.group_by("unit").agg(total=rows.magnitude.sum())
+
+
+def year_pairs(t: ir.Table, **extra: ir.Value) -> ir.Table:
+    """Each row's year (of its first day), type and pair of actor_1 and actor_2 (``lo``,
+    ``hi``; ``hi`` empty without actor_2), with the ``extra`` columns: what the rollups by
+    year and pair group."""
+    alone = t.a2.isnull()
+    return t.select(
+        year=year_of(t.month), type=t.type,
+        lo=ibis.cases((alone, t.a1), else_=ibis.least(t.a1, t.a2)),
+        hi=ibis.cases((alone, ibis.null("int32")), else_=ibis.greatest(t.a1, t.a2)),
+        **extra,
+    )  # fmt: skip
+
+
+def year_pair_counts(f: ir.Table) -> ir.Table:
+    """Events per year, type and pair (:func:`year_pairs`): at most years x types x pairs
+    rows however many events, from which the counts by type and by pair of any choice of
+    window, types and actors are added up."""
+    cells = year_pairs(f)
+    return (
+        cells.group_by("year", "type", "lo", "hi")
+        .agg(n=cells.count())
+        .order_by(["year", "type", "lo", "hi"])
+    )
+
+
+def unit_pairs(f: ir.Table) -> ir.Table:
+    """The totals of the amounts per year, type, pair (:func:`year_pairs`) and unit: the
+    rollup the KPIs' totals of any choice of window, types and actors add whole years up
+    from."""
+    rows = amounts(f)
+    cells = year_pairs(rows, unit=rows.unit, magnitude=rows.magnitude)
+    return (
+        cells.group_by("year", "type", "lo", "hi", "unit")
+        .agg(total=cells.magnitude.sum())
+        .order_by(["year", "type", "lo", "hi", "unit"])
+    )
+
+
+def latest_totals(latest: ir.Table) -> ir.Table:
+    """Totals per unit (``total``) of running totals that count (:func:`latest_reports`)."""
+    rows = latest.filter(latest.unit.notnull())
+    return rows.group_by("unit").agg(total=rows.magnitude.sum())
+
+
 def unit_totals(t: ir.Table, latest: ir.Table) -> ir.Table:
     """Magnitude totals per unit: amounts added, running totals once (``latest``: the latest
     reports among the running totals of ``t``, :func:`latest_reports`; ``unit`` and

@@ -31,6 +31,8 @@ the user's cache folder: ``$XDG_CACHE_HOME/alliances`` or ``~/.cache/alliances``
   actor_2 (``lo``, ``hi``; ``hi`` empty for an event without actor_2): at most years x types x
   pairs rows however many events, from which the counts by type and by pair of any choice of
   window, types and actors are added up (:mod:`.selection`);
+- ``unit_pairs.parquet``: the totals of the amounts per year, type, pair and unit: the KPIs'
+  totals add whole years up from it as the counts do from ``pairs``;
 - ``quarters.parquet``: score sums and counts per pair, quarter and type of the events that
   are not running totals, sorted by pair (:func:`.queries.pair_quarters`): a pair's
   temperature adds up whole quarters from it;
@@ -62,7 +64,7 @@ from . import queries
 from .facts import actor_codes, facts, text
 from .sources import DataSpec, connect, events_table, parse, small_tables
 
-VERSION = 12
+VERSION = 13
 """Bumped when the files' layout changes: older rollups are then rebuilt."""
 CACHE_FOLDER = ".alliances"
 KEEP = 2
@@ -78,6 +80,7 @@ FILES = (
     "pair_months",
     "types",
     "pairs",
+    "unit_pairs",
     "quarters",
 )
 """The tables of a dataset's rollups (``NAME.parquet``): a folder missing one is built again."""
@@ -186,12 +189,6 @@ def numbered(f):
 
 def subsets(f) -> dict:
     """The rollups computed from the facts ``f`` (module docstring), by file name."""
-    alone = f.a2.isnull()
-    pairs = f.select(
-        year=queries.year_of(f.month), type=f.type,
-        lo=ibis.cases((alone, f.a1), else_=ibis.least(f.a1, f.a2)),
-        hi=ibis.cases((alone, ibis.null("int32")), else_=ibis.greatest(f.a1, f.a2)),
-    )  # fmt: skip
     return {
         "listed": queries.listed(f).order_by("row"),
         "running": queries.running(f).order_by("row"),
@@ -201,9 +198,8 @@ def subsets(f) -> dict:
         "pair_months": queries.pair_months(f),
         "types": f.group_by("month", "type").agg(n=f.count()).order_by(["month", "type"]),
         "quarters": queries.pair_quarters(f),
-        "pairs": pairs.group_by("year", "type", "lo", "hi")
-        .agg(n=pairs.count())
-        .order_by(["year", "type", "lo", "hi"]),
+        "pairs": queries.year_pair_counts(f),
+        "unit_pairs": queries.unit_pairs(f),
     }
 
 

@@ -97,11 +97,11 @@ class EngineSelection(SelectedRows):
             return None
         return _whole(ask.first, ask.last, "Y")
 
-    def _cube(self) -> ir.Table:
-        """The pairs rollup's rows for the whole years, the types and the actors chosen (an
-        event is chosen for its actors when actor_1 or actor_2 is)."""
+    def _cube(self, rollup: ir.Table) -> ir.Table:
+        """The rows of a rollup by year, type and pair for the whole years, the types and the
+        actors chosen (an event is chosen for its actors when actor_1 or actor_2 is)."""
         first, last = self._years
-        return self._chosen_cells(self.store.pairs.filter(lambda t: t.year.between(first, last)))
+        return self._chosen_cells(rollup.filter(lambda t: t.year.between(first, last)))
 
     def _chosen_cells(self, t: ir.Table) -> ir.Table:
         """The rows of a rollup by type and pair (``type``, ``lo``, ``hi``) for the chosen
@@ -127,30 +127,33 @@ class EngineSelection(SelectedRows):
             return None
         return self.store.list_only(ask)
 
-    def _from_cube(self, by_pair: bool) -> pd.DataFrame:
-        """Counts by ``type`` (or by pair: ``lo``, ``hi``) of the selection, as column ``n``:
-        the whole years from the rollup, the rest from the events."""
-        store = self.store
+    def _from_cube(self, by: str) -> pd.DataFrame:
+        """What the selection adds up by ``type`` or by pair (``lo``, ``hi``) as counts ``n``,
+        or by ``unit`` as the totals of its amounts (``total``): the whole years from a rollup
+        by year, type and pair, the rest from the events."""
+        store, ask = self.store, self.ask
         first, last = self._years
-        if by_pair:
-            group, count = ["lo", "hi"], queries.pair_counts
-            edges = [queries.base_links(self._outside_years(self.chosen))]
+        rows = self.chosen
+        if by == "pair":
+            group, value, cube = ["lo", "hi"], "n", self._cube(store.pairs)
+            cube = cube.filter(cube.hi.notnull())
+
+            def measure(t: ir.Table) -> ir.Table:
+                return queries.pair_counts(queries.base_links(t))
+        elif by == "type":
+            group, value, cube = ["type"], "n", self._cube(store.pairs)
+            measure = queries.type_counts
         else:
-            group, count = ["type"], queries.type_counts
-            edges = [self._outside_years(self.chosen)]
-        parts = [store.execute(count(t)) for t in edges]
+            group, value, cube = ["unit"], "total", self._cube(store.unit_pairs)
+            rows, measure = store.chosen(ask, store.amounts), queries.amount_totals
+        parts = [store.execute(measure(self._outside_years(rows)))]
         if first <= last:
-            cube = self._cube()
-            if by_pair:
-                cube = cube.filter(cube.hi.notnull())
-            parts.append(store.execute(cube.group_by(group).agg(n=cube.n.sum())))
+            parts.append(store.execute(cube.group_by(group).agg(**{value: cube[value].sum()})))
             others = self._through_lists()
             if others is not None:
                 others = others.filter(queries.year_of(others.month).between(first, last))
-                parts.append(
-                    store.execute(count(queries.base_links(others) if by_pair else others))
-                )
-        return pd.concat(parts).groupby(group, as_index=False)["n"].sum()
+                parts.append(store.execute(measure(others)))
+        return pd.concat(parts).groupby(group, as_index=False)[value].sum()
 
     def __len__(self) -> int:
         return int(self._type_counts.sum())
@@ -162,7 +165,7 @@ class EngineSelection(SelectedRows):
         store = self.store
         rolled = self._rolled
         if rolled is None and self._years is not None:
-            got = self._from_cube(by_pair=False)
+            got = self._from_cube("type")
         elif rolled is None:
             got = store.execute(queries.type_counts(self.chosen))
         else:
@@ -203,8 +206,12 @@ class EngineSelection(SelectedRows):
             index=pd.CategoricalIndex(store.type_ids, categories=store.type_ids, name="event_type"),
             name="count",
         )
-        amounts = store.chosen(self.ask, store.amounts)
-        totals = store.execute(queries.unit_totals(amounts, self._latest))
+        if self._years is not None and store.unit_pairs is not None:
+            parts = [self._from_cube("unit"), store.execute(queries.latest_totals(self._latest))]
+            totals = pd.concat(parts).groupby("unit", as_index=False)["total"].sum()
+        else:
+            amounts = store.chosen(self.ask, store.amounts)
+            totals = store.execute(queries.unit_totals(amounts, self._latest))
         units = pd.Index(totals["unit"].astype(str), name="unit")
         total = pd.Series(totals["total"].to_numpy(float), index=units, name="magnitude")
         return kpi_record(int(by_type.sum()), by_type, total)
@@ -214,7 +221,7 @@ class EngineSelection(SelectedRows):
         """Events per unordered pair, busiest first, ties alphabetical."""
         store = self.store
         if self._years is not None:
-            base = [self._from_cube(by_pair=True)]
+            base = [self._from_cube("pair")]
         else:
             base = [store.execute(queries.pair_counts(queries.base_links(self.chosen)))]
         parts = [*base, store.execute(queries.pair_counts(self._links))]

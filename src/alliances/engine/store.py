@@ -110,6 +110,7 @@ class EventStore:
         self.pair_months = rollups.get("pair_months")  # events per pair, month and type
         self.types = rollups.get("types")  # events per month and type
         self.pairs = rollups.get("pairs")  # events per year and pair
+        self.unit_pairs = rollups.get("unit_pairs")  # amount totals per year, pair and unit
         self.codes = codes if codes is not None else ibis.memtable(actor_codes(self.actor_ids))
 
         self._lock = threading.RLock()
