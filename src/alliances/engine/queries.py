@@ -444,7 +444,9 @@ def temperature_cells(
     linked: ir.Table, pairs: Sequence[tuple[int, int]], first_quarter: int, last_quarter: int
 ) -> ir.Table:
     """Score sums and counts per (pair, quarter) for the chosen pairs, inside the quarters."""
-    wanted = on_pairs(linked, "lo", "hi", pairs)
+    # the first actors apart too: what an engine checks against a table sorted by pair
+    firsts = sorted({lo for lo, _ in pairs})
+    wanted = equal_any(linked.lo, firsts) & on_pairs(linked, "lo", "hi", pairs)
     quarter = linked.month // 3
     inside = linked.filter(wanted & (quarter >= first_quarter) & (quarter <= last_quarter))
     inside = inside.mutate(quarter=inside.month // 3)

@@ -18,7 +18,8 @@ the user's cache folder: ``$XDG_CACHE_HOME/alliances`` or ``~/.cache/alliances``
   the totals add up, read without the rest;
 - ``links.parquet``: the pairs each event of ``listed`` bears on through its lists, one row
   per link with the event's facts (:func:`.queries.link_facts`): a selection filters them as
-  it filters the facts, and no query splits the lists again;
+  it filters the facts, and no query splits the lists again; ``pair_links.parquet``, the
+  same sorted by pair then day: a pair's temperature reads only that pair's row groups;
 - ``by_actor.parquet``: every event under its actor_1 and again under its actor_2, sorted by
   actor, other actor, then day (:func:`.queries.by_actor`): a choice of actors reads only
   those actors' row groups, and a pair's temperature only that pair's;
@@ -75,6 +76,7 @@ FILES = (
     "running",
     "amounts",
     "links",
+    "pair_links",
     "by_actor",
     "actor_months",
     "pair_months",
@@ -160,7 +162,12 @@ def build_rollups(folder: str | os.PathLike[str], *, fingerprint: str | None = N
         codes = ibis.memtable(actor_codes(actor_ids))
         backend.to_parquet(
             queries.link_facts(listed, codes).order_by(["day", "event_id", "lo", "hi", "kind"]),
-            work / "links.parquet", compression="zstd",
+            work / "links.parquet", compression="zstd", row_group_size=ROW_GROUP,
+        )  # fmt: skip
+        links = backend.read_parquet(str(work / "links.parquet"))
+        backend.to_parquet(
+            links.order_by(["lo", "hi", "day", "row"]), work / "pair_links.parquet",
+            compression="zstd", row_group_size=ROW_GROUP,
         )  # fmt: skip
         meta = _meta(backend, raw, written, event_types)
         meta.update(

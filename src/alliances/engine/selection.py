@@ -258,7 +258,7 @@ class EngineSelection(SelectedRows):
         rows = store.pair_rows(self.ask, pairs)
         if rows is None:
             rows = queries.pairs_among(self.chosen, pairs, n)
-        listed = queries.counted(self._links, latest)
+        listed = queries.counted(store.chosen(self.ask, store.pair_links), latest)
         parts = [queries.temperature_cells(listed, pairs, first, last)]
         if self._quarters is None:
             among = queries.counted(rows, latest)

@@ -105,6 +105,7 @@ class EventStore:
         # (without rollups: cached in the engine when first needed)
         self._subsets = {name: rollups.get(name) for name in SUBSETS}
         self.by_actor = rollups.get("by_actor")  # every event under each of its two actors
+        self._pair_links = rollups.get("pair_links")  # the links sorted by pair
         self.quarters = rollups.get("quarters")  # scores per pair, quarter and type
         self.actor_months = rollups.get("actor_months")  # events per actor, month and type
         self.pair_months = rollups.get("pair_months")  # events per pair, month and type
@@ -147,6 +148,11 @@ class EventStore:
         """The pairs the events with lists bear on, with their facts
         (:func:`.queries.link_facts`)."""
         return self._subset("links")
+
+    @property
+    def pair_links(self) -> ir.Table:
+        """The links sorted by pair (a rollup; without rollups, :attr:`links`)."""
+        return self.links if self._pair_links is None else self._pair_links
 
     def cached(self, expr: ir.Table) -> ir.Table:
         """``expr`` computed once into a table of the engine's session: the queries that read
