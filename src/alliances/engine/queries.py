@@ -312,6 +312,12 @@ def year_pair_counts(f: ir.Table) -> ir.Table:
     )
 
 
+def cell_counts(t: ir.Table) -> ir.Table:
+    """Rows of ``t`` per type and pair (:func:`year_pairs`), as ``n``."""
+    cells = year_pairs(t)
+    return cells.group_by("type", "lo", "hi").agg(n=cells.count())
+
+
 def unit_pairs(f: ir.Table) -> ir.Table:
     """The totals of the amounts per year, type, pair (:func:`year_pairs`) and unit: the
     rollup the KPIs' totals of any choice of window, types and actors add whole years up

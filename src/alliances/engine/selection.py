@@ -128,21 +128,15 @@ class EngineSelection(SelectedRows):
         return self.store.list_only(ask)
 
     def _from_cube(self, by: str) -> pd.DataFrame:
-        """What the selection adds up by ``type`` or by pair (``lo``, ``hi``) as counts ``n``,
-        or by ``unit`` as the totals of its amounts (``total``): the whole years from a rollup
-        by year, type and pair, the rest from the events."""
+        """What the selection adds up: by ``by="cell"``, counts ``n`` by ``type`` and pair
+        (``lo``, ``hi``; ``hi`` empty for the events without actor_2); by ``"unit"``, the
+        totals of its amounts (``total``). The whole years come from a rollup by year, type
+        and pair, the rest from the events."""
         store, ask = self.store, self.ask
         first, last = self._years
-        rows = self.chosen
-        if by == "pair":
-            group, value, cube = ["lo", "hi"], "n", self._cube(store.pairs)
-            cube = cube.filter(cube.hi.notnull())
-
-            def measure(t: ir.Table) -> ir.Table:
-                return queries.pair_counts(queries.base_links(t))
-        elif by == "type":
-            group, value, cube = ["type"], "n", self._cube(store.pairs)
-            measure = queries.type_counts
+        if by == "cell":
+            group, value, cube = ["type", "lo", "hi"], "n", self._cube(store.pairs)
+            rows, measure = self.chosen, queries.cell_counts
         else:
             group, value, cube = ["unit"], "total", self._cube(store.unit_pairs)
             rows, measure = store.chosen(ask, store.amounts), queries.amount_totals
@@ -153,7 +147,13 @@ class EngineSelection(SelectedRows):
             if others is not None:
                 others = others.filter(queries.year_of(others.month).between(first, last))
                 parts.append(store.execute(measure(others)))
-        return pd.concat(parts).groupby(group, as_index=False)[value].sum()
+        return pd.concat(parts).groupby(group, as_index=False, dropna=False)[value].sum()
+
+    @cached_property
+    def _cells(self) -> pd.DataFrame:
+        """The selection's events counted by type and pair (:meth:`_from_cube`): what its
+        counts by type and by pair both add up, from the same few queries."""
+        return self._from_cube("cell")
 
     def __len__(self) -> int:
         return int(self._type_counts.sum())
@@ -163,24 +163,10 @@ class EngineSelection(SelectedRows):
         """Selected events per type id, every type of the vocabulary (one query: also the
         selection's size)."""
         store = self.store
-        rolled = self._rolled
-        if rolled is None and self._years is not None:
-            got = self._from_cube("type")
-        elif rolled is None:
-            got = store.execute(queries.type_counts(self.chosen))
+        if self._years is not None:
+            got = self._cells.groupby("type", as_index=False)["n"].sum()
         else:
-            first, last = rolled[0], rolled[1]
-            edges = self.chosen.filter((self.chosen.month < first) | (self.chosen.month > last))
-            inside = store.types.filter(store.types.month.between(first, last))
-            if self.ask.types is not None:
-                inside = inside.filter(inside.type.isin(list(self.ask.types)))
-            got = pd.concat(
-                [
-                    store.execute(queries.type_counts(edges)),
-                    store.execute(inside.group_by("type").agg(n=inside.n.sum())),
-                ]
-            )
-            got = got.groupby("type", as_index=False)["n"].sum()
+            got = store.execute(queries.type_counts(self.chosen))
         ids = [store.type_ids[int(c)] for c in got["type"]]
         counts = pd.Series(got["n"].to_numpy("int64"), index=ids)
         return counts.groupby(level=0).sum().reindex(store.type_ids, fill_value=0)
@@ -221,7 +207,8 @@ class EngineSelection(SelectedRows):
         """Events per unordered pair, busiest first, ties alphabetical."""
         store = self.store
         if self._years is not None:
-            base = [self._from_cube("pair")]
+            cells = self._cells[self._cells["hi"].notna()]
+            base = [cells.groupby(["lo", "hi"], as_index=False)["n"].sum()]
         else:
             base = [store.execute(queries.pair_counts(queries.base_links(self.chosen)))]
         parts = [*base, store.execute(queries.pair_counts(self._links))]
