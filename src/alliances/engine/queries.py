@@ -259,9 +259,14 @@ def year_of(month: ir.IntegerValue) -> ir.IntegerValue:
 
 def latest_reports(runs: ir.Table) -> ir.Table:
     """The running totals (rows of :func:`running`) that are the latest report of their
-    series among ``runs``: latest by day, then by event id (the highest ``seq``)."""
-    best = runs.group_by("series").agg(seq=runs.seq.max())
-    return runs.filter(runs.seq.isin(best.seq))
+    series among ``runs`` (latest by day, then by event id: the highest ``seq``), one row per
+    series with what totals and temperatures read of it: its number (``row``, where the
+    table has it; else its ``event_id``), ``unit`` and ``magnitude``. One aggregation:
+    ``runs`` (a filtered selection) is read once."""
+    key = "row" if "row" in runs.columns else "event_id"
+    return runs.group_by("series").agg(
+        **{c: runs[c].argmax(runs.seq) for c in (key, "unit", "magnitude")}
+    )
 
 
 def counted(t: ir.Table, latest: ir.Table) -> ir.Table:

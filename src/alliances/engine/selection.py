@@ -74,8 +74,7 @@ class EngineSelection(SelectedRows):
         """The selected running totals that count: the latest report of each series."""
         latest = queries.latest_reports(self.store.chosen(self.ask, self.store.running))
         # computed once per selection (KPIs and temperature read it): only what they need
-        keys = [c for c in ("row", "event_id") if c in latest.columns]
-        return self.store.cached(latest.select(*keys, "unit", "magnitude"))
+        return self.store.cached(latest.drop("series"))
 
     @cached_property
     def _rolled(self) -> tuple[int, int, int, int] | None:
