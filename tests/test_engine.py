@@ -215,7 +215,7 @@ def test_every_query_answers_the_same_on_both_paths(paths, case, request):
     _same_frame(a.temperature(apart[:6]), b.temperature(apart[:6]))
     w = a.window
     zoom = (w.start + (w.stop - w.start) * 0.3, w.start + (w.stop - w.start) * 0.55)
-    for (start, stop), lanes in [((w.start, w.stop), "type"), (zoom, "pair")]:
+    for (start, stop), lanes in [((w.start, w.stop), "type"), (zoom, "pair"), (zoom, "type")]:
         assert a.count_between(start, stop) == b.count_between(start, stop)
         x = a.bins(lanes, start, stop, memory.event_type_labels)
         y = b.bins(lanes, start, stop, large.event_type_labels)

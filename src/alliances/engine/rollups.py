@@ -27,7 +27,9 @@ the user's cache folder: ``$XDG_CACHE_HOME/alliances`` or ``~/.cache/alliances``
   (:func:`.queries.actor_months`), and per pair of two actors, month and type
   (:func:`.queries.pair_months`): the timeline's type lanes for any choice of actors add up
   those actors' months less the months of the pairs both of whose actors are chosen;
-- ``types.parquet``: events per month (of their first day) and type;
+- ``types.parquet`` and ``days.parquet``: events per month (of their first day) and type,
+  and per first day and type: the timeline's type lanes for a window or types, by month and
+  by day or week;
 - ``pairs.parquet``: events per year (of their first day), type and pair of actor_1 and
   actor_2 (``lo``, ``hi``; ``hi`` empty for an event without actor_2): at most years x types x
   pairs rows however many events, from which the counts by type and by pair of any choice of
@@ -65,7 +67,7 @@ from . import queries
 from .facts import actor_codes, facts, text
 from .sources import DataSpec, connect, events_table, parse, small_tables
 
-VERSION = 13
+VERSION = 14
 """Bumped when the files' layout changes: older rollups are then rebuilt."""
 CACHE_FOLDER = ".alliances"
 KEEP = 2
@@ -81,6 +83,7 @@ FILES = (
     "actor_months",
     "pair_months",
     "types",
+    "days",
     "pairs",
     "unit_pairs",
     "quarters",
@@ -204,6 +207,7 @@ def subsets(f) -> dict:
         "actor_months": queries.actor_months(f),
         "pair_months": queries.pair_months(f),
         "types": f.group_by("month", "type").agg(n=f.count()).order_by(["month", "type"]),
+        "days": f.group_by("day", "type").agg(n=f.count()).order_by(["day", "type"]),
         "quarters": queries.pair_quarters(f),
         "pairs": queries.year_pair_counts(f),
         "unit_pairs": queries.unit_pairs(f),

@@ -2,9 +2,11 @@
 :class:`alliances.query.Selection` does, each aggregate (counts, KPIs, pair counts,
 temperatures, timeline bins) a query that returns a few rows, cached on the selection.
 
-For a window-only selection the rollups answer the whole months and years inside the window
-and the facts only its edges. The rows themselves (pages, the latest events, every selected
-row for callers without a query of their own) are :class:`~.rows.SelectedRows`'.
+The rollups answer the whole years inside the window (counts by type and by pair, totals by
+unit), its whole months or days (the timeline's type lanes) and a few pairs' whole quarters
+(temperatures); the facts only the window's edges and the events chosen through their lists.
+The rows themselves (pages, the latest events, every selected row for callers without a query
+of their own) are :class:`~.rows.SelectedRows`'.
 """
 
 from __future__ import annotations
@@ -42,12 +44,6 @@ def _whole(first: int, last: int, unit: str) -> tuple[int, int]:
     return int(lo.astype(np.int64)), int(hi.astype(np.int64))
 
 
-def _whole_periods(first: int, last: int) -> tuple[int, int, int, int]:
-    """The months and the years lying wholly inside the days [first, last]: (first month,
-    last month, first year, last year)."""
-    return (*_whole(first, last, "M"), *_whole(first, last, "Y"))
-
-
 class EngineSelection(SelectedRows):
     """What the filters select, on the engine: the interface of
     :class:`alliances.query.Selection`, each answer a query (cached on this object)."""
@@ -77,14 +73,12 @@ class EngineSelection(SelectedRows):
         return self.store.cached(latest.drop("series"))
 
     @cached_property
-    def _rolled(self) -> tuple[int, int, int, int] | None:
-        """For a window-only selection (types aside), the months and years the rollups add up:
-        (first month, last month, first year, last year), each wholly inside the window;
-        ``None`` when the rollups cannot answer (actors, regions, a link, a search)."""
-        ask = self.ask
-        if ask.allowed is not None or ask.mode != "any" or ask.search or self.store.types is None:
-            return None
-        return _whole_periods(ask.first, ask.last)
+    def _window_only(self) -> bool:
+        """Whether the selection chooses by window and types only (no actors, regions, link
+        or search): the timeline's type lanes then add up the rollups by month or by day."""
+        ask, store = self.ask, self.store
+        chosen_by = ask.allowed is not None or ask.mode != "any" or ask.search
+        return not chosen_by and store.types is not None and store.days is not None
 
     @cached_property
     def _years(self) -> tuple[int, int] | None:
@@ -392,13 +386,18 @@ class EngineSelection(SelectedRows):
             got = store.execute(grouped.group_by("lane", "bin").agg(n=grouped.count()))
         elif unit == "month" and self._by_actor_months:
             got = self._actor_month_bins(t, start, stop, origin, step, nbins)
-        elif unit == "month" and self._rolled is not None:  # whole months from the rollup
-            months = self._months_inside(start, stop)
-            edges_t = t.filter((t.month < months[0]) | (t.month > months[1]))
+        elif self._window_only:
+            # whole months (or days) from the rollup, the window's edges from the events
+            if unit == "month":
+                rollup, (lo, hi) = store.types, self._months_inside(start, stop)
+            else:
+                first, last = window_days(start, stop)
+                rollup, lo, hi = store.days, max(first, self.ask.first), min(last, self.ask.last)
+            edges_t = t.filter((t[unit] < lo) | (t[unit] > hi))
             edges_t = edges_t.mutate(
                 lane=edges_t.type, bin=queries.bin_of(edges_t, unit, origin, step, nbins)
             )
-            inside = store.types.filter(store.types.month.between(months[0], months[1]))
+            inside = rollup.filter(rollup[unit].between(lo, hi))
             if self.ask.types is not None:
                 inside = inside.filter(inside.type.isin(list(self.ask.types)))
             inside = inside.mutate(

@@ -110,6 +110,7 @@ class EventStore:
         self.actor_months = rollups.get("actor_months")  # events per actor, month and type
         self.pair_months = rollups.get("pair_months")  # events per pair, month and type
         self.types = rollups.get("types")  # events per month and type
+        self.days = rollups.get("days")  # events per day and type
         self.pairs = rollups.get("pairs")  # events per year and pair
         self.unit_pairs = rollups.get("unit_pairs")  # amount totals per year, pair and unit
         self.codes = codes if codes is not None else ibis.memtable(actor_codes(self.actor_ids))
