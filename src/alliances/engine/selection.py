@@ -120,33 +120,44 @@ class EngineSelection(SelectedRows):
             return None
         return self.store.list_only(ask)
 
-    def _from_cube(self, by: str) -> pd.DataFrame:
-        """What the selection adds up: by ``by="cell"``, counts ``n`` by ``type`` and pair
-        (``lo``, ``hi``; ``hi`` empty for the events without actor_2); by ``"unit"``, the
-        totals of its amounts (``total``). The whole years come from a rollup by year, type
-        and pair, the rest from the events."""
-        store, ask = self.store, self.ask
+    def _in_cube(self, rollup: ir.Table, group: list[str], value: str) -> list[pd.DataFrame]:
+        """``value`` summed by ``group`` over the whole years of a rollup by year, type and
+        pair (:meth:`_cube`; by pair: only the events with actor_2), as one query."""
         first, last = self._years
-        if by == "cell":
-            group, value, cube = ["type", "lo", "hi"], "n", self._cube(store.pairs)
-            rows, measure = self.chosen, queries.cell_counts
-        else:
-            group, value, cube = ["unit"], "total", self._cube(store.unit_pairs)
-            rows, measure = store.chosen(ask, store.amounts), queries.amount_totals
+        if first > last:
+            return []
+        cube = self._cube(rollup)
+        if "hi" in group:
+            cube = cube.filter(cube.hi.notnull())
+        return [self.store.execute(cube.group_by(group).agg(**{value: cube[value].sum()}))]
+
+    def _beyond_cube(self, rows: ir.Table, measure) -> list[pd.DataFrame]:
+        """``measure`` (a query per group) of what the rollups by year do not hold of the
+        selected ``rows`` (the facts or a part of them): the partial years at the window's
+        edges, and in the whole years the events chosen through their lists."""
+        store = self.store
+        first, last = self._years
         parts = [store.execute(measure(self._outside_years(rows)))]
-        if first <= last:
-            parts.append(store.execute(cube.group_by(group).agg(**{value: cube[value].sum()})))
-            others = self._through_lists()
-            if others is not None:
-                others = others.filter(queries.year_of(others.month).between(first, last))
-                parts.append(store.execute(measure(others)))
-        return pd.concat(parts).groupby(group, as_index=False, dropna=False)[value].sum()
+        others = self._through_lists()
+        if first <= last and others is not None:
+            others = others.filter(queries.year_of(others.month).between(first, last))
+            parts.append(store.execute(measure(others)))
+        return parts
 
     @cached_property
-    def _cells(self) -> pd.DataFrame:
-        """The selection's events counted by type and pair (:meth:`_from_cube`): what its
-        counts by type and by pair both add up, from the same few queries."""
-        return self._from_cube("cell")
+    def _cells(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The selection's counts ``n`` by ``type`` and by pair (``lo``, ``hi``): the whole
+        years from the pairs rollup (a query each, as a window's pairs by type are many rows),
+        the rest counted by type and pair at once (a few rows, added up both ways)."""
+        store = self.store
+        rest = pd.concat(self._beyond_cube(self.chosen, queries.cell_counts))
+        by_type = [*self._in_cube(store.pairs, ["type"], "n"), rest[["type", "n"]]]
+        two = rest.loc[rest["hi"].notna(), ["lo", "hi", "n"]]
+        by_pair = [*self._in_cube(store.pairs, ["lo", "hi"], "n"), two]
+        return (
+            pd.concat(by_type).groupby("type", as_index=False)["n"].sum(),
+            pd.concat(by_pair).groupby(["lo", "hi"], as_index=False)["n"].sum(),
+        )
 
     def __len__(self) -> int:
         return int(self._type_counts.sum())
@@ -157,7 +168,7 @@ class EngineSelection(SelectedRows):
         selection's size)."""
         store = self.store
         if self._years is not None:
-            got = self._cells.groupby("type", as_index=False)["n"].sum()
+            got = self._cells[0]
         else:
             got = store.execute(queries.type_counts(self.chosen))
         ids = [store.type_ids[int(c)] for c in got["type"]]
@@ -186,7 +197,12 @@ class EngineSelection(SelectedRows):
             name="count",
         )
         if self._years is not None and store.unit_pairs is not None:
-            parts = [self._from_cube("unit"), store.execute(queries.latest_totals(self._latest))]
+            amounts = store.chosen(self.ask, store.amounts)
+            parts = [
+                *self._in_cube(store.unit_pairs, ["unit"], "total"),
+                *self._beyond_cube(amounts, queries.amount_totals),
+                store.execute(queries.latest_totals(self._latest)),
+            ]
             totals = pd.concat(parts).groupby("unit", as_index=False)["total"].sum()
         else:
             amounts = store.chosen(self.ask, store.amounts)
@@ -200,8 +216,7 @@ class EngineSelection(SelectedRows):
         """Events per unordered pair, busiest first, ties alphabetical."""
         store = self.store
         if self._years is not None:
-            cells = self._cells[self._cells["hi"].notna()]
-            base = [cells.groupby(["lo", "hi"], as_index=False)["n"].sum()]
+            base = [self._cells[1]]
         else:
             base = [store.execute(queries.pair_counts(queries.base_links(self.chosen)))]
         parts = [*base, store.execute(queries.pair_counts(self._links))]
