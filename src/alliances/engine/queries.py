@@ -458,8 +458,9 @@ def temperature_cells(
     # the first actors apart too: what an engine checks against a table sorted by pair
     firsts = sorted({lo for lo, _ in pairs})
     wanted = equal_any(linked.lo, firsts) & on_pairs(linked, "lo", "hi", pairs)
-    quarter = linked.month // 3
-    inside = linked.filter(wanted & (quarter >= first_quarter) & (quarter <= last_quarter))
+    # months compared as stored: an engine checks them against the files' statistics
+    months = linked.month.between(first_quarter * 3, last_quarter * 3 + 2)
+    inside = linked.filter(wanted & months)
     inside = inside.mutate(quarter=inside.month // 3)
     return inside.group_by("lo", "hi", "quarter").agg(score=inside.score.sum(), n=inside.count())
 

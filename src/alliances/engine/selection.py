@@ -107,10 +107,10 @@ class EngineSelection(SelectedRows):
         return t
 
     def _outside_years(self, t: ir.Table) -> ir.Table:
-        """The rows of ``t`` that start outside the whole years of :attr:`_years`."""
+        """The rows of ``t`` that start outside the whole years of :attr:`_years` (months
+        compared as stored, so that an engine skips the row groups of the years between)."""
         first, last = self._years
-        year = queries.year_of(t.month)
-        return t.filter((year < first) | (year > last))
+        return t.filter((t.month < first * 12) | (t.month > last * 12 + 11))
 
     def _through_lists(self) -> ir.Table | None:
         """The selected events that the rollups, which choose by actor_1 and actor_2, miss:
@@ -140,7 +140,7 @@ class EngineSelection(SelectedRows):
         parts = [store.execute(measure(self._outside_years(rows)))]
         others = self._through_lists()
         if first <= last and others is not None:
-            others = others.filter(queries.year_of(others.month).between(first, last))
+            others = others.filter(others.month.between(first * 12, last * 12 + 11))
             parts.append(store.execute(measure(others)))
         return parts
 
@@ -295,12 +295,12 @@ class EngineSelection(SelectedRows):
         q1, q2 = self._quarters
 
         def inside(t: ir.Table) -> ir.Table:
-            return t.filter((t.month // 3).between(q1, q2))
+            return t.filter(t.month.between(q1 * 3, q2 * 3 + 2))
 
         def cells(t: ir.Table) -> ir.Table:
             return queries.temperature_cells(queries.base_links(t), pairs, first, last)
 
-        edges = rows.filter(~(rows.month // 3).between(q1, q2))
+        edges = rows.filter((rows.month < q1 * 3) | (rows.month > q2 * 3 + 2))
         parts = [cells(queries.counted(edges, latest))]
         if q1 > q2:
             return parts
