@@ -41,6 +41,11 @@ ROW_CACHE = 20_000
 shown needs no query."""
 
 
+LIST_ONLY_KEPT = 8
+"""Selections whose events chosen only through their lists are kept in the engine (a few rows
+each): the sessions' last few choices of actors."""
+
+
 MAX_LISTED = 5_000
 """Ids fetched with a literal list; more go through a table the engine joins."""
 
@@ -117,6 +122,7 @@ class EventStore:
 
         self._lock = threading.RLock()
         self._rows: OrderedDict[str, pd.Series] = OrderedDict()
+        self._list_only: OrderedDict[Ask, ir.Table] = OrderedDict()
 
     def __repr__(self) -> str:
         return f"<EventStore {self.name}>"
@@ -277,9 +283,16 @@ class EventStore:
         """The selected events whose actor_1 and actor_2 are not among the chosen actors: those
         chosen for a focused actor among their participants or targets (a part of the listed
         ones), which whatever chooses by actor_1 and actor_2 misses."""
-        listed, allowed = self.listed, ask.allowed or ()
-        mine = queries.isin(listed.a1, allowed) | queries.isin(listed.a2, allowed)
-        return self.chosen(ask, listed.filter(~mine))
+        with self._lock:
+            if ask not in self._list_only:
+                listed, allowed = self.listed, ask.allowed or ()
+                mine = queries.isin(listed.a1, allowed) | queries.isin(listed.a2, allowed)
+                # a few rows, read by most queries of a selection: computed once
+                self._list_only[ask] = self.cached(self.chosen(ask, listed.filter(~mine)))
+                while len(self._list_only) > LIST_ONLY_KEPT:
+                    self._list_only.popitem(last=False)
+            self._list_only.move_to_end(ask)
+            return self._list_only[ask]
 
     BY_ACTOR_SHARE = 0.4
     """The share of all events above which the chosen actors' events are read from the facts
