@@ -123,95 +123,9 @@ def selected(
     return chosen
 
 
-def by_actor(f: ir.Table) -> ir.Table:
-    """Every event once under its actor_1 and once under its actor_2 (``key``, the other one
-    ``other``), sorted by actor, other actor, then day: the rollup that a choice of actors
-    (:func:`actor_rows`) and a pair's temperature (:func:`pair_rows`) read only the row
-    groups of, instead of every event."""
-    second = f.filter(f.a2.notnull() & (f.a2 != f.a1))
-    return (
-        f.mutate(key=f.a1, other=f.a2)
-        .union(second.mutate(key=second.a2, other=second.a1))
-        .order_by(["key", "other", "day"])
-    )
-
-
-def actor_months(f: ir.Table) -> ir.Table:
-    """Events per actor (as actor_1 or actor_2, each event once per actor), month and type,
-    sorted by actor: at most actors x months x types rows however many events. A choice of
-    actors adds up its actors' rows and takes away, once, the events both of whose actors are
-    chosen (:func:`both_chosen`, from :func:`pair_months`)."""
-    copies = by_actor(f)
-    return (
-        copies.group_by("key", "month", "type")
-        .agg(n=copies.count())
-        .order_by(["key", "month", "type"])
-    )
-
-
-def pair_months(f: ir.Table) -> ir.Table:
-    """Events per pair of two different actors (``lo``, ``hi``), month and type, sorted by
-    pair: the events a choice of actors counts twice in :func:`actor_months` are those of the
-    pairs both of whose actors are chosen."""
-    two = f.filter(f.a2.notnull() & (f.a2 != f.a1))
-    cells = two.select(
-        lo=ibis.least(two.a1, two.a2), hi=ibis.greatest(two.a1, two.a2),
-        month=two.month, type=two.type,
-    )  # fmt: skip
-    return (
-        cells.group_by("lo", "hi", "month", "type")
-        .agg(n=cells.count())
-        .order_by(["lo", "hi", "month", "type"])
-    )
-
-
-def both_chosen(cube: ir.Table, actors: Sequence[int]) -> ir.Table:
-    """The rows of :func:`pair_months` both of whose actors are among ``actors`` (one equality
-    per actor on ``lo``: the files' statistics then skip the other actors' row groups)."""
-    return cube.filter(equal_any(cube.lo, actors) & isin(cube.hi, actors))
-
-
-def actor_rows(copies: ir.Table, actors: Sequence[int]) -> ir.Table:
-    """The events whose actor_1 or actor_2 is one of ``actors``, each once, from
-    :func:`by_actor`'s rows (one equality per actor: the files' statistics then skip the other
-    actors' row groups)."""
-    key = equal_any(copies.key, actors)
-    once = (copies.key == copies.a1) | ~isin(copies.a1, actors)
-    return copies.filter(key & once).drop("key", "other")
-
-
-def pair_rows(copies: ir.Table, pairs: Sequence[tuple[int, int]]) -> ir.Table:
-    """The events whose actor_1 and actor_2 form one of ``pairs`` (``lo < hi`` codes), each
-    once (under ``lo``), from :func:`by_actor`'s rows."""
-    return copies.filter(on_pairs(copies, "key", "other", pairs)).drop("key", "other")
-
-
-def pair_quarters(f: ir.Table) -> ir.Table:
-    """Score sums and counts per pair (actor_1 and actor_2), quarter and type of the events
-    that are not running totals (those count once, :func:`counted`): the rollup a pair's
-    temperature adds whole quarters up from. Sorted by pair, so that a few pairs read only
-    their row groups."""
-    base = f.filter(f.a2.notnull() & ~_cumulative(f))
-    cells = base.select(
-        lo=ibis.least(base.a1, base.a2), hi=ibis.greatest(base.a1, base.a2),
-        quarter=(base.month // 3).cast("int32"), type=base.type, score=base.score,
-    )  # fmt: skip
-    return (
-        cells.group_by("lo", "hi", "quarter", "type")
-        .agg(score=cells.score.sum(), n=cells.count())
-        .order_by(["lo", "hi", "quarter", "type"])
-    )
-
-
-def of_pairs(cells: ir.Table, pairs: Sequence[tuple[int, int]]) -> ir.Table:
-    """The rows of ``cells`` (with ``lo`` and ``hi``) for ``pairs``: one equality each, which
-    the files' statistics can check."""
-    return cells.filter(on_pairs(cells, "lo", "hi", pairs))
-
-
 def not_running(t: ir.Table) -> ir.Table:
     """The rows of ``t`` that are not running totals."""
-    return t.filter(~_cumulative(t))
+    return t.filter(~is_running(t))
 
 
 def search_ids(raw: ir.Table, needle: str, last_text: str) -> ir.Table:
@@ -224,7 +138,8 @@ def search_ids(raw: ir.Table, needle: str, last_text: str) -> ir.Table:
     return raw.filter(hit & (text(raw, "date") <= last_text)).select(event_id=text(raw, "event_id"))
 
 
-def _cumulative(t: ir.Table) -> ir.BooleanValue:
+def is_running(t: ir.Table) -> ir.BooleanValue:
+    """Whether a row is a running total (``magnitude_basis`` cumulative, with a magnitude)."""
     return (t.basis == CUMULATIVE) & t.magnitude.notnull()
 
 
@@ -242,7 +157,7 @@ def running(f: ir.Table) -> ir.Table:
     each numbered once for all: ``series`` (one number per type, actors and unit) and ``seq``
     (its place in the order of reports: by day, then event id). The latest report of a series
     among any rows is then the one with the highest ``seq``: one aggregation, no join on text."""
-    runs = f.filter(_cumulative(f))
+    runs = f.filter(is_running(f))
     order = (
         runs.row if "row" in runs.columns else ibis.row_number().over(order_by=["day", "event_id"])
     )
@@ -273,8 +188,8 @@ def counted(t: ir.Table, latest: ir.Table) -> ir.Table:
     """The rows of ``t`` that count in totals and temperatures: all but the running totals
     that are not among ``latest`` (:func:`latest_reports` of the selection's)."""
     if "row" in t.columns and "row" in latest.columns:  # the rollups' number: no text to read
-        return t.filter(~_cumulative(t) | t.row.isin(latest.row))
-    return t.filter(~_cumulative(t) | t.event_id.isin(latest.event_id))
+        return t.filter(~is_running(t) | t.row.isin(latest.row))
+    return t.filter(~is_running(t) | t.event_id.isin(latest.event_id))
 
 
 def type_counts(t: ir.Table) -> ir.Table:
@@ -290,50 +205,6 @@ def amount_totals(t: ir.Table) -> ir.Table:
     """Totals per unit (``total``) of the amounts among the rows of ``t``."""
     rows = amounts(t)
     return rows.group_by("unit").agg(total=rows.magnitude.sum())
-
-
-def year_pairs(t: ir.Table, **extra: ir.Value) -> ir.Table:
-    """Each row's year (of its first day), type and pair of actor_1 and actor_2 (``lo``,
-    ``hi``; ``hi`` empty without actor_2), with the ``extra`` columns: what the rollups by
-    year and pair group."""
-    alone = t.a2.isnull()
-    return t.select(
-        year=year_of(t.month), type=t.type,
-        lo=ibis.cases((alone, t.a1), else_=ibis.least(t.a1, t.a2)),
-        hi=ibis.cases((alone, ibis.null("int32")), else_=ibis.greatest(t.a1, t.a2)),
-        **extra,
-    )  # fmt: skip
-
-
-def year_pair_counts(f: ir.Table) -> ir.Table:
-    """Events per year, type and pair (:func:`year_pairs`): at most years x types x pairs
-    rows however many events, from which the counts by type and by pair of any choice of
-    window, types and actors are added up."""
-    cells = year_pairs(f)
-    return (
-        cells.group_by("year", "type", "lo", "hi")
-        .agg(n=cells.count())
-        .order_by(["year", "type", "lo", "hi"])
-    )
-
-
-def cell_counts(t: ir.Table) -> ir.Table:
-    """Rows of ``t`` per type and pair (:func:`year_pairs`), as ``n``."""
-    cells = year_pairs(t)
-    return cells.group_by("type", "lo", "hi").agg(n=cells.count())
-
-
-def unit_pairs(f: ir.Table) -> ir.Table:
-    """The totals of the amounts per year, type, pair (:func:`year_pairs`) and unit: the
-    rollup the KPIs' totals of any choice of window, types and actors add whole years up
-    from."""
-    rows = amounts(f)
-    cells = year_pairs(rows, unit=rows.unit, magnitude=rows.magnitude)
-    return (
-        cells.group_by("year", "type", "lo", "hi", "unit")
-        .agg(total=cells.magnitude.sum())
-        .order_by(["year", "type", "lo", "hi", "unit"])
-    )
 
 
 def latest_totals(latest: ir.Table) -> ir.Table:

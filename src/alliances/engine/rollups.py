@@ -21,11 +21,11 @@ the user's cache folder: ``$XDG_CACHE_HOME/alliances`` or ``~/.cache/alliances``
   it filters the facts, and no query splits the lists again; ``pair_links.parquet``, the
   same sorted by pair then day: a pair's temperature reads only that pair's row groups;
 - ``by_actor.parquet``: every event under its actor_1 and again under its actor_2, sorted by
-  actor, other actor, then day (:func:`.queries.by_actor`): a choice of actors reads only
+  actor, other actor, then day (:func:`.cubes.by_actor`): a choice of actors reads only
   those actors' row groups, and a pair's temperature only that pair's;
 - ``actor_months.parquet`` and ``pair_months.parquet``: events per actor, month and type
-  (:func:`.queries.actor_months`), and per pair of two actors, month and type
-  (:func:`.queries.pair_months`): the timeline's type lanes for any choice of actors add up
+  (:func:`.cubes.actor_months`), and per pair of two actors, month and type
+  (:func:`.cubes.pair_months`): the timeline's type lanes for any choice of actors add up
   those actors' months less the months of the pairs both of whose actors are chosen;
 - ``types.parquet`` and ``days.parquet``: events per month (of their first day) and type,
   and per first day and type: the timeline's type lanes for a window or types, by month and
@@ -37,7 +37,7 @@ the user's cache folder: ``$XDG_CACHE_HOME/alliances`` or ``~/.cache/alliances``
 - ``unit_pairs.parquet``: the totals of the amounts per year, type, pair and unit: the KPIs'
   totals add whole years up from it as the counts do from ``pairs``;
 - ``quarters.parquet``: score sums and counts per pair, quarter and type of the events that
-  are not running totals, sorted by pair (:func:`.queries.pair_quarters`): a pair's
+  are not running totals, sorted by pair (:func:`.cubes.pair_quarters`): a pair's
   temperature adds up whole quarters from it;
 - ``meta.json``: counts per type, the span, the longest event, the share with a source URL.
 
@@ -63,7 +63,7 @@ import pandas as pd
 
 from ..problems import DatasetError, Problem
 from ..reading import fingerprint_files
-from . import queries
+from . import cubes, queries
 from .facts import actor_codes, facts, text
 from .sources import DataSpec, connect, events_table, parse, small_tables
 
@@ -203,14 +203,14 @@ def subsets(f) -> dict:
         "listed": queries.listed(f).order_by("row"),
         "running": queries.running(f).order_by("row"),
         "amounts": queries.amounts(f).order_by("row"),
-        "by_actor": queries.by_actor(f),
-        "actor_months": queries.actor_months(f),
-        "pair_months": queries.pair_months(f),
+        "by_actor": cubes.by_actor(f),
+        "actor_months": cubes.actor_months(f),
+        "pair_months": cubes.pair_months(f),
         "types": f.group_by("month", "type").agg(n=f.count()).order_by(["month", "type"]),
         "days": f.group_by("day", "type").agg(n=f.count()).order_by(["day", "type"]),
-        "quarters": queries.pair_quarters(f),
-        "pairs": queries.year_pair_counts(f),
-        "unit_pairs": queries.unit_pairs(f),
+        "quarters": cubes.pair_quarters(f),
+        "pairs": cubes.year_pair_counts(f),
+        "unit_pairs": cubes.unit_pairs(f),
     }
 
 

@@ -23,7 +23,7 @@ import pandas as pd
 from .. import aggregates
 from ..aggregates import kpi_record, pair_label
 from ..bins import MAX_LANES, OTHER, Bins, bin_edges, lane_names
-from . import queries
+from . import cubes, queries
 from .queries import Ask
 from .rows import SelectedRows, window_days
 
@@ -150,7 +150,7 @@ class EngineSelection(SelectedRows):
         years from the pairs rollup (a query each, as a window's pairs by type are many rows),
         the rest counted by type and pair at once (a few rows, added up both ways)."""
         store = self.store
-        rest = pd.concat(self._beyond_cube(self.chosen, queries.cell_counts))
+        rest = pd.concat(self._beyond_cube(self.chosen, cubes.cell_counts))
         by_type = [*self._in_cube(store.pairs, ["type"], "n"), rest[["type", "n"]]]
         two = rest.loc[rest["hi"].notna(), ["lo", "hi", "n"]]
         by_pair = [*self._in_cube(store.pairs, ["lo", "hi"], "n"), two]
@@ -304,7 +304,7 @@ class EngineSelection(SelectedRows):
         parts = [cells(queries.counted(edges, latest))]
         if q1 > q2:
             return parts
-        cube = queries.of_pairs(store.quarters, pairs).filter(lambda t: t.quarter.between(q1, q2))
+        cube = cubes.of_pairs(store.quarters, pairs).filter(lambda t: t.quarter.between(q1, q2))
         cube = self._chosen_cells(cube)
         parts.append(
             cube.group_by("lo", "hi", "quarter").agg(score=cube.score.sum(), n=cube.n.sum())
@@ -361,7 +361,7 @@ class EngineSelection(SelectedRows):
         if m1 <= m2:
             cube = store.actor_months
             parts.append(binned(inside(cube.filter(queries.equal_any(cube.key, ask.allowed))), "n"))
-            twice = binned(inside(queries.both_chosen(store.pair_months, ask.allowed)), "n")
+            twice = binned(inside(cubes.both_chosen(store.pair_months, ask.allowed)), "n")
             parts.append(twice.assign(n=-twice["n"]))
             others = self._through_lists()
             if others is not None:

@@ -26,7 +26,7 @@ from .. import schema
 from ..dataset import typed_events
 from ..problems import DatasetError, Problem
 from ..raw_tables import unquote_formulas
-from . import queries
+from . import cubes, queries
 from .facts import actor_codes, day_number, text
 from .queries import Ask
 from .selection import EngineSelection
@@ -274,7 +274,7 @@ class EventStore:
         if table is None and ask.allowed is not None and self._by_actor_reads_less(ask.allowed):
             # the chosen actors' events from the copy sorted by actor, and the events that
             # involve a focused actor only through their lists
-            mine = queries.actor_rows(self.by_actor, ask.allowed)
+            mine = cubes.actor_rows(self.by_actor, ask.allowed)
             return queries.selected(mine, ask, matching, longest).union(self.list_only(ask))
         facts = self.facts if table is None else table
         return queries.selected(facts, ask, matching, longest)
@@ -324,7 +324,7 @@ class EventStore:
         copy sorted by actor, only those pairs' row groups (``None`` without the copy)."""
         if self.by_actor is None:
             return None
-        rows = queries.pair_rows(self.by_actor, pairs)
+        rows = cubes.pair_rows(self.by_actor, pairs)
         return queries.selected(rows, ask, self._matching(ask), self.meta.get("longest"))
 
     # ----------------------------------------------------------------- rows
