@@ -196,8 +196,8 @@ class EngineSelection(SelectedRows):
             index=pd.CategoricalIndex(store.type_ids, categories=store.type_ids, name="event_type"),
             name="count",
         )
+        amounts = store.chosen(self.ask, store.amounts)
         if self._years is not None and store.unit_pairs is not None:
-            amounts = store.chosen(self.ask, store.amounts)
             parts = [
                 *self._in_cube(store.unit_pairs, ["unit"], "total"),
                 *self._beyond_cube(amounts, queries.amount_totals),
@@ -205,7 +205,6 @@ class EngineSelection(SelectedRows):
             ]
             totals = pd.concat(parts).groupby("unit", as_index=False)["total"].sum()
         else:
-            amounts = store.chosen(self.ask, store.amounts)
             totals = store.execute(queries.unit_totals(amounts, self._latest))
         units = pd.Index(totals["unit"].astype(str), name="unit")
         total = pd.Series(totals["total"].to_numpy(float), index=units, name="magnitude")

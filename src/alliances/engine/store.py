@@ -22,7 +22,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from .. import schema
+from .. import cache, schema
 from ..dataset import typed_events
 from ..problems import DatasetError, Problem
 from ..raw_tables import unquote_formulas
@@ -39,11 +39,6 @@ log = logging.getLogger("alliances")
 ROW_CACHE = 20_000
 """Event rows kept by id (those a page or the timeline showed): the detail card of a row just
 shown needs no query."""
-
-
-LIST_ONLY_KEPT = 8
-"""Selections whose events chosen only through their lists are kept in the engine (a few rows
-each): the sessions' last few choices of actors."""
 
 
 MAX_LISTED = 5_000
@@ -122,7 +117,6 @@ class EventStore:
 
         self._lock = threading.RLock()
         self._rows: OrderedDict[str, pd.Series] = OrderedDict()
-        self._list_only: OrderedDict[Ask, ir.Table] = OrderedDict()
 
     def __repr__(self) -> str:
         return f"<EventStore {self.name}>"
@@ -283,16 +277,7 @@ class EventStore:
         """The selected events whose actor_1 and actor_2 are not among the chosen actors: those
         chosen for a focused actor among their participants or targets (a part of the listed
         ones), which whatever chooses by actor_1 and actor_2 misses."""
-        with self._lock:
-            if ask not in self._list_only:
-                listed, allowed = self.listed, ask.allowed or ()
-                mine = queries.isin(listed.a1, allowed) | queries.isin(listed.a2, allowed)
-                # a few rows, read by most queries of a selection: computed once
-                self._list_only[ask] = self.cached(self.chosen(ask, listed.filter(~mine)))
-                while len(self._list_only) > LIST_ONLY_KEPT:
-                    self._list_only.popitem(last=False)
-            self._list_only.move_to_end(ask)
-            return self._list_only[ask]
+        return _list_only(self, ask)
 
     BY_ACTOR_SHARE = 0.4
     """The share of all events above which the chosen actors' events are read from the facts
@@ -394,6 +379,15 @@ class EventStore:
                 return self._rows[event_id]
         found = self.fetch([event_id])
         return found.iloc[0] if len(found) else None
+
+
+@cache.per_dataset
+def _list_only(store: EventStore, ask: Ask) -> ir.Table:
+    """:meth:`EventStore.list_only`, computed into the engine's session once per choice (a few
+    rows, read by most queries of a selection), for the last few choices of each store."""
+    listed, allowed = store.listed, ask.allowed or ()
+    mine = queries.isin(listed.a1, allowed) | queries.isin(listed.a2, allowed)
+    return store.cached(store.chosen(ask, listed.filter(~mine)))
 
 
 def _by_date_and_id(events: pd.DataFrame) -> pd.DataFrame:
