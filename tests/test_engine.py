@@ -282,11 +282,14 @@ def test_choose_takes_the_engine_for_urls_and_large_parquet(tmp_path, monkeypatc
         engine.choose(tmp_path, "oracle")
 
 
-@pytest.mark.parametrize("share", [0.0, 1.0], ids=["from the facts", "from the copy by actor"])
+@pytest.mark.parametrize(
+    "share", [0.0, float("inf")], ids=["from the facts", "from the copy by actor"]
+)
 @pytest.mark.parametrize("case", ["actors", "partners", "actors, types and window"])
 def test_both_routes_to_the_chosen_actors_answer_the_same(paths, case, share, monkeypatch):
-    """A choice of actors reads the copy by actor, or the facts when the actors hold most
-    events: both routes give the in-memory path's answers."""
+    """A choice of actors reads the copies by actor (of the facts, of the counts and totals
+    by year and pair, of the links), or the tables themselves when the actors hold most of
+    their rows: both routes give the in-memory path's answers."""
     from alliances import cache
     from alliances.engine.store import EventStore
 
@@ -295,7 +298,9 @@ def test_both_routes_to_the_chosen_actors_answer_the_same(paths, case, share, mo
     cache.clear(keep_precomputed=True)
     filters = CASES[case]
     a, b = query.select(memory, filters), query.select(large, filters)
-    assert large.store._by_actor_reads_less(b.ask.allowed) is (share == 1.0)
+    assert large.store._by_actor_reads_less(b.ask.allowed) is (share > 0)
+    for rollup in ("pairs", "unit_pairs", "links"):  # the rollups' copies by actor too
+        assert (large.store.of_actors(rollup, b.ask.allowed) is not None) is (share > 0)
     assert len(a) == len(b)
     _same_series(a.kpis()["by_type"], b.kpis()["by_type"])
     _same_series(a.kpis()["totals"], b.kpis()["totals"])

@@ -18,17 +18,40 @@ import ibis.expr.types as ir
 from . import queries
 
 
+def under_each(t: ir.Table, first: str, second: str, order: Sequence[str]) -> ir.Table:
+    """Every row of ``t`` once under its ``first`` actor and once more under its ``second``
+    (when it has another one): ``key`` the actor it is under, ``other`` the other one; sorted
+    by ``key``, then ``order``. A choice of actors then reads only its actors' row groups
+    (:func:`actor_rows`)."""
+    two = t.filter(t[second].notnull() & (t[second] != t[first]))
+    return (
+        t.mutate(key=t[first], other=t[second])
+        .union(two.mutate(key=two[second], other=two[first]))
+        .order_by(["key", *order])
+    )
+
+
 def by_actor(f: ir.Table) -> ir.Table:
     """Every event once under its actor_1 and once under its actor_2 (``key``, the other one
     ``other``), sorted by actor, other actor, then day: the rollup that a choice of actors
     (:func:`actor_rows`) and a pair's temperature (:func:`pair_rows`) read only the row
     groups of, instead of every event."""
-    second = f.filter(f.a2.notnull() & (f.a2 != f.a1))
-    return (
-        f.mutate(key=f.a1, other=f.a2)
-        .union(second.mutate(key=second.a2, other=second.a1))
-        .order_by(["key", "other", "day"])
-    )
+    return under_each(f, "a1", "a2", ["other", "day"])
+
+
+BY_ACTOR = {"pairs": ("lo", "hi", ["year", "type", "other"]), "links": ("a1", "a2", ["day"])}
+"""The rollups that have a copy by actor (:func:`under_each`, ``NAME_by_actor.parquet``): the
+columns of their two actors, and the order within an actor. ``pairs`` and ``unit_pairs``
+(whose rows are pairs of actor_1 and actor_2, ``lo`` and ``hi``): a choice of actors adds up
+whole years from its actors' rows; ``links`` (the links of the events with lists, under the
+events' actor_1 and actor_2): its pair counts read its actors' links only."""
+BY_ACTOR["unit_pairs"] = BY_ACTOR["pairs"]
+
+
+def copy_by_actor(name: str, t: ir.Table) -> ir.Table:
+    """The copy by actor of the rollup ``name`` (:data:`BY_ACTOR`)."""
+    first, second, order = BY_ACTOR[name]
+    return under_each(t, first, second, order)
 
 
 def actor_months(f: ir.Table) -> ir.Table:
@@ -66,12 +89,12 @@ def both_chosen(cube: ir.Table, actors: Sequence[int]) -> ir.Table:
     return cube.filter(queries.equal_any(cube.lo, actors) & queries.isin(cube.hi, actors))
 
 
-def actor_rows(copies: ir.Table, actors: Sequence[int]) -> ir.Table:
-    """The events whose actor_1 or actor_2 is one of ``actors``, each once, from
-    :func:`by_actor`'s rows (one equality per actor: the files' statistics then skip the other
-    actors' row groups)."""
+def actor_rows(copies: ir.Table, actors: Sequence[int], first: str = "a1") -> ir.Table:
+    """The rows whose actor ``first`` or the other one is one of ``actors``, each once, from a
+    copy by actor (:func:`under_each`; one equality per actor: the files' statistics then skip
+    the other actors' row groups)."""
     key = queries.equal_any(copies.key, actors)
-    once = (copies.key == copies.a1) | ~queries.isin(copies.a1, actors)
+    once = (copies.key == copies[first]) | ~queries.isin(copies[first], actors)
     return copies.filter(key & once).drop("key", "other")
 
 

@@ -39,6 +39,11 @@ the user's cache folder: ``$XDG_CACHE_HOME/alliances`` or ``~/.cache/alliances``
 - ``quarters.parquet``: score sums and counts per pair, quarter and type of the events that
   are not running totals, sorted by pair (:func:`.cubes.pair_quarters`): a pair's
   temperature adds up whole quarters from it;
+- ``pairs_by_actor.parquet``, ``unit_pairs_by_actor.parquet`` and ``links_by_actor.parquet``:
+  the rows of ``pairs``, ``unit_pairs`` and ``links`` under each of their two actors (the
+  links under their events' actor_1 and actor_2), sorted by actor (:func:`.cubes.under_each`):
+  a choice of actors adds up its actors' whole years, and counts its events' links, from its
+  actors' row groups only;
 - ``meta.json``: counts per type, the span, the longest event, the share with a source URL.
 
 Every event starting in a month (or year) that lies wholly inside a window is in the window,
@@ -67,7 +72,7 @@ from . import cubes, queries
 from .facts import actor_codes, facts, text
 from .sources import DataSpec, connect, events_table, parse, small_tables
 
-VERSION = 14
+VERSION = 15
 """Bumped when the files' layout changes: older rollups are then rebuilt."""
 CACHE_FOLDER = ".alliances"
 KEEP = 2
@@ -87,6 +92,7 @@ FILES = (
     "pairs",
     "unit_pairs",
     "quarters",
+    *(f"{name}_by_actor" for name in cubes.BY_ACTOR),
 )
 """The tables of a dataset's rollups (``NAME.parquet``): a folder missing one is built again."""
 
@@ -172,6 +178,11 @@ def build_rollups(folder: str | os.PathLike[str], *, fingerprint: str | None = N
             links.order_by(["lo", "hi", "day", "row"]), work / "pair_links.parquet",
             compression="zstd", row_group_size=ROW_GROUP,
         )  # fmt: skip
+        for name in cubes.BY_ACTOR:
+            backend.to_parquet(
+                cubes.copy_by_actor(name, backend.read_parquet(str(work / f"{name}.parquet"))),
+                work / f"{name}_by_actor.parquet", compression="zstd", row_group_size=ROW_GROUP,
+            )  # fmt: skip
         meta = _meta(backend, raw, written, event_types)
         meta.update(
             version=VERSION,

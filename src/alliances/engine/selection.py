@@ -63,7 +63,7 @@ class EngineSelection(SelectedRows):
     @cached_property
     def _links(self) -> ir.Table:
         """The selected events' links through their participants and targets."""
-        return self.store.chosen(self.ask, self.store.links)
+        return self.store.chosen_links(self.ask)
 
     @cached_property
     def _latest(self) -> ir.Table:
@@ -90,11 +90,19 @@ class EngineSelection(SelectedRows):
             return None
         return _whole(ask.first, ask.last, "Y")
 
-    def _cube(self, rollup: ir.Table) -> ir.Table:
-        """The rows of a rollup by year, type and pair for the whole years, the types and the
-        actors chosen (an event is chosen for its actors when actor_1 or actor_2 is)."""
+    def _cube(self, name: str) -> ir.Table:
+        """The rows of the rollup ``name`` (by year, type and pair) for the whole years, the
+        types and the actors chosen (an event is chosen for its actors when actor_1 or
+        actor_2 is): for a choice of actors, from its copy by actor where there is one."""
         first, last = self._years
-        return self._chosen_cells(rollup.filter(lambda t: t.year.between(first, last)))
+        store, ask = self.store, self.ask
+        mine = None if ask.allowed is None else store.of_actors(name, ask.allowed)
+        if mine is None:
+            return self._chosen_cells(
+                getattr(store, name).filter(lambda t: t.year.between(first, last))
+            )
+        mine = mine.filter(mine.year.between(first, last))
+        return mine if ask.types is None else mine.filter(queries.isin(mine.type, ask.types))
 
     def _chosen_cells(self, t: ir.Table) -> ir.Table:
         """The rows of a rollup by type and pair (``type``, ``lo``, ``hi``) for the chosen
@@ -120,7 +128,7 @@ class EngineSelection(SelectedRows):
             return None
         return self.store.list_only(ask)
 
-    def _in_cube(self, rollup: ir.Table, group: list[str], value: str) -> list[pd.DataFrame]:
+    def _in_cube(self, rollup: str, group: list[str], value: str) -> list[pd.DataFrame]:
         """``value`` summed by ``group`` over the whole years of a rollup by year, type and
         pair (:meth:`_cube`; by pair: only the events with actor_2), as one query."""
         first, last = self._years
@@ -149,11 +157,10 @@ class EngineSelection(SelectedRows):
         """The selection's counts ``n`` by ``type`` and by pair (``lo``, ``hi``): the whole
         years from the pairs rollup (a query each, as a window's pairs by type are many rows),
         the rest counted by type and pair at once (a few rows, added up both ways)."""
-        store = self.store
         rest = pd.concat(self._beyond_cube(self.chosen, cubes.cell_counts))
-        by_type = [*self._in_cube(store.pairs, ["type"], "n"), rest[["type", "n"]]]
+        by_type = [*self._in_cube("pairs", ["type"], "n"), rest[["type", "n"]]]
         two = rest.loc[rest["hi"].notna(), ["lo", "hi", "n"]]
-        by_pair = [*self._in_cube(store.pairs, ["lo", "hi"], "n"), two]
+        by_pair = [*self._in_cube("pairs", ["lo", "hi"], "n"), two]
         return (
             pd.concat(by_type).groupby("type", as_index=False)["n"].sum(),
             pd.concat(by_pair).groupby(["lo", "hi"], as_index=False)["n"].sum(),
@@ -199,7 +206,7 @@ class EngineSelection(SelectedRows):
         amounts = store.chosen(self.ask, store.amounts)
         if self._years is not None and store.unit_pairs is not None:
             parts = [
-                *self._in_cube(store.unit_pairs, ["unit"], "total"),
+                *self._in_cube("unit_pairs", ["unit"], "total"),
                 *self._beyond_cube(amounts, queries.amount_totals),
                 store.execute(queries.latest_totals(self._latest)),
             ]

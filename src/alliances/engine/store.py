@@ -113,6 +113,9 @@ class EventStore:
         self.days = rollups.get("days")  # events per day and type
         self.pairs = rollups.get("pairs")  # events per year and pair
         self.unit_pairs = rollups.get("unit_pairs")  # amount totals per year, pair and unit
+        # the rollups' copies by actor (:data:`.cubes.BY_ACTOR`), read by :meth:`of_actors`
+        self._copies = {name: rollups.get(f"{name}_by_actor") for name in cubes.BY_ACTOR}
+        self._copy_counts: dict[str, np.ndarray] = {}
         self.codes = codes if codes is not None else ibis.memtable(actor_codes(self.actor_ids))
 
         self._lock = threading.RLock()
@@ -273,6 +276,43 @@ class EventStore:
         facts = self.facts if table is None else table
         return queries.selected(facts, ask, matching, longest)
 
+    def chosen_links(self, ask: Ask) -> ir.Table:
+        """The links (:attr:`links`) of the selected events: for a choice of actors, those of
+        its actors' events from the copy by actor, and those of the events chosen through
+        their lists only (:meth:`list_only`), instead of testing every link."""
+        mine = None if ask.allowed is None else self.of_actors("links", ask.allowed)
+        if mine is None:
+            return self.chosen(ask, self.links)
+        links = self.links
+        others = links.filter(links.row.isin(self.list_only(ask).row))
+        matching, longest = self._matching(ask), self.meta.get("longest")
+        return queries.selected(mine, ask, matching, longest).union(
+            queries.selected(others, ask, matching, longest)
+        )
+
+    def of_actors(self, name: str, actors: Sequence[int]) -> ir.Table | None:
+        """The rows of the rollup ``name`` (:data:`.cubes.BY_ACTOR`) whose first or second
+        actor is among ``actors``, each once, read from its copy by actor; ``None`` without
+        the copy, or when so many rows are the actors' that reading the rollup itself costs
+        less (:meth:`_by_actor_reads_less`, the one rule for every copy by actor)."""
+        copy = self._copies.get(name)
+        if copy is None or not self._reads_less(self._copy_rows(name), actors):
+            return None
+        return cubes.actor_rows(copy, actors, first=cubes.BY_ACTOR[name][0])
+
+    def _copy_rows(self, name: str) -> np.ndarray:
+        """Rows per actor code in the copy by actor of the rollup ``name`` (counted once, when
+        first needed); the last item: the rows of the rollup itself."""
+        with self._lock:
+            if name not in self._copy_counts:
+                copy, table = self._copies[name], getattr(self, name)
+                got = self.execute(copy.group_by("key").agg(n=copy.count()))
+                counts = np.zeros(len(self.actor_ids) + 1, dtype=np.int64)
+                counts[got["key"].to_numpy("int64")] = got["n"].to_numpy("int64")
+                counts[-1] = int(self.scalar(table.count()))
+                self._copy_counts[name] = counts
+            return self._copy_counts[name]
+
     def list_only(self, ask: Ask) -> ir.Table:
         """The selected events whose actor_1 and actor_2 are not among the chosen actors: those
         chosen for a focused actor among their participants or targets (a part of the listed
@@ -287,9 +327,13 @@ class EventStore:
         """Whether reading ``actors``' rows of the copy by actor beats scanning the facts."""
         if self.by_actor is None:
             return False
-        counts = self._actor_events
-        rows = int(counts[list(actors)].sum()) if len(actors) else 0
-        return rows <= self.BY_ACTOR_SHARE * self.count()
+        return self._reads_less(np.append(self._actor_events, self.count()), actors)
+
+    def _reads_less(self, rows: np.ndarray, actors: Sequence[int]) -> bool:
+        """Whether reading ``actors``' rows of a copy by actor (``rows``: per actor code, then
+        the rows of the table it copies) beats scanning that table: the one rule."""
+        mine = int(rows[list(actors)].sum()) if len(actors) else 0
+        return bool(mine <= self.BY_ACTOR_SHARE * rows[-1])
 
     @cached_property
     def _actor_events(self) -> np.ndarray:
