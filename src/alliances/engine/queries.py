@@ -233,6 +233,15 @@ def _tokens(rows: ir.Table, column: str, codes: ir.Table) -> ir.Table:
     return joined.select("key", "a2", code=joined.code.cast("int32"))
 
 
+def list_members(t: ir.Table, codes: ir.Table) -> ir.Table:
+    """Each actor (``code``) named among the participants or targets of an event of ``t``
+    (``row``), once: what finds the events a focused actor is in the lists of without testing
+    every list's text (:func:`selected` tests the text)."""
+    rows = t.filter(t.plist.notnull() | t.tlist.notnull()).select("a2", "plist", "tlist", key=t.row)
+    named = _tokens(rows, "plist", codes).union(_tokens(rows, "tlist", codes))
+    return named.select("code", row=named.key).distinct()
+
+
 def base_links(t: ir.Table) -> ir.Table:
     """The pair of each event's actor_1 and actor_2 (``ACROSS``, its own score): see
     :func:`links` for the columns."""

@@ -20,6 +20,9 @@ the user's cache folder: ``$XDG_CACHE_HOME/alliances`` or ``~/.cache/alliances``
   per link with the event's facts (:func:`.queries.link_facts`): a selection filters them as
   it filters the facts, and no query splits the lists again; ``pair_links.parquet``, the
   same sorted by pair then day: a pair's temperature reads only that pair's row groups;
+- ``list_members.parquet``: each actor named in the lists of an event of ``listed`` (its
+  ``code`` and the event's ``row``), sorted by actor: the events a focused actor is in the
+  lists of, found without testing every list's text;
 - ``by_actor.parquet``: every event under its actor_1 and again under its actor_2, sorted by
   actor, other actor, then day (:func:`.cubes.by_actor`): a choice of actors reads only
   those actors' row groups, and a pair's temperature only that pair's;
@@ -72,7 +75,7 @@ from . import cubes, queries
 from .facts import actor_codes, facts, text
 from .sources import DataSpec, connect, events_table, parse, small_tables
 
-VERSION = 15
+VERSION = 16
 """Bumped when the files' layout changes: older rollups are then rebuilt."""
 CACHE_FOLDER = ".alliances"
 KEEP = 2
@@ -84,6 +87,7 @@ FILES = (
     "amounts",
     "links",
     "pair_links",
+    "list_members",
     "by_actor",
     "actor_months",
     "pair_months",
@@ -172,6 +176,10 @@ def build_rollups(folder: str | os.PathLike[str], *, fingerprint: str | None = N
         backend.to_parquet(
             queries.link_facts(listed, codes).order_by(["day", "event_id", "lo", "hi", "kind"]),
             work / "links.parquet", compression="zstd", row_group_size=ROW_GROUP,
+        )  # fmt: skip
+        backend.to_parquet(
+            queries.list_members(listed, codes).order_by(["code", "row"]),
+            work / "list_members.parquet", compression="zstd", row_group_size=ROW_GROUP,
         )  # fmt: skip
         links = backend.read_parquet(str(work / "links.parquet"))
         backend.to_parquet(

@@ -63,12 +63,12 @@ class EngineSelection(SelectedRows):
     @cached_property
     def _links(self) -> ir.Table:
         """The selected events' links through their participants and targets."""
-        return self.store.chosen_links(self.ask)
+        return self.store.chosen(self.ask, "links")
 
     @cached_property
     def _latest(self) -> ir.Table:
         """The selected running totals that count: the latest report of each series."""
-        latest = queries.latest_reports(self.store.chosen(self.ask, self.store.running))
+        latest = queries.latest_reports(self.store.chosen(self.ask, "running"))
         # computed once per selection (KPIs and temperature read it): only what they need
         return self.store.cached(latest.drop("series"))
 
@@ -203,7 +203,7 @@ class EngineSelection(SelectedRows):
             index=pd.CategoricalIndex(store.type_ids, categories=store.type_ids, name="event_type"),
             name="count",
         )
-        amounts = store.chosen(self.ask, store.amounts)
+        amounts = store.chosen(self.ask, "amounts")
         if self._years is not None and store.unit_pairs is not None:
             parts = [
                 *self._in_cube("unit_pairs", ["unit"], "total"),
@@ -259,7 +259,7 @@ class EngineSelection(SelectedRows):
         rows = store.pair_rows(self.ask, pairs)
         if rows is None:
             rows = queries.pairs_among(self.chosen, pairs, n)
-        listed = queries.counted(store.chosen(self.ask, store.pair_links), latest)
+        listed = queries.counted(store.chosen(self.ask, "pair_links"), latest)
         parts = [queries.temperature_cells(listed, pairs, first, last)]
         if self._quarters is None:
             among = queries.counted(rows, latest)
@@ -315,7 +315,7 @@ class EngineSelection(SelectedRows):
         parts.append(
             cube.group_by("lo", "hi", "quarter").agg(score=cube.score.sum(), n=cube.n.sum())
         )
-        runs = queries.pairs_among(store.chosen(ask, store.running), pairs, len(store.actor_ids))
+        runs = queries.pairs_among(store.chosen(ask, "running"), pairs, len(store.actor_ids))
         parts.append(cells(queries.counted(inside(runs), latest)))
         others = self._through_lists()
         if others is not None:

@@ -14,6 +14,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -22,12 +23,11 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from .. import cache, schema
-from ..dataset import typed_events
+from .. import cache
 from ..problems import DatasetError, Problem
-from ..raw_tables import unquote_formulas
 from . import cubes, queries
 from .facts import actor_codes, day_number, text
+from .fetch import RowFetching
 from .queries import Ask
 from .selection import EngineSelection
 
@@ -35,22 +35,6 @@ if TYPE_CHECKING:
     from ..query import Plan
 
 log = logging.getLogger("alliances")
-
-ROW_CACHE = 20_000
-"""Event rows kept by id (those a page or the timeline showed): the detail card of a row just
-shown needs no query."""
-
-
-MAX_LISTED = 5_000
-"""Ids fetched with a literal list; more go through a table the engine joins."""
-
-
-def _as_text(raw: ir.Table, column: str) -> ir.StringValue:
-    """A raw column compared as it is stored (text), so that the engine can use the files'
-    statistics: no function around it."""
-    value = raw[column]
-    return value if value.type().is_string() else value.cast("string")
-
 
 SUBSETS = {
     "listed": lambda store: queries.listed(store.facts),
@@ -66,7 +50,7 @@ class EngineError(RuntimeError):
     """A query failed on the engine (unreachable, a table gone, an unreadable file)."""
 
 
-class EventStore:
+class EventStore(RowFetching):
     """One dataset's events on an engine: the facts to query and the raw rows to fetch.
 
     ``facts`` is a :mod:`.facts` table (the cached Parquet copy, or the expression itself);
@@ -106,6 +90,7 @@ class EventStore:
         self._subsets = {name: rollups.get(name) for name in SUBSETS}
         self.by_actor = rollups.get("by_actor")  # every event under each of its two actors
         self._pair_links = rollups.get("pair_links")  # the links sorted by pair
+        self.members = rollups.get("list_members")  # the actors named in lists, by actor
         self.quarters = rollups.get("quarters")  # scores per pair, quarter and type
         self.actor_months = rollups.get("actor_months")  # events per actor, month and type
         self.pair_months = rollups.get("pair_months")  # events per pair, month and type
@@ -265,30 +250,36 @@ class EventStore:
         end = pd.Timestamp("1970-01-01") + pd.Timedelta(days=ask.last)
         return queries.search_ids(self.raw, ask.search, f"{end:%Y-%m-%d}")
 
-    def chosen(self, ask: Ask, table: ir.Table | None = None) -> ir.Table:
-        """The selected rows of the facts (or of ``table``, a part of them)."""
-        matching, longest = self._matching(ask), self.meta.get("longest")
-        if table is None and ask.allowed is not None and self._by_actor_reads_less(ask.allowed):
-            # the chosen actors' events from the copy sorted by actor, and the events that
-            # involve a focused actor only through their lists
-            mine = cubes.actor_rows(self.by_actor, ask.allowed)
-            return queries.selected(mine, ask, matching, longest).union(self.list_only(ask))
-        facts = self.facts if table is None else table
-        return queries.selected(facts, ask, matching, longest)
+    def chosen(self, ask: Ask, part: str | None = None) -> ir.Table:
+        """The selected rows of the facts, or of the part of them ``part`` names
+        (:data:`SUBSETS`, ``pair_links``).
 
-    def chosen_links(self, ask: Ask) -> ir.Table:
-        """The links (:attr:`links`) of the selected events: for a choice of actors, those of
-        its actors' events from the copy by actor, and those of the events chosen through
-        their lists only (:meth:`list_only`), instead of testing every link."""
-        mine = None if ask.allowed is None else self.of_actors("links", ask.allowed)
-        if mine is None:
-            return self.chosen(ask, self.links)
-        links = self.links
-        others = links.filter(links.row.isin(self.list_only(ask).row))
+        A choice of actors is read as two parts, so that no row is tested against the lists
+        whose actor_1 or actor_2 is chosen: the rows of the chosen actors' events (from a copy
+        by actor when one reads less, :meth:`of_actors`), and the rows of the events chosen
+        only through their lists (:meth:`list_only`, a few rows computed once per choice),
+        matched by event number."""
+        table = self.facts if part is None else getattr(self, part)
         matching, longest = self._matching(ask), self.meta.get("longest")
-        return queries.selected(mine, ask, matching, longest).union(
-            queries.selected(others, ask, matching, longest)
-        )
+        if ask.allowed is None or "row" not in table.columns:
+            return queries.selected(table, ask, matching, longest)
+        if part is None:
+            reads_less = self._by_actor_reads_less(ask.allowed)
+            mine = cubes.actor_rows(self.by_actor, ask.allowed) if reads_less else None
+        else:
+            mine = self.of_actors(part, ask.allowed) if part in cubes.BY_ACTOR else None
+        if mine is None:
+            allowed = ask.allowed
+            mine = table.filter(queries.isin(table.a1, allowed) | queries.isin(table.a2, allowed))
+        own = queries.selected(mine, _without_lists(ask), matching, longest)
+        if not ask.focused:
+            return own
+        lists = self.list_only(ask)
+        if part is not None:
+            lists = table.filter(
+                table.row.isin(lists.row) & queries.in_window(table, ask.first, ask.last)
+            )
+        return own.union(lists)
 
     def of_actors(self, name: str, actors: Sequence[int]) -> ir.Table | None:
         """The rows of the rollup ``name`` (:data:`.cubes.BY_ACTOR`) whose first or second
@@ -356,89 +347,29 @@ class EventStore:
         rows = cubes.pair_rows(self.by_actor, pairs)
         return queries.selected(rows, ask, self._matching(ask), self.meta.get("longest"))
 
-    # ----------------------------------------------------------------- rows
-    def fetch(
-        self, ids: Sequence[str], first: int | None = None, last: int | None = None
-    ) -> pd.DataFrame:
-        """The events ``ids`` with every column, typed as on the in-memory path, sorted by date
-        then id. ``first``/``last``: the days their first days lie in, which lets an engine
-        skip files and row groups of other dates."""
-        ids = [str(i) for i in ids]
-        if not ids:
-            return self._typed(
-                pd.DataFrame({c: pd.Series([], dtype=object) for c in self._columns})
-            )
-        raw = self.raw
-        if len(ids) <= MAX_LISTED:
-            keep = _as_text(raw, "event_id").isin(ids)
-        else:
-            wanted = ibis.memtable(pd.DataFrame({"event_id": ids}))
-            keep = _as_text(raw, "event_id").isin(wanted.event_id)
-        if first is not None and last is not None:
-            epoch = pd.Timestamp("1970-01-01")
-            lo = epoch + pd.Timedelta(days=int(first))
-            hi = epoch + pd.Timedelta(days=int(last))
-            # a partial date compares as text as its first day does (YYYY <= YYYY-MM-DD)
-            date = _as_text(raw, "date")
-            keep &= (date >= f"{lo.year:04d}") & (date <= f"{hi:%Y-%m-%d}")
-            if self.has_year:
-                keep &= raw.year.cast("int32").between(lo.year, hi.year)
-        columns = {c: text(raw, c) for c in self._columns}
-        frame = self.execute(raw.filter(keep).select(**columns))
-        events = self._typed(frame)
-        for _, row in events.iterrows():
-            self._remember(row)
-        return events
 
-    @cached_property
-    def _columns(self) -> list[str]:
-        present = set(self.raw.columns)
-        return [f.name for f in schema.TABLES["events"].fields if f.name in present] + [
-            c
-            for c in self.raw.columns
-            if c not in {f.name for f in schema.TABLES["events"].fields} and c != "year"
-        ]
-
-    def _typed(self, frame: pd.DataFrame) -> pd.DataFrame:
-        frame = frame.astype(object).where(frame.notna(), None)
-        for f in schema.TABLES["events"].fields:
-            if f.name not in frame.columns:
-                frame[f.name] = None
-            elif f.kind != "number":
-                frame[f.name] = unquote_formulas(frame[f.name].astype("string"))
-        events = typed_events(frame, self.actor_ids, self.event_types, pd.Series(self.relation_ids))
-        return _by_date_and_id(events)
-
-    def _remember(self, row: pd.Series) -> None:
-        with self._lock:
-            self._rows[str(row["event_id"])] = row
-            self._rows.move_to_end(str(row["event_id"]))
-            while len(self._rows) > ROW_CACHE:
-                self._rows.popitem(last=False)
-
-    def event_row(self, event_id: str) -> pd.Series | None:
-        """One event by id, every column (``None`` if there is none)."""
-        with self._lock:
-            if event_id in self._rows:
-                return self._rows[event_id]
-        found = self.fetch([event_id])
-        return found.iloc[0] if len(found) else None
+def _without_lists(ask: Ask) -> Ask:
+    """``ask`` for rows whose actor_1 or actor_2 is chosen: in the "any" link, the focused
+    actors' lists then decide nothing (the other links still count who is in them)."""
+    return replace(ask, focused=(), focused_codes=()) if ask.mode == "any" else ask
 
 
 @cache.per_dataset
 def _list_only(store: EventStore, ask: Ask) -> ir.Table:
     """:meth:`EventStore.list_only`, computed into the engine's session once per choice (a few
-    rows, read by most queries of a selection), for the last few choices of each store."""
+    rows, read by most queries of a selection), for the last few choices of each store. In the
+    "any" link with the rollups, the events whose lists name a focused actor are found in
+    ``list_members`` (rows by actor code), not by testing every list's text."""
     listed, allowed = store.listed, ask.allowed or ()
     mine = queries.isin(listed.a1, allowed) | queries.isin(listed.a2, allowed)
-    return store.cached(store.chosen(ask, listed.filter(~mine)))
-
-
-def _by_date_and_id(events: pd.DataFrame) -> pd.DataFrame:
-    order = np.lexsort(
-        (events["event_id"].astype(str).to_numpy(), events["date"].to_numpy("datetime64[ns]"))
-    )
-    return events.take(order).reset_index(drop=True)
+    matching, longest = store._matching(ask), store.meta.get("longest")
+    members = store.members
+    if members is None or ask.mode != "any":
+        return store.cached(queries.selected(listed.filter(~mine), ask, matching, longest))
+    named = members.filter(queries.equal_any(members.code, ask.focused_codes)).row
+    candidates = listed.filter(listed.row.isin(named) & ~mine)
+    plain = replace(ask, allowed=None, focused=(), focused_codes=())
+    return store.cached(queries.selected(candidates, plain, matching, longest))
 
 
 def engine_problem(where: str, exc: BaseException) -> DatasetError:
