@@ -24,6 +24,7 @@ import pytest
 from alliances import engine, query, schema
 from alliances.aggregates import pair_label
 from alliances.dataset import bundled_path, clear_cache, load_dataset
+from alliances.engine import cubes
 from alliances.engine.selection import EngineSelection
 from alliances.figures import network_for, ranking_for, temperature_for
 from alliances.reading import read_table
@@ -299,7 +300,7 @@ def test_both_routes_to_the_chosen_actors_answer_the_same(paths, case, share, mo
     filters = CASES[case]
     a, b = query.select(memory, filters), query.select(large, filters)
     assert large.store._by_actor_reads_less(b.ask.allowed) is (share > 0)
-    for rollup in ("pairs", "unit_pairs", "links"):  # the rollups' copies by actor too
+    for rollup in cubes.BY_ACTOR:  # the rollups' copies by actor too
         assert (large.store.of_actors(rollup, b.ask.allowed) is not None) is (share > 0)
     assert len(a) == len(b)
     _same_series(a.kpis()["by_type"], b.kpis()["by_type"])

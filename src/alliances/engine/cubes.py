@@ -39,12 +39,17 @@ def by_actor(f: ir.Table) -> ir.Table:
     return under_each(f, "a1", "a2", ["other", "day"])
 
 
-BY_ACTOR = {"pairs": ("lo", "hi", ["year", "type", "other"]), "links": ("a1", "a2", ["day"])}
+BY_ACTOR = {
+    "pairs": ("lo", "hi", ["year", "type", "other"]),
+    "links": ("a1", "a2", ["day"]),
+    "running": ("a1", "a2", ["row"]),
+}
 """The rollups that have a copy by actor (:func:`under_each`, ``NAME_by_actor.parquet``): the
 columns of their two actors, and the order within an actor. ``pairs`` and ``unit_pairs``
 (whose rows are pairs of actor_1 and actor_2, ``lo`` and ``hi``): a choice of actors adds up
 whole years from its actors' rows; ``links`` (the links of the events with lists, under the
-events' actor_1 and actor_2): its pair counts read its actors' links only."""
+events' actor_1 and actor_2): its pair counts read its actors' links only; ``running`` (the
+running totals): the latest report of each of its series reads its actors' reports only."""
 BY_ACTOR["unit_pairs"] = BY_ACTOR["pairs"]
 
 

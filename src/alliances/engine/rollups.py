@@ -42,10 +42,11 @@ the user's cache folder: ``$XDG_CACHE_HOME/alliances`` or ``~/.cache/alliances``
 - ``quarters.parquet``: score sums and counts per pair, quarter and type of the events that
   are not running totals, sorted by pair (:func:`.cubes.pair_quarters`): a pair's
   temperature adds up whole quarters from it;
-- ``pairs_by_actor.parquet``, ``unit_pairs_by_actor.parquet`` and ``links_by_actor.parquet``:
-  the rows of ``pairs``, ``unit_pairs`` and ``links`` under each of their two actors (the
-  links under their events' actor_1 and actor_2), sorted by actor (:func:`.cubes.under_each`):
-  a choice of actors adds up its actors' whole years, and counts its events' links, from its
+- ``pairs_by_actor.parquet``, ``unit_pairs_by_actor.parquet``, ``links_by_actor.parquet`` and
+  ``running_by_actor.parquet``: the rows of ``pairs``, ``unit_pairs``, ``links`` and
+  ``running`` under each of their two actors (the links under their events' actor_1 and
+  actor_2), sorted by actor (:func:`.cubes.under_each`): a choice of actors adds up its
+  actors' whole years, counts its events' links and finds its series' latest reports from its
   actors' row groups only;
 - ``meta.json``: counts per type, the span, the longest event, the share with a source URL.
 
@@ -75,7 +76,7 @@ from . import cubes, queries
 from .facts import actor_codes, facts, text
 from .sources import DataSpec, connect, events_table, parse, small_tables
 
-VERSION = 16
+VERSION = 17
 """Bumped when the files' layout changes: older rollups are then rebuilt."""
 CACHE_FOLDER = ".alliances"
 KEEP = 2
