@@ -115,6 +115,10 @@ def duckdb_backend(database: str = ":memory:", *, read_only: bool = False):
     con.raw_sql(f"SET threads = {DUCKDB_THREADS}")
     con.raw_sql(f"SET memory_limit = '{DUCKDB_MEMORY}'")
     con.raw_sql("SET enable_progress_bar = false")  # a server's log is not a terminal
+    # every query reads the footers of the files it names: at 1e8 events the copy by actor's
+    # (1,600 row groups) took 60 ms to parse per query, 2 ms once kept (DuckDB checks the
+    # file's modification time before using what it kept)
+    con.raw_sql("SET parquet_metadata_cache = true")
     return con
 
 
