@@ -285,7 +285,7 @@ class EventStore(RowFetching):
         """The rows of the rollup ``name`` (:data:`.cubes.BY_ACTOR`) whose first or second
         actor is among ``actors``, each once, read from its copy by actor; ``None`` without
         the copy, or when so many rows are the actors' that reading the rollup itself costs
-        less (:meth:`_by_actor_reads_less`, the one rule for every copy by actor)."""
+        less (:meth:`_reads_less`, the one rule for every copy by actor)."""
         copy = self._copies.get(name)
         if copy is None or not self._reads_less(self._copy_rows(name), actors):
             return None
