@@ -68,7 +68,7 @@ class EngineSelection(SelectedRows):
     @cached_property
     def _latest(self) -> ir.Table:
         """The selected running totals that count: the latest report of each series."""
-        latest = queries.latest_reports(self.store.chosen(self.ask, "running"))
+        latest = self.store.latest(self.ask)
         # computed once per selection (KPIs and temperature read it): only what they need
         return self.store.cached(latest.drop("series"))
 

@@ -254,15 +254,21 @@ class EventStore(RowFetching):
         """The selected rows of the facts, or of the part of them ``part`` names
         (:data:`SUBSETS`, ``pair_links``).
 
-        A choice of actors is read as two parts, so that no row is tested against the lists
-        whose actor_1 or actor_2 is chosen: the rows of the chosen actors' events (from a copy
-        by actor when one reads less, :meth:`of_actors`), and the rows of the events chosen
-        only through their lists (:meth:`list_only`, a few rows computed once per choice),
-        matched by event number."""
+        A choice of actors is read as two parts (:meth:`_parts`), so that no row is tested
+        against the lists whose actor_1 or actor_2 is chosen."""
+        own, lists = self._parts(ask, part)
+        return own if lists is None else own.union(lists)
+
+    def _parts(self, ask: Ask, part: str | None) -> tuple[ir.Table, ir.Table | None]:
+        """:meth:`chosen` in two: the rows of the chosen actors' events (from a copy by actor
+        when one reads less, :meth:`of_actors`; every selected row when no actor is chosen),
+        and the rows of the events chosen only through their lists (:meth:`list_only`, a few
+        rows computed once per choice, matched by event number), or ``None``. No event, and
+        no series of running totals, is in both."""
         table = self.facts if part is None else getattr(self, part)
         matching, longest = self._matching(ask), self.meta.get("longest")
         if ask.allowed is None or "row" not in table.columns:
-            return queries.selected(table, ask, matching, longest)
+            return queries.selected(table, ask, matching, longest), None
         if part is None:
             reads_less = self._by_actor_reads_less(ask.allowed)
             mine = cubes.actor_rows(self.by_actor, ask.allowed) if reads_less else None
@@ -273,13 +279,47 @@ class EventStore(RowFetching):
             mine = table.filter(queries.isin(table.a1, allowed) | queries.isin(table.a2, allowed))
         own = queries.selected(mine, _without_lists(ask), matching, longest)
         if not ask.focused:
-            return own
+            return own, None
         lists = self.list_only(ask)
         if part is not None:
             lists = table.filter(
                 table.row.isin(lists.row) & queries.in_window(table, ask.first, ask.last)
             )
-        return own.union(lists)
+        return own, lists
+
+    def latest(self, ask: Ask) -> ir.Table:
+        """The selected running totals that count: the latest report of each series
+        (:func:`.queries.latest_reports`). When the window holds every event and what chooses
+        a report is the same for every report of its series (the "any" link, no search), the
+        chosen series' latest reports are their last ones, kept once per store
+        (:attr:`_last_reports`), and only the series chosen through lists are aggregated."""
+        own, lists = self._parts(ask, "running")
+        whole = self.meta.get("first_day") is not None and (
+            ask.first <= self.meta["first_day"] and ask.last >= self.meta["last_day"]
+        )
+        if not whole or ask.mode != "any" or ask.search or "row" not in own.columns:
+            return queries.latest_reports(own if lists is None else own.union(lists))
+        last = self._last_reports
+        if ask.types is not None:
+            last = last.filter(queries.isin(last.type, ask.types))
+        if ask.allowed is not None:
+            last = last.filter(
+                queries.isin(last.a1, ask.allowed) | queries.isin(last.a2, ask.allowed)
+            )
+        latest = last.drop("type", "a1", "a2")
+        return latest if lists is None else latest.union(queries.latest_reports(lists))
+
+    @cached_property
+    def _last_reports(self) -> ir.Table:
+        """The last report of every series of running totals, with its type and actors,
+        computed into the engine's session once per store (a row per series)."""
+        runs = self.running
+        return self.cached(
+            runs.group_by("series").agg(
+                **{c: runs[c].argmax(runs.seq) for c in ("row", "unit", "magnitude")},
+                **{c: runs[c].max() for c in ("type", "a1", "a2")},
+            )
+        )
 
     def of_actors(self, name: str, actors: Sequence[int]) -> ir.Table | None:
         """The rows of the rollup ``name`` (:data:`.cubes.BY_ACTOR`) whose first or second
