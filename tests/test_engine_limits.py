@@ -84,3 +84,25 @@ def test_a_download_past_the_limit_is_a_note_saying_why(large, limit):
     assert table._download.filename.endswith(".csv")
     assert "event_id" in rows
     assert "327 events" not in rows
+
+
+def test_building_rollups_removes_those_of_every_older_layout(tmp_path):
+    """A new rollups layout leaves no older one behind (at 1e8 events each is 3 GB), and
+    keeps what is not a rollups folder."""
+    import shutil
+
+    from alliances.dataset import bundled_path
+    from alliances.engine import rollups
+
+    folder = tmp_path / "data"
+    shutil.copytree(bundled_path(), folder)
+    root = folder / rollups.CACHE_FOLDER
+    older = [root / "v1-0123456789ab", root / f"v{rollups.VERSION - 1}-0123456789ab"]
+    for path in older:
+        path.mkdir(parents=True)
+    (root / "notes-kept").mkdir()
+    built = rollups.build_rollups(folder)
+    assert built.is_dir()
+    assert built.name.startswith(f"v{rollups.VERSION}-")
+    assert not any(path.exists() for path in older)
+    assert (root / "notes-kept").is_dir()

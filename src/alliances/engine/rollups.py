@@ -280,7 +280,8 @@ def _reference_problems(backend, raw, f, spec: DataSpec) -> list[Problem]:
 
 
 def _prune(root: Path, keep: str) -> None:
-    """Keep the newest :data:`KEEP` rollups (the one just built among them)."""
+    """Keep the newest :data:`KEEP` rollups (the one just built among them), and none of an
+    older :data:`VERSION`."""
     built = sorted(
         (p for p in root.glob(f"v{VERSION}-*") if p.is_dir()),
         key=lambda p: p.stat().st_mtime,
@@ -288,5 +289,7 @@ def _prune(root: Path, keep: str) -> None:
     )
     for old in [p for p in built if p.name != keep][KEEP - 1 :]:
         shutil.rmtree(old, ignore_errors=True)
-    for stale in root.glob(f"v{VERSION - 1}-*") if VERSION > 1 else ():
-        shutil.rmtree(stale, ignore_errors=True)
+    for stale in root.glob("v*-*"):  # every older layout: none is read again
+        version = stale.name[1:].split("-", 1)[0]
+        if stale.is_dir() and version.isdigit() and int(version) < VERSION:
+            shutil.rmtree(stale, ignore_errors=True)
