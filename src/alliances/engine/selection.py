@@ -95,14 +95,10 @@ class EngineSelection(SelectedRows):
         types and the actors chosen (an event is chosen for its actors when actor_1 or
         actor_2 is): for a choice of actors, from its copy by actor where there is one."""
         first, last = self._years
-        store, ask = self.store, self.ask
-        mine = None if ask.allowed is None else store.of_actors(name, ask.allowed)
-        if mine is None:
-            return self._chosen_cells(
-                getattr(store, name).filter(lambda t: t.year.between(first, last))
-            )
-        mine = mine.filter(mine.year.between(first, last))
-        return mine if ask.types is None else mine.filter(queries.isin(mine.type, ask.types))
+        store, allowed = self.store, self.ask.allowed
+        mine = None if allowed is None else store.of_actors(name, allowed)
+        rows = getattr(store, name) if mine is None else mine
+        return self._chosen_cells(rows.filter(rows.year.between(first, last)))
 
     def _chosen_cells(self, t: ir.Table) -> ir.Table:
         """The rows of a rollup by type and pair (``type``, ``lo``, ``hi``) for the chosen
