@@ -312,3 +312,27 @@ def test_both_routes_to_the_chosen_actors_answer_the_same(paths, case, share, mo
     y = b.bins("type", w.start, w.stop, large.event_type_labels)
     assert (x.lanes, x.counts.tolist()) == (y.lanes, y.counts.tolist())
     cache.clear(keep_precomputed=True)
+
+
+def test_codes_looked_up_in_a_list_of_flags_are_those_of_an_in_test():
+    """Many actors are looked up by position in a list of flags (one step per row), a few
+    tested with ``IN``: the same rows either way, a missing actor never chosen, codes beyond
+    the list's end not chosen."""
+    import ibis
+
+    from alliances.engine import queries
+
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame({"a1": rng.integers(0, 60, 500), "a2": rng.integers(0, 60, 500)})
+    frame["a2"] = frame["a2"].astype("Int32").mask(rng.random(500) < 0.2)
+    t = ibis.memtable(frame)
+    con = ibis.duckdb.connect()
+    for size in (1, 3, queries.LOOKUP_FROM, 12, 40):
+        codes = sorted(int(c) for c in rng.choice(50, size, replace=False))
+        got = con.execute(t.select(hit=queries.touching(t, codes)))["hit"].tolist()
+        expected = (frame["a1"].isin(codes) | frame["a2"].isin(codes)).tolist()
+        assert got == expected, size
+        assert all(isinstance(v, bool) for v in got)  # never null
+    assert "IN" in ibis.to_sql(t.filter(queries.looked_up(t.a1, [1, 2])), dialect="duckdb")
+    lookup = ibis.to_sql(t.filter(queries.looked_up(t.a1, list(range(0, 20, 2)))))
+    assert "LIST_EXTRACT" in lookup.upper() and " IN " not in lookup.upper()

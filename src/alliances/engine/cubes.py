@@ -99,7 +99,7 @@ def actor_rows(copies: ir.Table, actors: Sequence[int], first: str = "a1") -> ir
     copy by actor (:func:`under_each`; one equality per actor: the files' statistics then skip
     the other actors' row groups)."""
     key = queries.equal_any(copies.key, actors)
-    once = (copies.key == copies[first]) | ~queries.isin(copies[first], actors)
+    once = (copies.key == copies[first]) | ~queries.looked_up(copies[first], actors)
     return copies.filter(key & once).drop("key", "other")
 
 

@@ -20,9 +20,9 @@ the user's cache folder: ``$XDG_CACHE_HOME/alliances`` or ``~/.cache/alliances``
   per link with the event's facts (:func:`.queries.link_facts`): a selection filters them as
   it filters the facts, and no query splits the lists again; ``pair_links.parquet``, the
   same sorted by pair then day: a pair's temperature reads only that pair's row groups;
-- ``list_members.parquet``: each actor named in the lists of an event of ``listed`` (its
-  ``code`` and the event's ``row``), sorted by actor: the events a focused actor is in the
-  lists of, found without testing every list's text;
+- ``list_members.parquet``: the rows of ``listed`` under each actor their lists name
+  (``code``), sorted by actor: the events a focused actor is in the lists of, read from that
+  actor's row groups, without testing every list's text nor joining ``listed``;
 - ``by_actor.parquet``: every event under its actor_1 and again under its actor_2, sorted by
   actor, other actor, then day (:func:`.cubes.by_actor`): a choice of actors reads only
   those actors' row groups, and a pair's temperature only that pair's;
@@ -76,7 +76,7 @@ from . import cubes, queries
 from .facts import actor_codes, facts, text
 from .sources import DataSpec, connect, events_table, parse, small_tables
 
-VERSION = 17
+VERSION = 18
 """Bumped when the files' layout changes: older rollups are then rebuilt."""
 CACHE_FOLDER = ".alliances"
 KEEP = 2

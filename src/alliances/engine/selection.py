@@ -107,7 +107,7 @@ class EngineSelection(SelectedRows):
         if ask.types is not None:
             t = t.filter(queries.isin(t.type, ask.types))
         if ask.allowed is not None:
-            t = t.filter(queries.isin(t.lo, ask.allowed) | queries.isin(t.hi, ask.allowed))
+            t = t.filter(queries.touching(t, ask.allowed, "lo", "hi"))
         return t
 
     def _outside_years(self, t: ir.Table) -> ir.Table:
@@ -311,7 +311,9 @@ class EngineSelection(SelectedRows):
         parts.append(
             cube.group_by("lo", "hi", "quarter").agg(score=cube.score.sum(), n=cube.n.sum())
         )
-        runs = queries.pairs_among(store.chosen(ask, "running"), pairs, len(store.actor_ids))
+        runs = store.pair_rows(ask, pairs, "running")
+        if runs is None:
+            runs = queries.pairs_among(store.chosen(ask, "running"), pairs, len(store.actor_ids))
         parts.append(cells(queries.counted(inside(runs), latest)))
         others = self._through_lists()
         if others is not None:

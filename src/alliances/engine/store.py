@@ -276,7 +276,7 @@ class EventStore(RowFetching):
             mine = self.of_actors(part, ask.allowed) if part in cubes.BY_ACTOR else None
         if mine is None:
             allowed = ask.allowed
-            mine = table.filter(queries.isin(table.a1, allowed) | queries.isin(table.a2, allowed))
+            mine = table.filter(queries.touching(table, allowed))
         own = queries.selected(mine, _without_lists(ask), matching, longest)
         if not ask.focused:
             return own, None
@@ -303,9 +303,7 @@ class EventStore(RowFetching):
         if ask.types is not None:
             last = last.filter(queries.isin(last.type, ask.types))
         if ask.allowed is not None:
-            last = last.filter(
-                queries.isin(last.a1, ask.allowed) | queries.isin(last.a2, ask.allowed)
-            )
+            last = last.filter(queries.touching(last, ask.allowed))
         latest = last.drop("type", "a1", "a2")
         return latest if lists is None else latest.union(queries.latest_reports(lists))
 
@@ -379,12 +377,17 @@ class EventStore(RowFetching):
             np.add.at(counts, got["code"].to_numpy("int64"), got["n"].to_numpy("int64"))
         return counts
 
-    def pair_rows(self, ask: Ask, pairs: Sequence[tuple[int, int]]) -> ir.Table | None:
-        """The selected events whose actor_1 and actor_2 form one of ``pairs``, read from the
-        copy sorted by actor, only those pairs' row groups (``None`` without the copy)."""
-        if self.by_actor is None:
+    def pair_rows(
+        self, ask: Ask, pairs: Sequence[tuple[int, int]], part: str | None = None
+    ) -> ir.Table | None:
+        """The selected rows of the facts (or of the part ``part`` of them that has a copy by
+        actor, :data:`.cubes.BY_ACTOR`) whose actor_1 and actor_2 form one of ``pairs``, read
+        from the copy sorted by actor: only the pairs' first actors' row groups (``None``
+        without the copy)."""
+        copy = self.by_actor if part is None else self._copies.get(part)
+        if copy is None:
             return None
-        rows = cubes.pair_rows(self.by_actor, pairs)
+        rows = cubes.pair_rows(copy, pairs)
         return queries.selected(rows, ask, self._matching(ask), self.meta.get("longest"))
 
 
@@ -399,17 +402,21 @@ def _list_only(store: EventStore, ask: Ask) -> ir.Table:
     """:meth:`EventStore.list_only`, computed into the engine's session once per choice (a few
     rows, read by most queries of a selection), for the last few choices of each store. In the
     "any" link with the rollups, the events whose lists name a focused actor are found in
-    ``list_members`` (rows by actor code), not by testing every list's text."""
+    ``list_members`` (the listed events under each actor their lists name, sorted by actor),
+    not by testing every list's text."""
     listed, allowed = store.listed, ask.allowed or ()
-    mine = queries.isin(listed.a1, allowed) | queries.isin(listed.a2, allowed)
+
+    def not_mine(t: ir.Table) -> ir.Table:
+        return t.filter(~queries.touching(t, allowed))
+
     matching, longest = store._matching(ask), store.meta.get("longest")
     members = store.members
     if members is None or ask.mode != "any":
-        return store.cached(queries.selected(listed.filter(~mine), ask, matching, longest))
-    named = members.filter(queries.equal_any(members.code, ask.focused_codes)).row
-    candidates = listed.filter(listed.row.isin(named) & ~mine)
+        return store.cached(queries.selected(not_mine(listed), ask, matching, longest))
+    named = not_mine(members.filter(queries.equal_any(members.code, ask.focused_codes)))
     plain = replace(ask, allowed=None, focused=(), focused_codes=())
-    return store.cached(queries.selected(candidates, plain, matching, longest))
+    chosen = queries.selected(named, plain, matching, longest).select(*listed.columns)
+    return store.cached(chosen.distinct() if len(ask.focused_codes) > 1 else chosen)
 
 
 def engine_problem(where: str, exc: BaseException) -> DatasetError:
