@@ -335,4 +335,35 @@ def test_codes_looked_up_in_a_list_of_flags_are_those_of_an_in_test():
         assert all(isinstance(v, bool) for v in got)  # never null
     assert "IN" in ibis.to_sql(t.filter(queries.looked_up(t.a1, [1, 2])), dialect="duckdb")
     lookup = ibis.to_sql(t.filter(queries.looked_up(t.a1, list(range(0, 20, 2)))))
-    assert "LIST_EXTRACT" in lookup.upper() and " IN " not in lookup.upper()
+    assert "LIST_EXTRACT" in lookup.upper()
+    assert " IN " not in lookup.upper()
+
+
+def test_the_store_compiles_unfused_and_leaves_ibis_as_it_found_it(paths):
+    """The store compiles its queries without merging nested selects (faster to compile),
+    and leaves the user's ibis option as it was, after a failed query too."""
+    import ibis
+
+    from alliances.engine.store import EngineError
+
+    store = paths[1].store
+    seen = []
+    t = store.facts
+    probe = t.filter(t.day > 0).select("day", "type").filter(t.type >= 0).count()
+    original = store.backend.execute
+
+    def spy(expr, **kwargs):
+        seen.append(ibis.options.sql.fuse_selects)
+        return original(expr, **kwargs)
+
+    store.backend.execute = spy
+    try:
+        assert ibis.options.sql.fuse_selects is True
+        assert int(store.scalar(probe)) > 0
+        assert seen == [False]
+        assert ibis.options.sql.fuse_selects is True
+        with pytest.raises(EngineError, match="could not be read"):
+            store.scalar(t.filter(t.day.cast("string").cast("int8") > 0).count())
+        assert ibis.options.sql.fuse_selects is True
+    finally:
+        store.backend.execute = original
