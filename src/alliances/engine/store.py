@@ -152,7 +152,7 @@ class EventStore(RowFetching):
     def execute(self, expr: ir.Expr) -> pd.DataFrame:
         """Run ``expr``; any failure of the engine becomes an :class:`EngineError` that says
         which data could not be read."""
-        result = self.scalar(expr)
+        result = self._run(lambda: self.backend.execute(expr))
         return result if isinstance(result, pd.DataFrame) else pd.DataFrame({"value": [result]})
 
     def scalar(self, expr: ir.Expr):
