@@ -200,15 +200,17 @@ def year_of(month: ir.IntegerValue) -> ir.IntegerValue:
     return (month // 12).cast("int32")
 
 
-def latest_reports(runs: ir.Table) -> ir.Table:
+def latest_reports(runs: ir.Table, same: Sequence[str] = ("a1", "a2")) -> ir.Table:
     """The running totals (rows of :func:`running`) that are the latest report of their
     series among ``runs`` (latest by day, then by event id: the highest ``seq``), one row per
     series with what totals and temperatures read of it: its number (``row``, where the
-    table has it; else its ``event_id``), ``unit`` and ``magnitude``. One aggregation:
-    ``runs`` (a filtered selection) is read once."""
+    table has it; else its ``event_id``), ``unit``, ``magnitude``, ``month`` and ``score``,
+    and the columns ``same`` that every report of a series shares (its actors). One
+    aggregation: ``runs`` (a filtered selection) is read once."""
     key = "row" if "row" in runs.columns else "event_id"
+    last = (key, "unit", "magnitude", "month", "score")
     return runs.group_by("series").agg(
-        **{c: runs[c].argmax(runs.seq) for c in (key, "unit", "magnitude")}
+        **{c: runs[c].argmax(runs.seq) for c in last}, **{c: runs[c].max() for c in same}
     )
 
 

@@ -293,7 +293,7 @@ class EngineSelection(SelectedRows):
         queries: whole quarters from the rollup, plus what it does not hold (the quarters at
         the window's edges, the running totals that count, the events chosen only through
         their lists); ``rows``: the selected events of the pairs."""
-        store, ask, latest = self.store, self.ask, self._latest
+        store, latest = self.store, self._latest
         q1, q2 = self._quarters
 
         def inside(t: ir.Table) -> ir.Table:
@@ -311,10 +311,7 @@ class EngineSelection(SelectedRows):
         parts.append(
             cube.group_by("lo", "hi", "quarter").agg(score=cube.score.sum(), n=cube.n.sum())
         )
-        runs = store.pair_rows(ask, pairs, "running")
-        if runs is None:
-            runs = queries.pairs_among(store.chosen(ask, "running"), pairs, len(store.actor_ids))
-        parts.append(cells(queries.counted(inside(runs), latest)))
+        parts.append(cells(inside(latest)))  # the running totals that count: latest reports
         others = self._through_lists()
         if others is not None:
             others = queries.pairs_among(others, pairs, len(store.actor_ids))

@@ -304,20 +304,14 @@ class EventStore(RowFetching):
             last = last.filter(queries.isin(last.type, ask.types))
         if ask.allowed is not None:
             last = last.filter(queries.touching(last, ask.allowed))
-        latest = last.drop("type", "a1", "a2")
+        latest = last.drop("type")
         return latest if lists is None else latest.union(queries.latest_reports(lists))
 
     @cached_property
     def _last_reports(self) -> ir.Table:
         """The last report of every series of running totals, with its type and actors,
         computed into the engine's session once per store (a row per series)."""
-        runs = self.running
-        return self.cached(
-            runs.group_by("series").agg(
-                **{c: runs[c].argmax(runs.seq) for c in ("row", "unit", "magnitude")},
-                **{c: runs[c].max() for c in ("type", "a1", "a2")},
-            )
-        )
+        return self.cached(queries.latest_reports(self.running, ("a1", "a2", "type")))
 
     def of_actors(self, name: str, actors: Sequence[int]) -> ir.Table | None:
         """The rows of the rollup ``name`` (:data:`.cubes.BY_ACTOR`) whose first or second
@@ -377,17 +371,12 @@ class EventStore(RowFetching):
             np.add.at(counts, got["code"].to_numpy("int64"), got["n"].to_numpy("int64"))
         return counts
 
-    def pair_rows(
-        self, ask: Ask, pairs: Sequence[tuple[int, int]], part: str | None = None
-    ) -> ir.Table | None:
-        """The selected rows of the facts (or of the part ``part`` of them that has a copy by
-        actor, :data:`.cubes.BY_ACTOR`) whose actor_1 and actor_2 form one of ``pairs``, read
-        from the copy sorted by actor: only the pairs' first actors' row groups (``None``
-        without the copy)."""
-        copy = self.by_actor if part is None else self._copies.get(part)
-        if copy is None:
+    def pair_rows(self, ask: Ask, pairs: Sequence[tuple[int, int]]) -> ir.Table | None:
+        """The selected events whose actor_1 and actor_2 form one of ``pairs``, read from the
+        copy sorted by actor, only those pairs' row groups (``None`` without the copy)."""
+        if self.by_actor is None:
             return None
-        rows = cubes.pair_rows(copy, pairs)
+        rows = cubes.pair_rows(self.by_actor, pairs)
         return queries.selected(rows, ask, self._matching(ask), self.meta.get("longest"))
 
 
