@@ -214,6 +214,19 @@ def latest_reports(runs: ir.Table, same: Sequence[str] = ("a1", "a2")) -> ir.Tab
     )
 
 
+LATEST = ("row", "unit", "magnitude", "month", "score", "a1", "a2")
+"""The columns of a latest report that totals and temperatures read (with the rollups)."""
+
+
+def latest_among(rows: ir.Table) -> ir.Table:
+    """The latest report of each series among the running totals of ``rows`` (facts numbered
+    in the order of reports, ``row``; a few rows whose series are theirs alone, such as the
+    events chosen only through their lists), as :func:`latest_reports` gives them."""
+    runs = rows.filter(is_running(rows))
+    runs = runs.filter(runs.row == runs.row.max().over(group_by=list(SERIES)))
+    return runs.select(*LATEST)
+
+
 def counted(t: ir.Table, latest: ir.Table) -> ir.Table:
     """The rows of ``t`` that count in totals and temperatures: all but the running totals
     that are not among ``latest`` (:func:`latest_reports` of the selection's)."""

@@ -68,9 +68,8 @@ class EngineSelection(SelectedRows):
     @cached_property
     def _latest(self) -> ir.Table:
         """The selected running totals that count: the latest report of each series."""
-        latest = self.store.latest(self.ask)
-        # computed once per selection (KPIs and temperature read it): only what they need
-        return self.store.cached(latest.drop("series"))
+        # computed once per selection (KPIs and temperature read it)
+        return self.store.cached(self.store.latest(self.ask))
 
     @cached_property
     def _window_only(self) -> bool:

@@ -289,23 +289,31 @@ class EventStore(RowFetching):
 
     def latest(self, ask: Ask) -> ir.Table:
         """The selected running totals that count: the latest report of each series
-        (:func:`.queries.latest_reports`). When the window holds every event and what chooses
-        a report is the same for every report of its series (the "any" link, no search), the
-        chosen series' latest reports are their last ones, kept once per store
-        (:attr:`_last_reports`), and only the series chosen through lists are aggregated."""
+        (:func:`.queries.latest_reports`, without the series' number).
+
+        With the rollups' numbers, each part of :meth:`_parts` is aggregated alone (no series
+        is in both): the series chosen through lists from the list-only events' own rows
+        (:func:`.queries.latest_among`), not from every running total; and when the window
+        holds every event and what chooses a report is the same for every report of its
+        series (the "any" link, no search), the chosen series' latest reports are their last
+        ones, kept once per store (:attr:`_last_reports`)."""
         own, lists = self._parts(ask, "running")
+        if "row" not in own.columns:
+            both = own if lists is None else own.union(lists)
+            return queries.latest_reports(both).drop("series")
         whole = self.meta.get("first_day") is not None and (
             ask.first <= self.meta["first_day"] and ask.last >= self.meta["last_day"]
         )
-        if not whole or ask.mode != "any" or ask.search or "row" not in own.columns:
-            return queries.latest_reports(own if lists is None else own.union(lists))
-        last = self._last_reports
-        if ask.types is not None:
-            last = last.filter(queries.isin(last.type, ask.types))
-        if ask.allowed is not None:
-            last = last.filter(queries.touching(last, ask.allowed))
-        latest = last.drop("type")
-        return latest if lists is None else latest.union(queries.latest_reports(lists))
+        if whole and ask.mode == "any" and not ask.search:
+            latest = self._last_reports
+            if ask.types is not None:
+                latest = latest.filter(queries.isin(latest.type, ask.types))
+            if ask.allowed is not None:
+                latest = latest.filter(queries.touching(latest, ask.allowed))
+        else:
+            latest = queries.latest_reports(own)
+        latest = latest.select(*queries.LATEST)
+        return latest if lists is None else latest.union(queries.latest_among(self.list_only(ask)))
 
     @cached_property
     def _last_reports(self) -> ir.Table:
