@@ -301,8 +301,10 @@ class EngineSelection(SelectedRows):
         def cells(t: ir.Table) -> ir.Table:
             return queries.temperature_cells(queries.base_links(t), pairs, first, last)
 
+        # the running totals that count are the latest reports (in the window, any month);
+        # the rest: the events at the edges, the whole quarters from the rollup
         edges = rows.filter((rows.month < q1 * 3) | (rows.month > q2 * 3 + 2))
-        parts = [cells(queries.counted(edges, latest))]
+        parts = [cells(latest), cells(queries.not_running(edges))]
         if q1 > q2:
             return parts
         cube = cubes.of_pairs(store.quarters, pairs).filter(lambda t: t.quarter.between(q1, q2))
@@ -310,7 +312,6 @@ class EngineSelection(SelectedRows):
         parts.append(
             cube.group_by("lo", "hi", "quarter").agg(score=cube.score.sum(), n=cube.n.sum())
         )
-        parts.append(cells(inside(latest)))  # the running totals that count: latest reports
         others = self._through_lists()
         if others is not None:
             others = queries.pairs_among(others, pairs, len(store.actor_ids))
