@@ -128,9 +128,14 @@ def _rollups(path: Path) -> dict:
     runs) in a child process: its seconds and peak RSS, and what convert's hook said."""
     script = (
         "import json, resource, sys, time; from pathlib import Path; "
-        "from alliances.convert import build_rollups; t0 = time.perf_counter(); "
-        "said = build_rollups(Path(sys.argv[1])); "
+        "from alliances.convert import build_rollups; "
+        "from alliances.engine.rollups import find_rollups; "
+        "from alliances.reading import fingerprint_files; folder = Path(sys.argv[1]); "
+        "found = find_rollups(folder, fingerprint_files(folder)); t0 = time.perf_counter(); "
+        "said = build_rollups(folder); "
+        "before = json.loads((found / 'meta.json').read_text()) if found else {}; "
         "print(json.dumps({'said': said, 'seconds': time.perf_counter() - t0, "
+        "'reused_from_seconds': before.get('seconds'), "
         "'peak_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3}))"
     )
     proc = subprocess.run(

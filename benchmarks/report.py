@@ -234,7 +234,12 @@ def details(results: list[SizeResult]) -> str:
             )
         if not r.generated and not r.bundled:
             parts.append("datasets reused from benchmarks/out/")
-        if r.rollups.get("seconds") is not None:
+        if r.rollups.get("reused_from_seconds") is not None:
+            parts.append(
+                f"the engine's rollups reused ({r.rollups['said']} by an earlier run, in "
+                f"{r.rollups['reused_from_seconds']:,.0f} s)"
+            )
+        elif r.rollups.get("seconds") is not None:
             parts.append(
                 f"the engine's rollups {r.rollups['said']} in {r.rollups['seconds']:,.0f} s "
                 f"(peak RSS {r.rollups['peak_mb']:,.0f} MB; built once per dataset, as "

@@ -221,3 +221,21 @@ def test_a_large_dataset_stays_small_in_the_browser(large_folder: Path, large):
         heat = [t for t in as_figure(panes["al-timeline"].object).data if t.type == "heatmap"]
         if heat:  # still binned: the bins count exactly the selected events
             assert np.nan_to_num(np.asarray(heat[0].z, dtype=float)).sum() == selected
+
+
+def test_the_details_say_whether_the_rollups_were_built_or_reused():
+    """Rollups found from an earlier run are reported with that build's time, not as built in
+    the few milliseconds finding them took."""
+    from benchmarks.report import details
+    from benchmarks.results import SizeResult
+
+    made = {"said": "built in X", "seconds": 42.0, "peak_mb": 9}
+    built = SizeResult(n=10, csv_mb=None, rollups=made)
+    reused = SizeResult(
+        n=10, csv_mb=None,
+        rollups={"said": "built in X", "seconds": 0.004, "peak_mb": 9, "reused_from_seconds": 38.0},
+    )  # fmt: skip
+    assert "rollups built in X in 42 s" in details([built])
+    text = details([reused])
+    assert "rollups reused (built in X by an earlier run, in 38 s)" in text
+    assert " in 0 s" not in text
