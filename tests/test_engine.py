@@ -367,3 +367,13 @@ def test_the_store_compiles_unfused_and_leaves_ibis_as_it_found_it(paths):
         assert ibis.options.sql.fuse_selects is True
     finally:
         store.backend.execute = original
+    # two stores' queries overlapping in two threads: unfused until the last one ends
+    from alliances.engine.sources import unfused
+
+    first, second = unfused(), unfused()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert ibis.options.sql.fuse_selects is False
+    second.__exit__(None, None, None)
+    assert ibis.options.sql.fuse_selects is True

@@ -30,6 +30,7 @@ from .facts import actor_codes, day_number, text
 from .fetch import RowFetching
 from .queries import Ask
 from .selection import EngineSelection
+from .sources import unfused
 
 if TYPE_CHECKING:
     from ..query import Plan
@@ -159,19 +160,14 @@ class EventStore(RowFetching):
         return self._run(lambda: self.backend.execute(expr))
 
     def _run(self, action):
-        """``action()``, one query at a time, compiled without merging nested selects (ibis's
-        ``sql.fuse_selects``: 40% of the time ibis takes to compile a change's queries, while
-        the engine plans nested selects as fast; A/B at 1e8 in docs/performance.md)."""
-        with self._lock:
-            fused = ibis.options.sql.fuse_selects
-            ibis.options.sql.fuse_selects = False
+        """``action()``, one query at a time, compiled :func:`.sources.unfused`; any failure of the
+        engine becomes an :class:`EngineError`."""
+        with self._lock, unfused():
             try:
                 return action()
             except Exception as exc:  # each engine raises its own types
                 log.exception("query on %s failed", self.name)
                 raise EngineError(f"the events in {self.name} could not be read: {exc}") from exc
-            finally:
-                ibis.options.sql.fuse_selects = fused
 
     # ----------------------------------------------------------------- the whole dataset
     def count(self) -> int:
