@@ -39,6 +39,7 @@ CASES = {
     "from only": Filters(start=D(2023, 8, 20)),
     "actors": Filters(actors=["RUS", "PRK"]),
     "partners": Filters(actors=["PRK"], include_partners=True, start=D(2010, 1, 1)),
+    "many actors": Filters(actors=["RUS", "PRK", "USA", "CHN", "UKR", "JPN"]),  # looked up
     "between": Filters(actors=["RUS", "PRK", "USA"], link="between"),
     "from": Filters(actors=["RUS", "UKR", "USA"], link="from"),
     "types": Filters(event_types=["veto", "sanctions", "arms_transfer", "summit", "nope"]),

@@ -47,7 +47,7 @@ def spark_paths(tmp_path_factory):
     session.stop()
 
 
-@pytest.mark.parametrize("case", ["between"])
+@pytest.mark.parametrize("case", ["between", "many actors"])  # many actors: looked up
 def test_spark_answers_as_the_in_memory_path(spark_paths, case):
     memory, large = spark_paths
     assert large.store is not None
