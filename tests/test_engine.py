@@ -24,7 +24,7 @@ import pytest
 from alliances import engine, query, schema
 from alliances.aggregates import pair_label
 from alliances.dataset import bundled_path, clear_cache, load_dataset
-from alliances.engine import cubes
+from alliances.engine import compiled, cubes
 from alliances.engine.selection import EngineSelection
 from alliances.figures import network_for, ranking_for, temperature_for
 from alliances.reading import read_table
@@ -55,6 +55,13 @@ CASES = {
     "search accented": Filters(search="séoul"),
     "unknown actor": Filters(actors=["XXX"], link="between"),
 }
+
+
+@pytest.fixture(autouse=True)
+def check_templates(monkeypatch):
+    """Every query's SQL made from a template (:mod:`alliances.engine.compiled`) is compared
+    with what ibis compiles for it."""
+    monkeypatch.setattr(compiled, "CHECK", True)
 
 
 def _parquet_events(folder: Path) -> None:

@@ -94,8 +94,8 @@ def test_building_rollups_removes_those_of_every_older_layout(tmp_path):
     from alliances.dataset import bundled_path
     from alliances.engine import rollups
 
-    folder = tmp_path / "data"
-    shutil.copytree(bundled_path(), folder)
+    folder = tmp_path / "data"  # without rollups a run on the bundled folder left there
+    shutil.copytree(bundled_path(), folder, ignore=shutil.ignore_patterns(rollups.CACHE_FOLDER))
     root = folder / rollups.CACHE_FOLDER
     older = [root / "v1-0123456789ab", root / f"v{rollups.VERSION - 1}-0123456789ab"]
     for path in older:

@@ -13,7 +13,13 @@ import pytest
 
 from alliances import query
 from alliances.dataset import bundled_path, clear_cache, load_dataset
-from test_engine import CASES, _parquet_events, _same_frame, _same_series
+from test_engine import (
+    CASES,
+    _parquet_events,
+    _same_frame,
+    _same_series,
+    check_templates,  # noqa: F401  (autouse: every template checked)
+)
 
 pyspark = pytest.importorskip("pyspark")
 if shutil.which("java") is None:

@@ -25,7 +25,7 @@ import pandas as pd
 
 from .. import cache
 from ..problems import DatasetError, Problem
-from . import cubes, queries
+from . import compiled, cubes, queries
 from .facts import actor_codes, day_number, text
 from .fetch import RowFetching
 from .queries import Ask
@@ -75,6 +75,7 @@ class EventStore(RowFetching):
         codes: ir.Table | None = None,
     ):
         self.backend = backend
+        compiled.install(backend)  # a query of a shape compiled before is not compiled again
         self.raw = raw
         self.facts = facts
         self.actor_ids = list(actor_ids)
