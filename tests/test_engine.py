@@ -358,13 +358,13 @@ def test_the_store_compiles_unfused_and_leaves_ibis_as_it_found_it(paths):
     seen = []
     t = store.facts
     probe = t.filter(t.day > 0).select("day", "type").filter(t.type >= 0).count()
-    original = store.backend.execute
+    original = store.backend.compile
 
     def spy(expr, **kwargs):
         seen.append(ibis.options.sql.fuse_selects)
         return original(expr, **kwargs)
 
-    store.backend.execute = spy
+    store.backend.compile = spy
     try:
         assert ibis.options.sql.fuse_selects is True
         assert int(store.scalar(probe)) > 0
@@ -374,7 +374,7 @@ def test_the_store_compiles_unfused_and_leaves_ibis_as_it_found_it(paths):
             store.scalar(t.filter(t.day.cast("string").cast("int8") > 0).count())
         assert ibis.options.sql.fuse_selects is True
     finally:
-        store.backend.execute = original
+        store.backend.compile = original
     # two stores' queries overlapping in two threads: unfused until the last one ends
     from alliances.engine.sources import unfused
 

@@ -250,3 +250,46 @@ def test_kept_parquet_footers_never_hide_a_rewritten_file(tmp_path):
     time.sleep(1.1)  # a later modification time, whatever the file system's resolution
     pd.DataFrame({"n": [10, 20]}).to_parquet(path)
     assert int(con.execute(table.n.sum())) == 30
+
+
+def test_results_arrive_as_ibis_gives_them_with_nulls_in_any_column():
+    """:func:`alliances.engine.sources.execute` converts DuckDB's results column by column
+    through Arrow; what it gives is what ``backend.execute`` gives, values and types, for
+    columns with some, no or only nulls, scalars and columns alike (an ibis release that
+    converts otherwise fails here)."""
+    import ibis
+    import numpy as np
+    import pandas as pd
+
+    from alliances.engine.sources import execute
+
+    con = ibis.duckdb.connect()
+    frame = pd.DataFrame(
+        {
+            "i": pd.array([1, None, 3] * 4, dtype="Int32"),
+            "s": ["a", None, "<b>O'Brien</b>"] * 4,
+            "f": [1.5, None, np.nan] * 4,
+            "b": pd.array([True, None, False] * 4, dtype="boolean"),
+            "t": pd.to_datetime(["2020-01-01", None, "2021-02-03"] * 4),
+            "full": np.arange(12),
+        }
+    )
+    t = con.create_table("x", frame).mutate(none=ibis.null("int32"))
+    t = t.mutate(day=t.t.date())
+    for expr in [
+        t,
+        t.filter(t.full < 0),
+        t.select("none", "i"),
+        t.group_by("s").agg(n=t.count(), top=t.i.max()),
+        t.i.sum(),
+        t.s,
+    ]:
+        ours, ibis_own = execute(con, expr), con.execute(expr)
+        if isinstance(ibis_own, pd.DataFrame):
+            assert ours.dtypes.to_dict() == ibis_own.dtypes.to_dict()
+            pd.testing.assert_frame_equal(ours, ibis_own)
+        elif isinstance(ibis_own, pd.Series):
+            pd.testing.assert_series_equal(ours, ibis_own)
+        else:
+            assert ours == ibis_own
+            assert type(ours) is type(ibis_own)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 
 from .facts import AMOUNT, CUMULATIVE, text, unquoted
 
@@ -101,6 +102,18 @@ def _listed(column: ir.StringValue, ids: Sequence[str]) -> ir.BooleanValue:
     for actor in ids:
         hit |= column.contains(f";{actor};").fill_null(False)
     return hit
+
+
+def whole(first: int, last: int, unit: str) -> tuple[int, int]:
+    """The first and last months (``unit`` "M") or years ("Y") lying wholly inside the days
+    [first, last], as numbers since 1970 (first > last when there is none)."""
+    start, end = np.datetime64(int(first), "D"), np.datetime64(int(last), "D")
+    lo, hi = start.astype(f"datetime64[{unit}]"), end.astype(f"datetime64[{unit}]")
+    if lo.astype("datetime64[D]") != start:
+        lo += 1
+    if (hi + 1).astype("datetime64[D]") - 1 != end:
+        hi -= 1
+    return int(lo.astype(np.int64)), int(hi.astype(np.int64))
 
 
 def in_window(f: ir.Table, first: int, last: int) -> ir.BooleanValue:

@@ -36,7 +36,9 @@ the user's cache folder: ``$XDG_CACHE_HOME/alliances`` or ``~/.cache/alliances``
 - ``pairs.parquet``: events per year (of their first day), type and pair of actor_1 and
   actor_2 (``lo``, ``hi``; ``hi`` empty for an event without actor_2): at most years x types x
   pairs rows however many events, from which the counts by type and by pair of any choice of
-  window, types and actors are added up (:mod:`.selection`);
+  window, types and actors are added up (:mod:`.selection`); ``month_pairs.parquet``, the
+  same per month, sorted by month: the whole months of the partial years at a window's
+  edges, for a choice of window and types;
 - ``unit_pairs.parquet``: the totals of the amounts per year, type, pair and unit: the KPIs'
   totals add whole years up from it as the counts do from ``pairs``;
 - ``quarters.parquet``: score sums and counts per pair, quarter and type of the events that
@@ -76,7 +78,7 @@ from . import cubes, queries
 from .facts import actor_codes, facts, text
 from .sources import DataSpec, connect, events_table, parse, small_tables
 
-VERSION = 18
+VERSION = 19
 """Bumped when the files' layout changes: older rollups are then rebuilt."""
 CACHE_FOLDER = ".alliances"
 KEEP = 2
@@ -95,6 +97,7 @@ FILES = (
     "types",
     "days",
     "pairs",
+    "month_pairs",
     "unit_pairs",
     "quarters",
     *(f"{name}_by_actor" for name in cubes.BY_ACTOR),
@@ -230,6 +233,7 @@ def subsets(f) -> dict:
         "days": f.group_by("day", "type").agg(n=f.count()).order_by(["day", "type"]),
         "quarters": cubes.pair_quarters(f),
         "pairs": cubes.year_pair_counts(f),
+        "month_pairs": cubes.month_pair_counts(f),
         "unit_pairs": cubes.unit_pairs(f),
     }
 

@@ -32,18 +32,6 @@ if TYPE_CHECKING:
     from .store import EventStore
 
 
-def _whole(first: int, last: int, unit: str) -> tuple[int, int]:
-    """The first and last months (``unit`` "M") or years ("Y") lying wholly inside the days
-    [first, last], as numbers since 1970 (first > last when there is none)."""
-    start, end = np.datetime64(int(first), "D"), np.datetime64(int(last), "D")
-    lo, hi = start.astype(f"datetime64[{unit}]"), end.astype(f"datetime64[{unit}]")
-    if lo.astype("datetime64[D]") != start:
-        lo += 1
-    if (hi + 1).astype("datetime64[D]") - 1 != end:
-        hi -= 1
-    return int(lo.astype(np.int64)), int(hi.astype(np.int64))
-
-
 class EngineSelection(SelectedRows):
     """What the filters select, on the engine: the interface of
     :class:`alliances.query.Selection`, each answer a query (cached on this object)."""
@@ -87,7 +75,7 @@ class EngineSelection(SelectedRows):
         ask = self.ask
         if ask.mode != "any" or ask.search or self.store.pairs is None:
             return None
-        return _whole(ask.first, ask.last, "Y")
+        return queries.whole(ask.first, ask.last, "Y")
 
     def _cube(self, name: str) -> ir.Table:
         """The rows of the rollup ``name`` (by year, type and pair) for the whole years, the
@@ -147,12 +135,29 @@ class EngineSelection(SelectedRows):
             parts.append(store.execute(measure(others)))
         return parts
 
+    def _partial_years(self) -> list[pd.DataFrame]:
+        """The counts by type and pair of the selected events that the whole years of the
+        pairs rollup do not hold (:meth:`_beyond_cube`); for a choice of window and types, the
+        whole months among them from the rollup by month (:func:`.cubes.outside_years`), the
+        rest (partial months, events begun before the window) from the facts."""
+        store, ask, rows = self.store, self.ask, self.chosen
+        if store.month_pairs is None or ask.allowed is not None:
+            return self._beyond_cube(rows, cubes.cell_counts)
+        start, end = queries.whole(ask.first, ask.last, "M")
+        first, last = self._years
+        if first <= last and start == first * 12 and end == last * 12 + 11:
+            return self._beyond_cube(rows, cubes.cell_counts)  # no whole month to add
+        rest = rows.filter((rows.month < start) | (rows.month > end))
+        months = self._chosen_cells(cubes.outside_years(store.month_pairs, start, end, self._years))
+        whole = months.group_by("type", "lo", "hi").agg(n=months.n.sum())
+        return [store.execute(cubes.cell_counts(rest)), store.execute(whole)]
+
     @cached_property
     def _cells(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The selection's counts ``n`` by ``type`` and by pair (``lo``, ``hi``): the whole
         years from the pairs rollup (a query each, as a window's pairs by type are many rows),
         the rest counted by type and pair at once (a few rows, added up both ways)."""
-        rest = pd.concat(self._beyond_cube(self.chosen, cubes.cell_counts))
+        rest = pd.concat(self._partial_years())
         by_type = [*self._in_cube("pairs", ["type"], "n"), rest[["type", "n"]]]
         two = rest.loc[rest["hi"].notna(), ["lo", "hi", "n"]]
         by_pair = [*self._in_cube("pairs", ["lo", "hi"], "n"), two]
@@ -282,7 +287,7 @@ class EngineSelection(SelectedRows):
         ask = self.ask
         if ask.mode != "any" or ask.search or self.store.quarters is None:
             return None
-        first, last = _whole(ask.first, ask.last, "M")
+        first, last = queries.whole(ask.first, ask.last, "M")
         return -(-first // 3), (last + 1) // 3 - 1
 
     def _quarter_parts(
@@ -321,7 +326,7 @@ class EngineSelection(SelectedRows):
     def _months_inside(self, start: pd.Timestamp, stop: pd.Timestamp) -> tuple[int, int]:
         """The months wholly inside both the window and [start, stop) (first > last: none)."""
         first, last = window_days(start, stop)
-        return _whole(max(first, self.ask.first), min(last, self.ask.last), "M")
+        return queries.whole(max(first, self.ask.first), min(last, self.ask.last), "M")
 
     @cached_property
     def _by_actor_months(self) -> bool:

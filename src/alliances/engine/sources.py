@@ -274,6 +274,35 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def execute(backend, expr):
+    """``backend.execute(expr)``, the same result, faster on DuckDB: ibis reads a column with
+    any null through Python objects (``to_pylist``), and a window's counts by type and pair at
+    1e8 events (217,000 rows, ``hi`` empty for one-actor events) took 220 ms to arrive where
+    the query took 45; Arrow's own conversion of every column takes 6 ms. Only a column all
+    of whose values are null goes ibis's way (DuckDB types a null literal as an integer), and
+    ibis's converter then gives each column the type it always does
+    (``tests/test_engine_sources.py`` compares both ways)."""
+    if getattr(backend, "name", None) != "duckdb":
+        return backend.execute(expr)
+    import pyarrow.types as pat
+    from ibis.backends.duckdb.converter import DuckDBPandasData
+
+    table = backend.to_pyarrow(expr.as_table())
+    frame = pd.DataFrame(
+        {
+            name: (
+                column.to_pylist()
+                if pat.is_nested(column.type)
+                or pat.is_dictionary(column.type)
+                or (len(column) and column.null_count == len(column))
+                else column.to_pandas()
+            )
+            for name, column in zip(table.column_names, table.columns, strict=True)
+        }
+    )
+    return expr.__pandas_result__(DuckDBPandasData.convert_table(frame, expr.as_table().schema()))
+
+
 _UNFUSED = {"users": 0, "saved": True, "lock": threading.Lock()}
 
 

@@ -30,7 +30,7 @@ from .facts import actor_codes, day_number, text
 from .fetch import RowFetching
 from .queries import Ask
 from .selection import EngineSelection
-from .sources import unfused
+from .sources import execute, unfused
 
 if TYPE_CHECKING:
     from ..query import Plan
@@ -99,6 +99,7 @@ class EventStore(RowFetching):
         self.types = rollups.get("types")  # events per month and type
         self.days = rollups.get("days")  # events per day and type
         self.pairs = rollups.get("pairs")  # events per year and pair
+        self.month_pairs = rollups.get("month_pairs")  # events per month and pair
         self.unit_pairs = rollups.get("unit_pairs")  # amount totals per year, pair and unit
         # the rollups' copies by actor (:data:`.cubes.BY_ACTOR`), read by :meth:`of_actors`
         self._copies = {name: rollups.get(f"{name}_by_actor") for name in cubes.BY_ACTOR}
@@ -154,11 +155,11 @@ class EventStore(RowFetching):
     def execute(self, expr: ir.Expr) -> pd.DataFrame:
         """Run ``expr``; any failure of the engine becomes an :class:`EngineError` that says
         which data could not be read."""
-        result = self._run(lambda: self.backend.execute(expr))
+        result = self._run(lambda: execute(self.backend, expr))
         return result if isinstance(result, pd.DataFrame) else pd.DataFrame({"value": [result]})
 
     def scalar(self, expr: ir.Expr):
-        return self._run(lambda: self.backend.execute(expr))
+        return self._run(lambda: execute(self.backend, expr))
 
     def _run(self, action):
         """``action()``, one query at a time, compiled :func:`.sources.unfused`; any failure of the
