@@ -223,17 +223,20 @@ class Templates:
             return self.compile_(expr)
         if known is None:
             return self.compile_(expr)
-        if known is False or isinstance(known, First):
+        if isinstance(known, Template):
             with self.lock:
-                self.misses += 1
-            if known is False:
-                sql = self.compile_(expr)
-                self._keep(shape.key, First(shape.values, shape.tables, sql))
-                return sql
-            return self._make(expr, shape, known)
+                self.hits += 1
+            return self._checked(expr, self._fill(known, shape.values, shape.tables))
         with self.lock:
-            self.hits += 1
-        sql = self._fill(known, shape.values, shape.tables)
+            self.misses += 1
+        if known is False:
+            sql = self.compile_(expr)
+            self._keep(shape.key, First(shape.values, shape.tables, sql))
+            return sql
+        return self._make(expr, shape, known)
+
+    def _checked(self, expr, sql: str) -> str:
+        """``sql``, made from a template; with :data:`CHECK`, compared with ibis's first."""
         if CHECK and sql != (expected := self.compile_(expr)):
             raise TemplateMismatch(f"template gave\n{sql}\nibis compiles\n{expected}")
         return sql
@@ -288,10 +291,7 @@ class Templates:
         self._keep(shape.key, template)
         if template is None:
             return self.compile_(expr)
-        sql = self._fill(template, shape.values, shape.tables)
-        if CHECK and sql != (expected := self.compile_(expr)):
-            raise TemplateMismatch(f"template gave\n{sql}\nibis compiles\n{expected}")
-        return sql
+        return self._checked(expr, self._fill(template, shape.values, shape.tables))
 
 
 def _marked_sql(backend, expr, marks: dict[int, int], lists: dict[tuple, int]) -> str:

@@ -160,8 +160,8 @@ def month_pair_counts(f: ir.Table) -> ir.Table:
 def outside_years(months: ir.Table, start: int, end: int, years: tuple[int, int]) -> ir.Table:
     """The rows of :func:`month_pair_counts` in the months ``start`` to ``end`` but not in the
     ``years`` (first and last, as numbers since 1970): a window's whole months that its whole
-    years leave out (at 1e8 events, 42-54 ms with the rest from the facts, against 81-160 ms
-    for the partial years from the facts; docs/performance.md)."""
+    years leave out (at 1e8 events, 96-100 ms per window selection with the rest from the
+    facts, against 169-179 ms for the partial years from the facts; docs/performance.md)."""
     first, last = years
     outside = (months.month < first * 12) | (months.month > last * 12 + 11)
     return months.filter(months.month.between(start, end) & outside)

@@ -141,12 +141,10 @@ class EngineSelection(SelectedRows):
         whole months among them from the rollup by month (:func:`.cubes.outside_years`), the
         rest (partial months, events begun before the window) from the facts."""
         store, ask, rows = self.store, self.ask, self.chosen
-        if store.month_pairs is None or ask.allowed is not None:
+        (first, last), (start, end) = self._years, queries.whole(ask.first, ask.last, "M")
+        no_months = start > end or (first <= last and (start, end) == (first * 12, last * 12 + 11))
+        if store.month_pairs is None or ask.allowed is not None or no_months:
             return self._beyond_cube(rows, cubes.cell_counts)
-        start, end = queries.whole(ask.first, ask.last, "M")
-        first, last = self._years
-        if first <= last and start == first * 12 and end == last * 12 + 11:
-            return self._beyond_cube(rows, cubes.cell_counts)  # no whole month to add
         rest = rows.filter((rows.month < start) | (rows.month > end))
         months = self._chosen_cells(cubes.outside_years(store.month_pairs, start, end, self._years))
         whole = months.group_by("type", "lo", "hi").agg(n=months.n.sum())

@@ -287,7 +287,8 @@ def execute(backend, expr):
     import pyarrow.types as pat
     from ibis.backends.duckdb.converter import DuckDBPandasData
 
-    table = backend.to_pyarrow(expr.as_table())
+    shaped = expr.as_table()
+    table = backend.to_pyarrow(shaped)
     frame = pd.DataFrame(
         {
             name: (
@@ -300,10 +301,19 @@ def execute(backend, expr):
             for name, column in zip(table.column_names, table.columns, strict=True)
         }
     )
-    return expr.__pandas_result__(DuckDBPandasData.convert_table(frame, expr.as_table().schema()))
+    return expr.__pandas_result__(DuckDBPandasData.convert_table(frame, shaped.schema()))
 
 
-_UNFUSED = {"users": 0, "saved": True, "lock": threading.Lock()}
+class _Unfused:
+    """How many of the stores' queries are running, and the user's option to give back."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.users = 0
+        self.saved = True
+
+
+_UNFUSED = _Unfused()
 
 
 @contextmanager
@@ -315,15 +325,15 @@ def unfused() -> Iterator[None]:
     import ibis
 
     state = _UNFUSED
-    with state["lock"]:
-        if state["users"] == 0:
-            state["saved"] = ibis.options.sql.fuse_selects
+    with state.lock:
+        if state.users == 0:
+            state.saved = ibis.options.sql.fuse_selects
             ibis.options.sql.fuse_selects = False
-        state["users"] += 1
+        state.users += 1
     try:
         yield
     finally:
-        with state["lock"]:
-            state["users"] -= 1
-            if state["users"] == 0:
-                ibis.options.sql.fuse_selects = state["saved"]
+        with state.lock:
+            state.users -= 1
+            if state.users == 0:
+                ibis.options.sql.fuse_selects = state.saved
