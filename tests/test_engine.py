@@ -347,6 +347,50 @@ def test_codes_looked_up_in_a_list_of_flags_are_those_of_an_in_test():
     assert " IN " not in lookup.upper()
 
 
+def test_lists_of_actors_and_pairs_choose_the_right_rows_in_one_shape_skipping_row_groups(
+    tmp_path,
+):
+    """The actors and pairs a choice names go in as ``IN`` lists: the rows are those of the
+    pairs (shared actors, a missing second actor never chosen), the SQL has one shape however
+    many actors or pairs and whichever they share (so its template is filled, not compiled
+    anew), and DuckDB still checks the lists against the row groups of a file sorted by pair."""
+    import re
+
+    import ibis
+
+    from alliances.engine import queries
+
+    rng = np.random.default_rng(11)
+    n = 4000
+    frame = pd.DataFrame({"lo": np.sort(rng.integers(0, 40, n)), "hi": rng.integers(40, 80, n)})
+    frame["hi"] = frame["hi"].astype("Int32").mask(rng.random(n) < 0.1)
+    path = tmp_path / "pairs.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, row_group_size=200)
+    con = ibis.duckdb.connect()
+    t = con.read_parquet(path)
+    choices = [[(3, 50)], [(3, 50), (3, 61), (7, 61)], [(1, 41), (2, 42), (3, 43), (39, 79)]]
+    keys = set()
+    for pairs in choices:
+        expr = t.filter(queries.on_pairs(t, "lo", "hi", pairs))
+        got = sorted(map(tuple, con.execute(expr)[["lo", "hi"]].to_numpy().tolist()))
+        chosen = [pd.notna(b) and (a, b) in pairs for a, b in zip(frame.lo, frame.hi, strict=True)]
+        wanted = frame[chosen].astype("int64")
+        assert got == sorted(map(tuple, wanted.to_numpy().tolist())), pairs
+        keys.add(compiled.Shape(expr.op()).key)
+        plan = con.con.sql("EXPLAIN ANALYZE " + ibis.to_sql(expr, dialect="duckdb")).fetchall()
+        scanned, total = map(
+            int, re.search(r"Row Groups Scanned: *(\d+) */ *(\d+)", plan[0][1]).groups()
+        )
+        assert (total, scanned <= len({a for a, _ in pairs}) + 2) == (20, True), plan[0][1]
+    assert len(keys) == 1
+    shapes = {
+        compiled.Shape(t.filter(queries.equal_any(t.lo, list(range(k)))).op()).key
+        for k in (1, 2, 5)
+    }
+    assert len(shapes) == 1
+    assert con.execute(t.filter(queries.equal_any(t.lo, [])).count()) == 0
+
+
 def test_the_store_compiles_unfused_and_leaves_ibis_as_it_found_it(paths):
     """The store compiles its queries without merging nested selects (faster to compile),
     and leaves the user's ibis option as it was, after a failed query too."""

@@ -53,6 +53,7 @@ VALUE_ARGUMENTS: frozenset[tuple[type, str]] = frozenset(
         (ops.Greatest, "arg"),
         (ops.Least, "arg"),
         (ops.ArrayIndex, "arg"),  # the array; its index is printed by value (DuckDB: 1-based)
+        (ops.StringContains, "needle"),  # the focused actors in a list (position, strpos, ...)
     ]
 )
 """The arguments (operation, argument name) a literal in which is a value of the query:

@@ -89,15 +89,15 @@ def pair_months(f: ir.Table) -> ir.Table:
 
 
 def both_chosen(cube: ir.Table, actors: Sequence[int]) -> ir.Table:
-    """The rows of :func:`pair_months` both of whose actors are among ``actors`` (one equality
-    per actor on ``lo``: the files' statistics then skip the other actors' row groups)."""
+    """The rows of :func:`pair_months` both of whose actors are among ``actors`` (the actors as
+    one ``IN`` on ``lo``: the files' statistics then skip the other actors' row groups)."""
     return cube.filter(queries.equal_any(cube.lo, actors) & queries.isin(cube.hi, actors))
 
 
 def actor_rows(copies: ir.Table, actors: Sequence[int], first: str = "a1") -> ir.Table:
     """The rows whose actor ``first`` or the other one is one of ``actors``, each once, from a
-    copy by actor (:func:`under_each`; one equality per actor: the files' statistics then skip
-    the other actors' row groups)."""
+    copy by actor (:func:`under_each`; the actors as one ``IN``: the files' statistics then
+    skip the other actors' row groups)."""
     key = queries.equal_any(copies.key, actors)
     once = (copies.key == copies[first]) | ~queries.looked_up(copies[first], actors)
     return copies.filter(key & once).drop("key", "other")
@@ -127,8 +127,8 @@ def pair_quarters(f: ir.Table) -> ir.Table:
 
 
 def of_pairs(cells: ir.Table, pairs: Sequence[tuple[int, int]]) -> ir.Table:
-    """The rows of ``cells`` (with ``lo`` and ``hi``) for ``pairs``: one equality each, which
-    the files' statistics can check."""
+    """The rows of ``cells`` (with ``lo`` and ``hi``) for ``pairs`` (:func:`.queries.on_pairs`,
+    which the files' statistics can check)."""
     return cells.filter(queries.on_pairs(cells, "lo", "hi", pairs))
 
 
