@@ -5,9 +5,9 @@ computed on categorical codes so that a million events take milliseconds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import combinations
+from itertools import combinations, islice
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -166,9 +166,18 @@ def pair_event_counts(events: pd.DataFrame, links: PairLinks | None = None) -> p
     if not len(links.codes):
         return pd.Series(dtype="int64")
     counts = pd.Series(links.codes).value_counts(sort=False)
-    labels = np.array(pair_labels(counts.index.to_numpy(), links.ids), dtype=object)
-    order = np.lexsort((labels, -counts.to_numpy()))  # busiest first, ties alphabetical
-    return pd.Series(counts.to_numpy()[order], index=labels[order], name="count")
+    return busiest_pairs(pair_labels(counts.index.to_numpy(), links.ids), counts.to_numpy())
+
+
+def busiest_pairs(labels: Sequence[str], counts: np.ndarray) -> pd.Series:
+    """Counts by pair label, busiest first, ties alphabetical. The labels stay Python
+    strings (an ``object`` index): pandas' own string dtype took 15 ms to make and 30 ms to
+    read back for 19,000 pairs, at every filter change."""
+    labels = np.array(labels, dtype=object)
+    counts = np.asarray(counts, dtype="int64")
+    order = np.lexsort((labels, -counts))
+    index = pd.Index(labels[order], dtype=object)
+    return pd.Series(counts[order], index=index, name="count")
 
 
 SERIES = ("event_type", "actor_1", "actor_2", "unit")
@@ -384,15 +393,15 @@ def focused_pairs(
     """Pairs to chart: among the focused actors if there are two or more, else the busiest."""
     focused = list(focused)
     counts = pair_event_counts(events) if counts is None else counts
+    labels = counts.index
     if len(focused) >= 2:
         wanted = set(focused)
-        among = [p for p in counts.index if set(p.split("–")) <= wanted]
+        among = list(islice((p for p in labels if set(p.split("–")) <= wanted), top))
         if among:
-            return among[:top]
+            return among
     if len(focused) == 1:
-        touching = [p for p in counts.index if focused[0] in p.split("–")]
-        return touching[:top]
-    return list(counts.index[:top])
+        return list(islice((p for p in labels if focused[0] in p.split("–")), top))
+    return list(labels[:top])
 
 
 CHANGE_COLUMNS = ("relation_id", "actor_a", "actor_b", "relation_type", "title", "start_date",

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .. import aggregates
-from ..aggregates import kpi_record, pair_label
+from ..aggregates import kpi_record
 from ..bins import MAX_LANES, OTHER, Bins, bin_edges, lane_names
 from . import cubes, queries
 from .queries import Ask
@@ -227,12 +227,9 @@ class EngineSelection(SelectedRows):
         got = pd.concat(parts).groupby(["lo", "hi"], as_index=False)["n"].sum()
         if got.empty:
             return pd.Series(dtype="int64", name="count")
-        ids = store.actor_ids
-        pairs = zip(got["lo"], got["hi"], strict=True)
-        labels = np.array([pair_label(ids[int(a)], ids[int(b)]) for a, b in pairs], dtype=object)
-        counts = got["n"].to_numpy("int64")
-        order = np.lexsort((labels, -counts))
-        return pd.Series(counts[order], index=labels[order], name="count")
+        ids = pd.Index(store.actor_ids)
+        codes = got["lo"].to_numpy("int64") * len(ids) + got["hi"].to_numpy("int64")
+        return aggregates.busiest_pairs(aggregates.pair_labels(codes, ids), got["n"].to_numpy())
 
     def default_pairs(self, top: int = 5) -> list[str]:
         return aggregates.focused_pairs(self.focus, None, top, counts=self.pair_counts)
