@@ -391,6 +391,51 @@ def test_lists_of_actors_and_pairs_choose_the_right_rows_in_one_shape_skipping_r
     assert con.execute(t.filter(queries.equal_any(t.lo, [])).count()) == 0
 
 
+def test_the_latest_report_in_a_window_may_be_an_earlier_one_that_lasts_longer(tmp_path):
+    """A running total reported for the year 2021, then for 5 March 2021, then for February
+    2022: in a window of June 2021 the yearly report is the latest that overlaps it (the one
+    of March ended before), in January 2022 none does. The engine finds the latest report from
+    where each report's turn ends (:func:`alliances.engine.queries.latest_at`); both paths
+    give the totals a person reads off the reports."""
+    shutil.copytree(bundled_path(), tmp_path, dirs_exist_ok=True)
+    events = pd.read_csv(tmp_path / "events.csv", dtype=str)
+    reports = [("2021", "100"), ("2021-03-05", "150"), ("2022-02", "300")]
+    extra = pd.DataFrame(
+        {
+            "event_id": [f"shells-{i}" for i in range(len(reports))],
+            "date": [date for date, _ in reports],
+            "event_type": "arms_transfer",
+            "actor_1": "RUS",
+            "actor_2": "PRK",
+            "magnitude": [amount for _, amount in reports],
+            "unit": "test shells",
+            "magnitude_basis": "cumulative",
+            "title": "Shells delivered so far",
+            "source_name": "Test wire",
+            "confidence": "reported",
+        }
+    )
+    pd.concat([events, extra]).to_csv(tmp_path / "events.csv", index=False)
+    _parquet_events(tmp_path)
+    clear_cache()
+    memory, large = load_dataset(tmp_path, engine="memory"), load_dataset(tmp_path, engine="duckdb")
+    windows = {
+        (D(2021, 6, 1), D(2021, 6, 30)): 100,
+        (D(2021, 3, 1), D(2021, 3, 31)): 150,
+        (D(2021, 1, 1), D(2021, 2, 28)): 100,
+        (D(2022, 1, 1), D(2022, 1, 31)): 0,
+        (D(2022, 2, 10), D(2022, 12, 31)): 300,
+        (D(2020, 1, 1), D(2023, 1, 1)): 300,
+    }
+    for (start, end), expected in windows.items():
+        for actors in ([], ["PRK"]):
+            filters = Filters(start=start, end=end, actors=actors)
+            totals = [query.select(ds, filters).kpis()["totals"] for ds in (memory, large)]
+            got = [float(t.get("test shells", 0)) for t in totals]
+            assert got == [expected, expected], (start, end, actors)
+    clear_cache()
+
+
 def test_the_store_compiles_unfused_and_leaves_ibis_as_it_found_it(paths):
     """The store compiles its queries without merging nested selects (faster to compile),
     and leaves the user's ibis option as it was, after a failed query too."""

@@ -224,6 +224,42 @@ def running(f: ir.Table) -> ir.Table:
     )
 
 
+NO_NEXT = 2**31 - 1
+"""The ``upto`` of a series' last report (:func:`report_spans`): no next report."""
+
+
+def report_spans(runs: ir.Table) -> ir.Table:
+    """The running totals (rows of :func:`running`) with what :func:`latest_at` reads: ``upto``,
+    the first day of the series' next report (:data:`NO_NEXT` for its last), and
+    ``outlasts``, whether a later report of the series ends before this one does (a report
+    for a year, then one for a day in March: the yearly one outlasts)."""
+    order = ibis.window(group_by="series", order_by="seq")
+    later = ibis.window(group_by="series", order_by="seq", following=(1, None))
+    return runs.mutate(
+        upto=runs.day.lead().over(order).fill_null(NO_NEXT).cast("int32"),
+        outlasts=(runs.last > runs.last.min().over(later)).fill_null(False),
+    )
+
+
+def latest_at(runs: ir.Table, first: int, last: int) -> ir.Table:
+    """The latest report of each series among the rows of ``runs`` (:func:`report_spans`)
+    that overlap the days [first, last], as :func:`latest_reports` finds them, without
+    grouping: the series' last report begun by ``last`` (``day <= last < upto``) when it
+    overlaps; when it ended before ``first``, the latest overlapping report is one that
+    outlasts it, found among the few reports that outlast another. ``runs`` must hold every
+    report of the series it holds (chosen by type and actors, not by window). A filter, not
+    an aggregation over the window's reports (docs/engine.md, "Running totals")."""
+    last_begun = runs.filter((runs.day <= last) & (runs.upto > last))
+    found = last_begun.filter(last_begun.last >= first)
+    ended = last_begun.filter(last_begun.last < first)
+    early = runs.filter(
+        runs.outlasts & (runs.day <= last) & (runs.last >= first) & runs.series.isin(ended.series)
+    )
+    best = early.group_by("series").agg(seq=early.seq.max())
+    early = early.filter(early.seq.isin(best.seq))
+    return found.select(*LATEST).union(early.select(*LATEST))
+
+
 def year_of(month: ir.IntegerValue) -> ir.IntegerValue:
     """Years since 1970 of a month number (months since 1970-01)."""
     return (month // 12).cast("int32")

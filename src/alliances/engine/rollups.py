@@ -12,8 +12,8 @@ the user's cache folder: ``$XDG_CACHE_HOME/alliances`` or ``~/.cache/alliances``
   (``row``, :func:`numbered`): the other rollups refer to events by that number;
 - ``listed.parquet`` and ``running.parquet``: the facts of the events with participants or
   targets, and of the running totals (numbered by series and report order,
-  :func:`.queries.running`): the few rows the pair links and the "counted once" rule need,
-  read without scanning the rest;
+  :func:`.queries.running`, with where each report's turn ends, :func:`.queries.report_spans`):
+  the few rows the pair links and the "counted once" rule need, read without scanning the rest;
 - ``amounts.parquet``: the facts of the events whose magnitude is an amount in a unit: what
   the totals add up, read without the rest;
 - ``links.parquet``: the pairs each event of ``listed`` bears on through its lists, one row
@@ -78,7 +78,7 @@ from . import cubes, queries
 from .facts import actor_codes, facts, text
 from .sources import DataSpec, connect, events_table, parse, small_tables
 
-VERSION = 19
+VERSION = 20
 """Bumped when the files' layout changes: older rollups are then rebuilt."""
 CACHE_FOLDER = ".alliances"
 KEEP = 2
@@ -224,7 +224,7 @@ def subsets(f) -> dict:
     """The rollups computed from the facts ``f`` (module docstring), by file name."""
     return {
         "listed": queries.listed(f).order_by("row"),
-        "running": queries.running(f).order_by("row"),
+        "running": queries.report_spans(queries.running(f)).order_by("row"),
         "amounts": queries.amounts(f).order_by("row"),
         "by_actor": cubes.by_actor(f),
         "actor_months": cubes.actor_months(f),

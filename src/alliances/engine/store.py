@@ -291,10 +291,11 @@ class EventStore(RowFetching):
 
         With the rollups' numbers, each part of :meth:`_parts` is aggregated alone (no series
         is in both): the series chosen through lists from the list-only events' own rows
-        (:func:`.queries.latest_among`), not from every running total; and when the window
-        holds every event and what chooses a report is the same for every report of its
-        series (the "any" link, no search), the chosen series' latest reports are their last
-        ones, kept once per store (:attr:`_last_reports`)."""
+        (:func:`.queries.latest_among`), not from every running total. When what chooses a
+        report is the same for every report of its series (the "any" link, no search), the
+        chosen series' latest reports are found without grouping: their last ones, kept once
+        per store (:attr:`_last_reports`), for a window that holds every event; else those
+        :func:`.queries.latest_at` finds from the reports' spans."""
         own, lists = self._parts(ask, "running")
         if "row" not in own.columns:
             both = own if lists is None else own.union(lists)
@@ -302,16 +303,25 @@ class EventStore(RowFetching):
         whole = self.meta.get("first_day") is not None and (
             ask.first <= self.meta["first_day"] and ask.last >= self.meta["last_day"]
         )
-        if whole and ask.mode == "any" and not ask.search:
-            latest = self._last_reports
+        if ask.mode == "any" and not ask.search and (whole or "upto" in self.running.columns):
+            # what chooses a report is the same for every report of its series
+            latest = self._last_reports if whole else self._series_reports(ask)
             if ask.types is not None:
                 latest = latest.filter(queries.isin(latest.type, ask.types))
             if ask.allowed is not None:
                 latest = latest.filter(queries.touching(latest, ask.allowed))
+            if not whole:
+                latest = queries.latest_at(latest, ask.first, ask.last)
         else:
             latest = queries.latest_reports(own)
         latest = latest.select(*queries.LATEST)
         return latest if lists is None else latest.union(queries.latest_among(self.list_only(ask)))
+
+    def _series_reports(self, ask: Ask) -> ir.Table:
+        """Every report of the running totals whose actor_1 or actor_2 is chosen (from the
+        copy by actor where it reads less), whatever the window."""
+        mine = None if ask.allowed is None else self.of_actors("running", ask.allowed)
+        return self.running if mine is None else mine
 
     @cached_property
     def _last_reports(self) -> ir.Table:
