@@ -436,6 +436,30 @@ def test_the_latest_report_in_a_window_may_be_an_earlier_one_that_lasts_longer(t
     clear_cache()
 
 
+def test_queries_run_as_one_give_the_rows_each_gives(paths):
+    """Parts of an answer run as one query (``UNION ALL``): the same rows as run one by one,
+    whatever the order of their columns and the width of their integers."""
+    import ibis
+
+    store = paths[1].store
+    t = store.facts
+    alone, none = t.filter(t.a2.isnull()), t.filter(t.day < 0)
+    parts = [
+        t.group_by("type").agg(n=t.count()),
+        alone.group_by("type").agg(n=alone.count()).select("n", "type"),
+        none.group_by("type").agg(n=none.count()),  # no rows
+        t.group_by("a1").agg(n=t.count()).select(type=ibis.null("int64"), n="n"),
+    ]
+    together = store.execute_all(parts)
+    one_by_one = pd.concat([store.execute(p)[["type", "n"]] for p in parts])
+    key = ["type", "n"]
+    got = together.astype(float).sort_values(key, na_position="first").reset_index(drop=True)
+    wanted = one_by_one.astype(float).sort_values(key, na_position="first").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, wanted)
+    assert len(got) > 10
+    assert got["type"].isna().any()
+
+
 def test_the_store_compiles_unfused_and_leaves_ibis_as_it_found_it(paths):
     """The store compiles its queries without merging nested selects (faster to compile),
     and leaves the user's ibis option as it was, after a failed query too."""

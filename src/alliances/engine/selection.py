@@ -111,31 +111,31 @@ class EngineSelection(SelectedRows):
             return None
         return self.store.list_only(ask)
 
-    def _in_cube(self, rollup: str, group: list[str], value: str) -> list[pd.DataFrame]:
+    def _in_cube(self, rollup: str, group: list[str], value: str) -> list[ir.Table]:
         """``value`` summed by ``group`` over the whole years of a rollup by year, type and
-        pair (:meth:`_cube`; by pair: only the events with actor_2), as one query."""
+        pair (:meth:`_cube`; by pair: only the events with actor_2), as one query (none
+        without whole years)."""
         first, last = self._years
         if first > last:
             return []
         cube = self._cube(rollup)
         if "hi" in group:
             cube = cube.filter(cube.hi.notnull())
-        return [self.store.execute(cube.group_by(group).agg(**{value: cube[value].sum()}))]
+        return [cube.group_by(group).agg(**{value: cube[value].sum()})]
 
-    def _beyond_cube(self, rows: ir.Table, measure) -> list[pd.DataFrame]:
+    def _beyond_cube(self, rows: ir.Table, measure) -> list[ir.Table]:
         """``measure`` (a query per group) of what the rollups by year do not hold of the
         selected ``rows`` (the facts or a part of them): the partial years at the window's
         edges, and in the whole years the events chosen through their lists."""
-        store = self.store
         first, last = self._years
-        parts = [store.execute(measure(self._outside_years(rows)))]
+        parts = [measure(self._outside_years(rows))]
         others = self._through_lists()
         if first <= last and others is not None:
             others = others.filter(others.month.between(first * 12, last * 12 + 11))
-            parts.append(store.execute(measure(others)))
+            parts.append(measure(others))
         return parts
 
-    def _partial_years(self) -> list[pd.DataFrame]:
+    def _partial_years(self) -> list[ir.Table]:
         """The counts by type and pair of the selected events that the whole years of the
         pairs rollup do not hold (:meth:`_beyond_cube`); for a choice of window and types, the
         whole months among them from the rollup by month (:func:`.cubes.outside_years`), the
@@ -148,20 +148,23 @@ class EngineSelection(SelectedRows):
         rest = rows.filter((rows.month < start) | (rows.month > end))
         months = self._chosen_cells(cubes.outside_years(store.month_pairs, start, end, self._years))
         whole = months.group_by("type", "lo", "hi").agg(n=months.n.sum())
-        return [store.execute(cubes.cell_counts(rest)), store.execute(whole)]
+        return [cubes.cell_counts(rest), whole]
 
     @cached_property
     def _cells(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The selection's counts ``n`` by ``type`` and by pair (``lo``, ``hi``): the whole
-        years from the pairs rollup (a query each, as a window's pairs by type are many rows),
-        the rest counted by type and pair at once (a few rows, added up both ways)."""
-        rest = pd.concat(self._partial_years())
-        by_type = [*self._in_cube("pairs", ["type"], "n"), rest[["type", "n"]]]
-        two = rest.loc[rest["hi"].notna(), ["lo", "hi", "n"]]
-        by_pair = [*self._in_cube("pairs", ["lo", "hi"], "n"), two]
+        years from the pairs rollup (summed by type, and by pair: a window's pairs by type are
+        many rows), the rest counted by type and pair at once, all in one query."""
+        null = ibis.null("int32")
+        parts = [
+            *self._partial_years(),
+            *(e.mutate(lo=null, hi=null) for e in self._in_cube("pairs", ["type"], "n")),
+            *(e.mutate(type=null) for e in self._in_cube("pairs", ["lo", "hi"], "n")),
+        ]
+        got = self.store.execute_all(parts)  # a row without a type or a pair: left out there
         return (
-            pd.concat(by_type).groupby("type", as_index=False)["n"].sum(),
-            pd.concat(by_pair).groupby(["lo", "hi"], as_index=False)["n"].sum(),
+            got.groupby("type", as_index=False)["n"].sum(),
+            got[got["hi"].notna()].groupby(["lo", "hi"], as_index=False)["n"].sum(),
         )
 
     def __len__(self) -> int:
@@ -206,9 +209,9 @@ class EngineSelection(SelectedRows):
             parts = [
                 *self._in_cube("unit_pairs", ["unit"], "total"),
                 *self._beyond_cube(amounts, queries.amount_totals),
-                store.execute(queries.latest_totals(self._latest)),
+                queries.latest_totals(self._latest),
             ]
-            totals = pd.concat(parts).groupby("unit", as_index=False)["total"].sum()
+            totals = store.execute_all(parts).groupby("unit", as_index=False)["total"].sum()
         else:
             totals = store.execute(queries.unit_totals(amounts, self._latest))
         units = pd.Index(totals["unit"].astype(str), name="unit")
@@ -261,7 +264,7 @@ class EngineSelection(SelectedRows):
             parts.append(queries.temperature_cells(queries.base_links(among), pairs, first, last))
         else:
             parts += self._quarter_parts(rows, pairs, first, last)
-        got = pd.concat([store.execute(part) for part in parts])
+        got = store.execute_all(parts)
         got = got.groupby(["lo", "hi", "quarter"], as_index=False).agg(
             score=("score", "sum"), n=("n", "sum")
         )
