@@ -152,14 +152,16 @@ class EngineSelection(SelectedRows):
 
     @cached_property
     def _cells(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """The selection's counts ``n`` by ``type`` and by pair (``lo``, ``hi``): the whole
-        years from the pairs rollup (summed by type, and by pair: a window's pairs by type are
-        many rows), the rest counted by type and pair at once, all in one query."""
+        """The selection's counts ``n`` by ``type``, and by pair (``lo``, ``hi``) with the
+        pairs its events' lists link (:attr:`_links`): the whole years from the pairs rollup
+        (summed by type, and by pair: a window's pairs by type are many rows), the rest
+        counted by type and pair at once, all in one query."""
         null = ibis.null("int32")
         parts = [
             *self._partial_years(),
             *(e.mutate(lo=null, hi=null) for e in self._in_cube("pairs", ["type"], "n")),
             *(e.mutate(type=null) for e in self._in_cube("pairs", ["lo", "hi"], "n")),
+            queries.pair_counts(self._links).mutate(type=null),
         ]
         got = self.store.execute_all(parts)  # a row without a type or a pair: left out there
         return (
@@ -223,11 +225,11 @@ class EngineSelection(SelectedRows):
         """Events per unordered pair, busiest first, ties alphabetical."""
         store = self.store
         if self._years is not None:
-            base = [self._cells[1]]
+            got = self._cells[1]
         else:
-            base = [store.execute(queries.pair_counts(queries.base_links(self.chosen)))]
-        parts = [*base, store.execute(queries.pair_counts(self._links))]
-        got = pd.concat(parts).groupby(["lo", "hi"], as_index=False)["n"].sum()
+            own = queries.pair_counts(queries.base_links(self.chosen))
+            got = store.execute_all([own, queries.pair_counts(self._links)])
+            got = got.groupby(["lo", "hi"], as_index=False)["n"].sum()
         if got.empty:
             return pd.Series(dtype="int64", name="count")
         ids = pd.Index(store.actor_ids)
@@ -350,12 +352,12 @@ class EngineSelection(SelectedRows):
         store, ask = self.store, self.ask
         m1, m2 = self._months_inside(start, stop)
 
-        def binned(rows: ir.Table, count: str | None = None) -> pd.DataFrame:
+        def binned(rows: ir.Table, count: str | None = None, sign: int = 1) -> ir.Table:
             rows = rows.mutate(
                 lane=rows.type, bin=queries.bin_of(rows, "month", origin, step, nbins)
             )
             n = rows.count() if count is None else rows[count].sum()
-            return store.execute(rows.group_by("lane", "bin").agg(n=n))
+            return rows.group_by("lane", "bin").agg(n=n if sign == 1 else -n)
 
         def inside(rows: ir.Table) -> ir.Table:
             rows = rows.filter(rows.month.between(m1, m2))
@@ -365,12 +367,11 @@ class EngineSelection(SelectedRows):
         if m1 <= m2:
             cube = store.actor_months
             parts.append(binned(inside(cube.filter(queries.equal_any(cube.key, ask.allowed))), "n"))
-            twice = binned(inside(cubes.both_chosen(store.pair_months, ask.allowed)), "n")
-            parts.append(twice.assign(n=-twice["n"]))
+            parts.append(binned(inside(cubes.both_chosen(store.pair_months, ask.allowed)), "n", -1))
             others = self._through_lists()
             if others is not None:
                 parts.append(binned(inside(others)))
-        got = pd.concat(parts).groupby(["lane", "bin"], as_index=False)["n"].sum()
+        got = store.execute_all(parts).groupby(["lane", "bin"], as_index=False)["n"].sum()
         return got[got["n"] != 0]
 
     def count_between(self, start: pd.Timestamp, stop: pd.Timestamp) -> int:
@@ -422,10 +423,10 @@ class EngineSelection(SelectedRows):
             inside = inside.mutate(
                 lane=inside.type, bin=queries.bin_of(inside, unit, origin, step, nbins)
             )
-            got = pd.concat(
+            got = store.execute_all(
                 [
-                    store.execute(edges_t.group_by("lane", "bin").agg(n=edges_t.count())),
-                    store.execute(inside.group_by("lane", "bin").agg(n=inside.n.sum())),
+                    edges_t.group_by("lane", "bin").agg(n=edges_t.count()),
+                    inside.group_by("lane", "bin").agg(n=inside.n.sum()),
                 ]
             )
             got = got.groupby(["lane", "bin"], as_index=False)["n"].sum()
