@@ -395,7 +395,7 @@ def test_the_latest_report_in_a_window_may_be_an_earlier_one_that_lasts_longer(t
     """A running total reported for the year 2021, then for 5 March 2021, then for February
     2022: in a window of June 2021 the yearly report is the latest that overlaps it (the one
     of March ended before), in January 2022 none does. The engine finds the latest report from
-    where each report's turn ends (:func:`alliances.engine.queries.latest_at`); both paths
+    where each report's turn ends (:func:`alliances.engine.reports.latest_at`); both paths
     give the totals a person reads off the reports."""
     shutil.copytree(bundled_path(), tmp_path, dirs_exist_ok=True)
     events = pd.read_csv(tmp_path / "events.csv", dtype=str)

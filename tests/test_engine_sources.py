@@ -15,7 +15,7 @@ import pytest
 
 from alliances import query
 from alliances.dataset import bundled_path, clear_cache, load_dataset, serve_dataset
-from alliances.engine import queries
+from alliances.engine import queries, reports
 from alliances.engine.facts import facts
 from alliances.engine.store import EngineError
 from alliances.problems import DatasetError
@@ -78,14 +78,14 @@ def test_every_query_compiles_to_the_sql_of(dialect, parquet_folder):
     codes = ibis.table({"id": "string", "code": "int32"}, name="actor_codes")
     ask = queries.Ask(0, 20000, (1, 2), (3, 4), ("RUS", "PRK"), (3, 4), "between", "")
     chosen = queries.selected(f, ask, queries.search_ids(raw, "veto", "2024-12-31"), 400)
-    latest = queries.latest_reports(queries.running(chosen))
+    latest = reports.latest_reports(reports.running(chosen))
     expressions = {
         "count": chosen.count(),
         "types": queries.type_counts(chosen),
         "totals": queries.unit_totals(chosen, latest),
         "pairs": queries.pair_counts(queries.links(chosen, codes)),
         "temperature": queries.temperature_cells(
-            queries.links(queries.counted(chosen, latest), codes), [(3, 4)], -80, 220
+            queries.links(reports.counted(chosen, latest), codes), [(3, 4)], -80, 220
         ),
         "bins": chosen.group_by(bin=queries.bin_of(chosen, "month", 600, 3, 200)).agg(
             n=chosen.count()

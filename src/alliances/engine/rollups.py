@@ -12,7 +12,7 @@ the user's cache folder: ``$XDG_CACHE_HOME/alliances`` or ``~/.cache/alliances``
   (``row``, :func:`numbered`): the other rollups refer to events by that number;
 - ``listed.parquet`` and ``running.parquet``: the facts of the events with participants or
   targets, and of the running totals (numbered by series and report order,
-  :func:`.queries.running`, with where each report's turn ends, :func:`.queries.report_spans`):
+  :func:`.reports.running`, with where each report's turn ends, :func:`.reports.report_spans`):
   the few rows the pair links and the "counted once" rule need, read without scanning the rest;
 - ``amounts.parquet``: the facts of the events whose magnitude is an amount in a unit: what
   the totals add up, read without the rest;
@@ -74,7 +74,7 @@ import pandas as pd
 
 from ..problems import DatasetError, Problem
 from ..reading import fingerprint_files
-from . import cubes, queries
+from . import cubes, queries, reports
 from .facts import actor_codes, facts, text
 from .sources import DataSpec, connect, events_table, parse, small_tables
 
@@ -224,7 +224,7 @@ def subsets(f) -> dict:
     """The rollups computed from the facts ``f`` (module docstring), by file name."""
     return {
         "listed": queries.listed(f).order_by("row"),
-        "running": queries.report_spans(queries.running(f)).order_by("row"),
+        "running": reports.report_spans(reports.running(f)).order_by("row"),
         "amounts": queries.amounts(f).order_by("row"),
         "by_actor": cubes.by_actor(f),
         "actor_months": cubes.actor_months(f),

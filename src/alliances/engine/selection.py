@@ -23,7 +23,7 @@ import pandas as pd
 from .. import aggregates
 from ..aggregates import kpi_record
 from ..bins import MAX_LANES, OTHER, Bins, bin_edges, lane_names
-from . import cubes, queries
+from . import cubes, queries, reports
 from .queries import Ask
 from .rows import SelectedRows, window_days
 
@@ -259,10 +259,10 @@ class EngineSelection(SelectedRows):
         rows = store.pair_rows(self.ask, pairs)
         if rows is None:
             rows = queries.pairs_among(self.chosen, pairs, n)
-        listed = queries.counted(store.chosen(self.ask, "pair_links"), latest)
+        listed = reports.counted(store.chosen(self.ask, "pair_links"), latest)
         parts = [queries.temperature_cells(listed, pairs, first, last)]
         if self._quarters is None:
-            among = queries.counted(rows, latest)
+            among = reports.counted(rows, latest)
             parts.append(queries.temperature_cells(queries.base_links(among), pairs, first, last))
         else:
             parts += self._quarter_parts(rows, pairs, first, last)

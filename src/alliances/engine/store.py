@@ -26,7 +26,7 @@ import pandas as pd
 
 from .. import cache
 from ..problems import DatasetError, Problem
-from . import compiled, cubes, queries
+from . import compiled, cubes, queries, reports
 from .facts import actor_codes, day_number, text
 from .fetch import RowFetching
 from .queries import Ask
@@ -40,7 +40,7 @@ log = logging.getLogger("alliances")
 
 SUBSETS = {
     "listed": lambda store: queries.listed(store.facts),
-    "running": lambda store: queries.running(store.facts),
+    "running": lambda store: reports.running(store.facts),
     "amounts": lambda store: queries.amounts(store.facts),
     "links": lambda store: queries.link_facts(store.listed, store.codes),
 }
@@ -299,19 +299,19 @@ class EventStore(RowFetching):
 
     def latest(self, ask: Ask) -> ir.Table:
         """The selected running totals that count: the latest report of each series
-        (:func:`.queries.latest_reports`, without the series' number).
+        (:func:`.reports.latest_reports`, without the series' number).
 
         With the rollups' numbers, each part of :meth:`_parts` is aggregated alone (no series
         is in both): the series chosen through lists from the list-only events' own rows
-        (:func:`.queries.latest_among`), not from every running total. When what chooses a
+        (:func:`.reports.latest_among`), not from every running total. When what chooses a
         report is the same for every report of its series (the "any" link, no search), the
         chosen series' latest reports are found without grouping: their last ones, kept once
         per store (:attr:`_last_reports`), for a window that holds every event; else those
-        :func:`.queries.latest_at` finds from the reports' spans."""
-        own, lists = self._parts(ask, "running")
-        if "row" not in own.columns:
+        :func:`.reports.latest_at` finds from the reports' spans."""
+        if "row" not in self.running.columns:  # no rollups
+            own, lists = self._parts(ask, "running")
             both = own if lists is None else own.union(lists)
-            return queries.latest_reports(both).drop("series")
+            return reports.latest_reports(both).drop("series")
         whole = self.meta.get("first_day") is not None and (
             ask.first <= self.meta["first_day"] and ask.last >= self.meta["last_day"]
         )
@@ -323,11 +323,13 @@ class EventStore(RowFetching):
             if ask.allowed is not None:
                 latest = latest.filter(queries.touching(latest, ask.allowed))
             if not whole:
-                latest = queries.latest_at(latest, ask.first, ask.last)
+                latest = reports.latest_at(latest, ask.first, ask.last)
         else:
-            latest = queries.latest_reports(own)
-        latest = latest.select(*queries.LATEST)
-        return latest if lists is None else latest.union(queries.latest_among(self.list_only(ask)))
+            latest = reports.latest_reports(self._parts(ask, "running")[0])
+        latest = latest.select(*reports.LATEST)
+        if ask.allowed is None or not ask.focused:  # no events chosen through their lists
+            return latest
+        return latest.union(reports.latest_among(self.list_only(ask)))
 
     def _series_reports(self, ask: Ask) -> ir.Table:
         """Every report of the running totals whose actor_1 or actor_2 is chosen (from the
@@ -339,7 +341,7 @@ class EventStore(RowFetching):
     def _last_reports(self) -> ir.Table:
         """The last report of every series of running totals, with its type and actors,
         computed into the engine's session once per store (a row per series)."""
-        return self.cached(queries.latest_reports(self.running, ("a1", "a2", "type")))
+        return self.cached(reports.latest_reports(self.running, ("a1", "a2", "type")))
 
     def of_actors(self, name: str, actors: Sequence[int]) -> ir.Table | None:
         """The rows of the rollup ``name`` (:data:`.cubes.BY_ACTOR`) whose first or second
