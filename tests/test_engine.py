@@ -391,6 +391,49 @@ def test_lists_of_actors_and_pairs_choose_the_right_rows_in_one_shape_skipping_r
     assert con.execute(t.filter(queries.equal_any(t.lo, [])).count()) == 0
 
 
+ODD_IDS = ["A.B", "X+1", "(Q)", "a|b", "$", "\\d", "[z]", "^c", "Séoul", "RUS"]
+"""Actor ids the format allows that mean something in a regular expression."""
+
+
+def lists_with_odd_ids() -> pd.DataFrame:
+    """``;A;B;`` lists (:func:`alliances.engine.facts.id_list`) of :data:`ODD_IDS` and of
+    strings a careless pattern would take for them."""
+    near = ["AxB", "XX1", "Q", "a", "b", "", "7", "z", "c", "SéoulX", "RUSS"]
+    rng = np.random.default_rng(5)
+    rows = [None, ";;"]
+    for _ in range(300):
+        k = int(rng.integers(1, 4))
+        rows.append(";" + ";".join(rng.choice(ODD_IDS + near, k)) + ";")
+    return pd.DataFrame({"ids": rows})
+
+
+def holds_any_answers(execute, table) -> None:
+    """``queries.holds_any`` on ``table`` (of :func:`lists_with_odd_ids`), run by ``execute``,
+    picks the lists that hold an id, literally, and has one shape whatever the ids."""
+    from alliances.engine import queries
+
+    frame = lists_with_odd_ids()
+    keys = set()
+    for ids in (["A.B"], ["X+1", "(Q)"], ["a|b", "$", "\\d", "[z]", "^c"], ["Séoul", "RUS"], []):
+        expr = table.select(hit=queries.holds_any(table.ids, ids))
+        got = execute(expr)["hit"].tolist()
+        wanted = [isinstance(s, str) and any(f";{i};" in s for i in ids) for s in frame["ids"]]
+        assert got == wanted, ids
+        if ids:
+            keys.add(compiled.Shape(expr.op()).key)
+    assert len(keys) == 1
+
+
+def test_lists_of_actors_are_searched_for_the_ids_literally_in_one_shape():
+    """The focused actors are found in the lists of participants and targets by one pattern:
+    ids with characters a regular expression reads (``.``, ``+``, ``|``, ``$``, ``\\``...)
+    match only themselves, and one, two or five ids make the same query shape."""
+    import ibis
+
+    con = ibis.duckdb.connect()
+    holds_any_answers(con.execute, ibis.memtable(lists_with_odd_ids()))
+
+
 def test_the_latest_report_in_a_window_may_be_an_earlier_one_that_lasts_longer(tmp_path):
     """A running total reported for the year 2021, then for 5 March 2021, then for February
     2022: in a window of June 2021 the yearly report is the latest that overlaps it (the one

@@ -19,6 +19,8 @@ from test_engine import (
     _same_frame,
     _same_series,
     check_templates,  # noqa: F401  (autouse: every template checked)
+    holds_any_answers,
+    lists_with_odd_ids,
 )
 
 pyspark = pytest.importorskip("pyspark")
@@ -79,3 +81,16 @@ def test_spark_dataset_matches_the_folder(spark_paths):
     assert memory.span == large.span
     event_id = str(memory.events["event_id"].iloc[-1])
     assert query.event_row(large, event_id)["title"] == memory.events["title"].iloc[-1]
+
+
+def test_spark_searches_lists_for_odd_ids_literally(spark_paths):
+    """Spark reads the pattern with Java's rules and its SQL strings with backslash escapes:
+    the same lists are chosen as on DuckDB."""
+    import ibis
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.getActiveSession()
+    rows = [(s if isinstance(s, str) else None,) for s in lists_with_odd_ids()["ids"]]
+    session.createDataFrame(rows, "ids string").createOrReplaceTempView("odd_lists")
+    con = ibis.pyspark.connect(session)
+    holds_any_answers(con.execute, con.table("odd_lists"))

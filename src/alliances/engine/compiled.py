@@ -53,7 +53,8 @@ VALUE_ARGUMENTS: frozenset[tuple[type, str]] = frozenset(
         (ops.Greatest, "arg"),
         (ops.Least, "arg"),
         (ops.ArrayIndex, "arg"),  # the array; its index is printed by value (DuckDB: 1-based)
-        (ops.StringContains, "needle"),  # the focused actors in a list (position, strpos, ...)
+        (ops.StringContains, "needle"),  # a substring (position, strpos, instr, ...)
+        (ops.RegexSearch, "pattern"),  # the focused actors in a list (regexp_matches, rlike, ...)
     ]
 )
 """The arguments (operation, argument name) a literal in which is a value of the query:
