@@ -95,8 +95,38 @@ def test_a_new_cached_table_reuses_the_shape_of_the_last_one(backend):
         assert names[-1] in backend.compile(expr)
         assert int(backend.execute(expr)) == int((pd.Series([1, 2, 3, 300, -5]) > low).sum())
     assert len(set(names)) == 3
-    # the cache's own query and the count: two shapes, whatever the table's name
-    assert len(compiled.templates_of(backend).shapes) == 2
+    # the cache's own query, and the count as compiled and as executed (a table of one
+    # row): three shapes, whatever the table's name
+    assert len(compiled.templates_of(backend).shapes) == 3
+
+
+def test_cached_tables_are_made_from_templates_and_released_as_ibis_releases_them(backend):
+    """``expr.cache()`` gets its query's SQL from the templates (ibis's own ``create_table``
+    compiles it every time): the third cache of a shape is a template filled, its rows and
+    column types those ibis caches, and the table is dropped once nothing holds it."""
+    import gc
+
+    t = backend.table("t")
+    templates = compiled.templates_of(backend)
+
+    def temporary() -> set[str]:
+        rows = backend.con.sql("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+        return {name for (name,) in rows}
+
+    for low in (1, 2, 3, 4):
+        hits = templates.hits
+        cached = t.filter(t.a > low).select("a", "name", "day", doubled=t.b * 2).cache()
+        # the shape's first two were compiled by ibis, the template made from the second
+        assert templates.hits == hits + (low >= 3)
+        assert cached.op().name in temporary()
+        assert cached.schema() == t.select("a", "name", "day", doubled=t.b * 2).schema()
+        got = backend.execute(cached.order_by("a"))
+        want = backend.execute(t.filter(t.a > low).select("a", "name", "day", doubled=t.b * 2))
+        pd.testing.assert_frame_equal(got, want.sort_values("a").reset_index(drop=True))
+        name = cached.op().name
+        del cached
+        gc.collect()
+        assert name not in temporary()
 
 
 def test_ibis_runs_its_queries_through_the_installed_compile(backend):

@@ -7,7 +7,9 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import tempfile
 import time
+from pathlib import Path
 
 import duckdb
 import ibis
@@ -293,3 +295,27 @@ def test_results_arrive_as_ibis_gives_them_with_nulls_in_any_column():
         else:
             assert ours == ibis_own
             assert type(ours) is type(ibis_own)
+
+
+def test_duckdb_spills_into_a_temporary_folder_not_the_working_directory(tmp_path, monkeypatch):
+    """DuckDB's own default spills into ``.tmp`` of the working directory: a user's folder
+    would fill with files while a large dataset is converted or served."""
+    from alliances.engine.sources import duckdb_backend
+
+    def spill_folder() -> Path:
+        con = duckdb_backend()
+        try:
+            ((value,),) = con.raw_sql("SELECT current_setting('temp_directory')").fetchall()
+        finally:
+            con.disconnect()
+        return Path(value)
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ALLIANCES_DUCKDB_TEMP", raising=False)
+    default = spill_folder()
+    assert default.is_absolute()  # DuckDB's own: '.tmp'
+    assert tmp_path not in default.parents
+    assert default.parent == Path(tempfile.gettempdir())
+    chosen = tmp_path / "scratch space" / "it's here"
+    monkeypatch.setenv("ALLIANCES_DUCKDB_TEMP", str(chosen))
+    assert spill_folder() == chosen

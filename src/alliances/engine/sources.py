@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -39,6 +40,14 @@ FOLDER_OPTION = "folder"
 DUCKDB_THREADS = int(os.environ.get("ALLIANCES_DUCKDB_THREADS", "2"))
 DUCKDB_MEMORY = os.environ.get("ALLIANCES_DUCKDB_MEMORY", "1GB")
 """DuckDB's threads and memory limit for the dashboard's queries (it spills to disk past it)."""
+
+
+def duckdb_spill_folder() -> Path:
+    """Where DuckDB spills what does not fit in its memory limit: ``$ALLIANCES_DUCKDB_TEMP``,
+    else a folder of the system's temporary directory (DuckDB's own default is ``.tmp`` in
+    the working directory, which would leave files beside whatever the user ran us from)."""
+    chosen = os.environ.get("ALLIANCES_DUCKDB_TEMP")
+    return Path(chosen) if chosen else Path(tempfile.gettempdir()) / "alliances-duckdb"
 
 
 def is_url(data: object) -> bool:
@@ -117,6 +126,8 @@ def duckdb_backend(database: str = ":memory:", *, read_only: bool = False):
     con = ibis.duckdb.connect(database, read_only=read_only)
     con.raw_sql(f"SET threads = {DUCKDB_THREADS}")
     con.raw_sql(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+    spill = str(duckdb_spill_folder()).replace("'", "''")
+    con.raw_sql(f"SET temp_directory = '{spill}'")
     con.raw_sql("SET enable_progress_bar = false")  # a server's log is not a terminal
     # every query reads the footers of the files it names: at 1e8 events the copy by actor's
     # (1,600 row groups) took 60 ms to parse per query, 2 ms once kept (DuckDB checks the
