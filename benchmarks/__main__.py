@@ -168,7 +168,9 @@ def _rows(path: Path) -> int:
 
 
 def _measured() -> str:
-    return f"{report.machine()['code']}, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}"
+    """Code, time and the machine's speed then (:func:`reporting.cpu_probe_ms`)."""
+    code, probe = report.machine()["code"], reporting.cpu_probe_ms()
+    return f"{code}, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}, probe {probe:.0f} ms"
 
 
 def _profiles(r: SizeResult, ds, path: Path) -> dict[str, str]:
@@ -314,7 +316,8 @@ def main(argv: list[str] | None = None) -> int:
     results.sort(key=_order)
     seconds = time.perf_counter() - t0
     end = reporting.machine((), "at the end")  # other jobs share the machine: say how busy
-    info["load average at the end"] = end["load average at the end"]
+    for key in ("load average at the end", "CPU probe at the end"):
+        info[key] = end[key]
     text = report.document(
         results, command=command, started=started, seconds=seconds, info=info, notes=[]
     )

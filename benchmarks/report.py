@@ -189,7 +189,7 @@ def table(results: list[SizeResult]) -> str:
     row("briefing, all events: s / MB", lambda r: _brief(r.briefing_all))
     row(f"briefing, one actor ({PROFILE_ACTOR}): s / MB", lambda r: _brief(r.briefing_actor))
     row("cold start: server answers / HTML / first complete page, s", _cold)
-    row("measured (code, UTC)", lambda r: r.measured or "–")
+    row("measured (code, UTC, CPU probe)", lambda r: r.measured or "–")
     lines = [head, rule] + [f"| {label} | " + " | ".join(cells) + " |" for label, cells in rows]
     return "\n".join(lines)
 

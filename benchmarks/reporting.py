@@ -48,6 +48,27 @@ def versions(packages: Sequence[str]) -> str:
     return ", ".join(f"{p} {one(p)}" for p in packages)
 
 
+PROBE_LOOPS = 1_000_000
+
+
+def cpu_probe_ms(runs: int = 5) -> float:
+    """Milliseconds a fixed piece of pure Python takes (a loop of :data:`PROBE_LOOPS`
+    additions), median of ``runs``: how fast the shared machine is right now. The same code
+    measured an hour apart can differ by a factor of two; a column's figures scale with its
+    probe, so runs made at different speeds can be compared."""
+    import statistics
+    import time
+
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        total = 0
+        for i in range(PROBE_LOOPS):
+            total += i
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
 def machine(packages: Sequence[str], when: str) -> dict[str, str]:
     """The machine, as a report lists it: CPU, cores, RAM, Python, ``packages``' versions and
     the load average, measured ``when`` ("at start", "at the end": other jobs share it)."""
@@ -58,6 +79,7 @@ def machine(packages: Sequence[str], when: str) -> dict[str, str]:
         "Python": platform.python_version(),
         "packages": versions(packages),
         f"load average {when}": ", ".join(f"{x:.2f}" for x in os.getloadavg()),
+        f"CPU probe {when}": f"{cpu_probe_ms():.0f} ms (a loop of {PROBE_LOOPS:,} additions)",
     }
 
 
