@@ -50,8 +50,37 @@ SPEC = {"data": [{"type": "scatter", "x": [1, 2], "y": [3, 4]}], "layout": {"hei
 def test_figure_pane_sends_a_spec_dict_as_it_is():
     model = FigurePane(SPEC).get_root(Document())
     plot = next(iter(model.select({"type": PlotlyPlot})))
-    assert [list(t["x"]) for t in plot.data] == [[1, 2]]
+    assert [t["type"] for t in plot.data] == ["scatter"]
+    assert [list(s.data["x"][0]) for s in plot.data_sources] == [[1, 2]]
     assert plot.layout["height"] == 200
+
+
+def test_figure_pane_sends_flat_lists_as_arrays_and_keeps_the_spec_as_it_was():
+    """Numbers and strings in flat lists go to the data sources (as arrays: Bokeh does not walk
+    them item by item on each update); booleans, dates and nested lists stay in the trace; the
+    pane's ``object`` keeps its lists, and values come through unchanged, ``None`` included."""
+    day = dt.date(2024, 6, 19)
+    trace = {
+        "type": "scatter", "x": [1, 2.5, None], "y": [3, 4, 5], "text": ["<b>A</b>", "B", None],
+        "marker": {"size": [4, 5, 6], "color": ["#f00", "red", "blue"]},
+        "customdata": [["A", 1], ["B", 2], ["C", 3]], "visible": [True, False, True],
+        "hovertext": [day, day, day],
+    }  # fmt: skip
+    spec = {"data": [trace], "layout": {"height": 200}}
+    pane = FigurePane(spec)
+    plot = next(iter(pane.get_root(Document()).select({"type": PlotlyPlot})))
+    sent = {key: list(value[0]) for key, value in plot.data_sources[0].data.items()}
+    assert sent == {
+        "x": [1, 2.5, None], "y": [3, 4, 5], "text": ["<b>A</b>", "B", None],
+        "marker.size": [4, 5, 6], "marker.color": ["#f00", "red", "blue"],
+    }  # fmt: skip
+    kept = plot.data[0]
+    assert kept["customdata"] == [["A", 1], ["B", 2], ["C", 3]]
+    assert kept["visible"] == [True, False, True]
+    assert kept["hovertext"] == [str(day)] * 3  # Panel's own conversion of dates
+    assert pane.object["data"][0] is trace
+    assert trace["marker"]["size"] == [4, 5, 6]
+    assert trace["x"] == [1, 2.5, None]
 
 
 def test_figure_pane_keeps_the_spec_whole_so_a_redraw_keeps_nested_arrays():
