@@ -378,9 +378,12 @@ def lane_keys(t: ir.Table, n_actors: int) -> ir.IntegerValue:
 
 def bin_of(t: ir.Table, unit: str, origin: int, step: int, bins: int) -> ir.IntegerValue:
     """The timeline bin of each event's first day: bins of ``step`` days (``unit`` "day") or
-    months ("month") from ``origin``, clipped to the first and last bin."""
-    position = (t.day - origin) if unit == "day" else (t.month - origin)
-    return ibis.greatest(ibis.least(position // step, bins - 1), 0)
+    months ("month") from ``origin``, clipped to the first and last bin. The numbers are
+    typed ``int32`` whatever their size, so that every window's query has one shape (ibis
+    types an integer by its size, and a typed value in arithmetic is part of the shape)."""
+    start, last = ibis.literal(int(origin), "int32"), ibis.literal(int(bins) - 1, "int32")
+    position = (t.day - start) if unit == "day" else (t.month - start)
+    return ibis.greatest(ibis.least(position // step, last), 0)
 
 
 def page(t: ir.Table, sort: ir.Value | None, descending: bool, offset: int, limit: int) -> ir.Table:
