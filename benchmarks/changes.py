@@ -125,15 +125,29 @@ class DashboardResult:
     kinds: dict[str, KindResult]
 
 
+def held(events: list) -> list:
+    """``events`` as a held document sends them: the served dashboard holds its document
+    through a change with Bokeh's "combine" policy
+    (:func:`alliances.views.compat.one_message_per_change`), which folds an event into an
+    earlier one on the same property (Panel sets a data source's columns one by one, each a
+    whole new ``data``), scanning back as ``Document.unhold`` does."""
+    out: list = []
+    for event in events:
+        if not any(earlier.combine(event) for earlier in reversed(out)):
+            out.append(event)
+    return out
+
+
 def patch_size(events: list) -> tuple[int, float]:
-    """Bytes of the PATCH-DOC message Bokeh would send for these document events, and the
-    milliseconds it takes to serialise it."""
+    """Bytes of the PATCH-DOC message Bokeh would send for these document events (combined
+    as the held document combines them, :func:`held`), and the milliseconds it takes to
+    serialise it."""
     from bokeh.protocol import Protocol
 
     if not events:
         return 0, 0.0
     t0 = time.perf_counter()
-    msg = Protocol().create("PATCH-DOC", events)
+    msg = Protocol().create("PATCH-DOC", held(events))
     size = len(msg.header_json) + len(msg.metadata_json) + len(msg.content_json)
     size += sum(len(buffer.to_bytes()) for buffer in msg.buffers)
     return size, (time.perf_counter() - t0) * 1000

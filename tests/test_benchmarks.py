@@ -239,3 +239,29 @@ def test_the_details_say_whether_the_rollups_were_built_or_reused():
     text = details([reused])
     assert "rollups reused (built in X by an earlier run, in 38 s)" in text
     assert " in 0 s" not in text
+
+
+def test_the_patch_is_measured_as_the_held_document_sends_it():
+    """Panel drops a trace's old columns from its data source one by one, each event a whole
+    new ``data``; the served dashboard's held document sends the last of them once, and so
+    does the measure."""
+    from bokeh.models import ColumnDataSource
+
+    doc = Document()
+    big = {"x": np.arange(1000.0), "a": [1], "b": [2]}
+    source, other = ColumnDataSource(big), ColumnDataSource({"y": [3], "c": [4]})
+    doc.add_root(source)
+    doc.add_root(other)
+    events: list = []
+    doc.on_change(events.append)
+    del source.data["a"]  # as Panel's plotly pane drops them
+    del other.data["c"]
+    del source.data["b"]
+    assert [(type(e).__name__, e.model) for e in events] == [
+        ("ModelChangedEvent", source), ("ModelChangedEvent", other),
+        ("ModelChangedEvent", source),
+    ]  # fmt: skip
+    sent = changes.held(list(events))
+    assert [(e.model, sorted(e.new)) for e in sent] == [(source, ["x"]), (other, ["y"])]
+    once, _ = changes.patch_size(events[2:])
+    assert changes.patch_size(events)[0] < once + 1000  # not twice the 8 KB of the array
