@@ -169,7 +169,7 @@ def _rows(path: Path) -> int:
 
 def _measured() -> str:
     """Code, time and the machine's speed then (:func:`reporting.cpu_probe_ms`)."""
-    code, probe = report.machine()["code"], reporting.cpu_probe_ms()
+    code, probe = report.code(), reporting.cpu_probe_ms()
     return f"{code}, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}, probe {probe:.0f} ms"
 
 

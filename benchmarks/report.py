@@ -21,10 +21,11 @@ PACKAGES = ("pandas", "panel", "plotly", "bokeh", "numpy", "pyarrow", "pandera",
 
 def machine() -> dict[str, str]:
     """The Machine section: the shared description, and the code that was measured."""
-    return reporting.machine(PACKAGES, "at start") | {"code": _git()}
+    return reporting.machine(PACKAGES, "at start") | {"code": code()}
 
 
-def _git() -> str:
+def code() -> str:
+    """The measured commit (short hash; says so when ``src`` has uncommitted changes)."""
     try:
         head = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True

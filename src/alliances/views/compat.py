@@ -37,12 +37,12 @@ class FigurePane(pn.pane.Plotly):
     colours, labels, hover texts) into arrays, which Panel moves into the data sources with
     the rest: kept as lists they stay in the model's ``data``, and Bokeh walks every item of
     them for model references each time the figure changes (23-29 ms against 7.5 ms per
-    update of the 1e7-event network, ``tests/test_compat.py``). The spec keeps its lists.
+    update of the 1e7-event network, docs/performance.md). The spec keeps its lists.
     """
 
     def _to_figure(self, obj: Any) -> Any:
         if isinstance(obj, dict) and "data" in obj and "layout" in obj:
-            data = [_dicts_copied(trace, arrays=True) for trace in obj["data"]]
+            data = [_dicts_copied(trace) for trace in obj["data"]]
             return SimpleNamespace(_data=data, _layout=dict(obj["layout"]))
         return super()._to_figure(obj)
 
@@ -58,15 +58,15 @@ class FigurePane(pn.pane.Plotly):
         self.param.trigger("object")
 
 
-def _dicts_copied(value: Any, *, arrays: bool = False) -> Any:
-    """``value`` with its dicts (and lists of dicts) copied all the way down, other values
-    (arrays above all) shared; with ``arrays``, flat lists of numbers or strings made arrays
-    (:func:`_as_array`)."""
+def _dicts_copied(value: Any) -> Any:
+    """``value`` with its dicts (and lists of dicts) copied all the way down, flat lists of
+    numbers or strings made arrays (:func:`_as_array`), other values (arrays above all)
+    shared."""
     if isinstance(value, dict):
-        return {key: _dicts_copied(item, arrays=arrays) for key, item in value.items()}
+        return {key: _dicts_copied(item) for key, item in value.items()}
     if isinstance(value, list) and value and isinstance(value[0], dict):
-        return [_dicts_copied(item, arrays=arrays) for item in value]
-    if arrays and isinstance(value, list):
+        return [_dicts_copied(item) for item in value]
+    if isinstance(value, list):
         return _as_array(value)
     return value
 
