@@ -27,6 +27,14 @@ if TYPE_CHECKING:  # the reliability tool is imported by the tests that use it, 
     from reliability.servers import Server
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The files with a ``slow`` test first, each file's tests kept together and in order:
+    the workers (one file at a time, ``--dist=loadfile``) then finish close together instead
+    of one running a long file alone at the end."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_dataset_cache():
     """Every test loads from disk: no dataset cached by an earlier test."""
