@@ -28,9 +28,10 @@ if TYPE_CHECKING:  # the reliability tool is imported by the tests that use it, 
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The files with a ``slow`` test first, each file's tests kept together and in order:
-    the workers (one file at a time, ``--dist=loadfile``) then finish close together instead
-    of one running a long file alone at the end."""
+    """The files with a ``slow`` test first, then the browser tests, each file's tests kept
+    together and in order: the workers (one file at a time, ``--dist=loadfile``, in this
+    order with ``--no-loadscope-reorder``) end on the many short files and finish close
+    together instead of one running a long file alone at the end."""
     slow = {item.path for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.path not in slow)
 
