@@ -28,10 +28,10 @@ if TYPE_CHECKING:  # the reliability tool is imported by the tests that use it, 
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The files with a ``slow`` test first, then the browser tests, each file's tests kept
-    together and in order: the workers (one file at a time, ``--dist=loadfile``, in this
-    order with ``--no-loadscope-reorder``) end on the many short files and finish close
-    together instead of one running a long file alone at the end."""
+    """The files with a ``slow`` test first, the rest in collection order (``browser/``
+    first), each file's tests kept together and in order: the workers (one file at a time,
+    ``--dist=loadfile``, in this order with ``--no-loadscope-reorder``) end on the many
+    short files and finish close together instead of one running a long file alone."""
     slow = {item.path for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.path not in slow)
 
@@ -65,6 +65,15 @@ def fresh_panel_state(fresh_caches):
     yield
     pn.state.kill_all_servers()
     pn.state.cache.clear()
+
+
+@pytest.fixture(scope="module")
+def bundled_events() -> int:
+    """How many events the bundled dataset holds, as the in-memory path reads them: what
+    tests compare with instead of a count that the next curated row would change."""
+    from alliances.dataset import bundled_path, load_dataset
+
+    return len(load_dataset(bundled_path(), cache=False).events)
 
 
 @pytest.fixture(scope="module")

@@ -30,22 +30,20 @@ def large(tmp_path_factory):
     return dataset
 
 
-@pytest.fixture(scope="module")
-def every() -> int:
-    """How many events the bundled dataset holds, as the in-memory path reads them."""
-    return len(load_dataset(bundled_path(), cache=False).events)
-
-
 @pytest.fixture
 def limit(monkeypatch) -> int:
     monkeypatch.setenv("ALLIANCES_FETCH_LIMIT", "40")
     return 40
 
 
-def test_a_selection_past_the_limit_says_how_many_instead_of_reading_them(large, limit, every):
+def test_a_selection_past_the_limit_says_how_many_instead_of_reading_them(
+    large, limit, bundled_events
+):
     sel = query.select(large, Filters())
-    assert len(sel) == every > limit
-    with pytest.raises(SelectionTooLarge, match=rf"{every} events match the filters.*at most 40"):
+    assert len(sel) == bundled_events > limit
+    with pytest.raises(
+        SelectionTooLarge, match=rf"{bundled_events:,} events match the filters.*at most 40"
+    ):
         _ = sel.events
 
 
@@ -56,35 +54,37 @@ def test_a_selection_within_the_limit_is_read_as_in_memory(large, limit):
     assert sorted(sel.events["event_id"]) == sorted(memory.events["event_id"])
 
 
-def test_the_analysis_views_show_the_message_and_recover_when_narrowed(large, limit, every):
+def test_the_analysis_views_show_the_message_and_recover_when_narrowed(
+    large, limit, bundled_events
+):
     filters = Filters()
     shifts = ShiftsView(dataset=large, filters=filters)
-    assert f"{every} events match the filters" in shifts._html.object
+    assert f"{bundled_events:,} events match the filters" in shifts._html.object
     assert "Narrow the filters" in shifts._html.object
     pledges = PledgesView(dataset=large, filters=filters)
     notes = [a["text"] for a in pledges._pane.object["layout"]["annotations"]]
-    assert any(f"{every} events match the filters" in text for text in notes)
+    assert any(f"{bundled_events:,} events match the filters" in text for text in notes)
     filters.param.update(**{k: getattr(NARROW, k) for k in ("actors", "start", "end")})
     assert "events match the filters" not in shifts._html.object
     assert "could not be drawn" not in shifts._html.object
 
 
-def test_an_unset_or_garbled_limit_falls_back_to_the_default(large, monkeypatch, every):
+def test_an_unset_or_garbled_limit_falls_back_to_the_default(large, monkeypatch, bundled_events):
     from alliances.engine.rows import FETCH_LIMIT, fetch_limit
 
     monkeypatch.setenv("ALLIANCES_FETCH_LIMIT", "many")
     assert fetch_limit() == FETCH_LIMIT
     monkeypatch.delenv("ALLIANCES_FETCH_LIMIT")
     assert fetch_limit() == FETCH_LIMIT
-    assert len(query.select(large, Filters()).events) == every
+    assert len(query.select(large, Filters()).events) == bundled_events
 
 
-def test_a_download_past_the_limit_is_a_note_saying_why(large, limit, every):
+def test_a_download_past_the_limit_is_a_note_saying_why(large, limit, bundled_events):
     table = EventsTable(dataset=large, filters=Filters())
     note = table._download.callback().getvalue()
     assert table._download.filename.endswith(".txt")
     assert "too-many" in table._download.filename
-    assert f"{every} events match the filters" in note
+    assert f"{bundled_events:,} events match the filters" in note
     table.filters.param.update(**{k: getattr(NARROW, k) for k in ("actors", "start", "end")})
     rows = table._download.callback().getvalue()
     assert table._download.filename.endswith(".csv")

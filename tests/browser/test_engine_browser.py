@@ -87,7 +87,7 @@ def unreadable_server(
 
 @pytest.mark.browser
 def test_an_engine_dataset_draws_filters_and_lists_as_the_memory_path(
-    new_page, page_log: PageLog, engine_data: Path, engine_server: Server
+    new_page, page_log: PageLog, engine_data: Path, engine_server: Server, bundled_events: int
 ):
     # small enough for memory: only the variable sends it to the engine, which then built
     # its rollups beside the data when the server opened it
@@ -95,21 +95,20 @@ def test_an_engine_dataset_draws_filters_and_lists_as_the_memory_path(
     assert choose(engine_data, ENGINE[ENV_ENGINE]) == "engine"
     assert list((engine_data / ".alliances").glob("v*/facts.parquet"))
     ds = in_memory(engine_data)
-    every = len(load_dataset(bundled_path(), cache=False).events)
-    assert len(ds.events) == every  # the bundled events, every one converted
+    assert len(ds.events) == bundled_events  # the bundled events, every one converted
 
     page = new_page()
     open_dashboard(page, engine_server.url)
-    assert kpis(page)["Events"] == f"{every:,}"
+    assert kpis(page)["Events"] == f"{bundled_events:,}"
     expect_view(page, ds, Filters())  # the KPIs, every node and every timeline marker
     assert {"RUS", "PRK", "USA"} <= set(network_actors(page))
-    assert len(timeline_events(page)) == every
+    assert len(timeline_events(page)) == bundled_events
 
     pick_option(page, ".al-actors", "DPRK", "North Korea (PRK)")  # found by its alias
     prk = Filters(actors=["PRK"])
     expect_view(page, ds, prk)
     expected = len(query.select(ds, prk).events)
-    assert 0 < expected < every
+    assert 0 < expected < bundled_events
     assert kpis(page)["Events"] == f"{expected:,}"
 
     show_tab(page, "Events")
