@@ -38,6 +38,7 @@ from alliances.views import (
     TemperatureView,
     TimelineView,
 )
+from alliances.views.table import PAGE_SIZE
 from unit_helpers import (
     HOSTILE,
     SMALL,
@@ -337,7 +338,7 @@ def test_selecting_a_table_row_opens_the_event(ds, filters):
     assert filters.event == "e4"
 
 
-# the bundled dataset's events fill more than two pages of 15 and a shorter last one
+# the bundled dataset's events fill more than three pages and a shorter last one
 
 
 @pytest.fixture(scope="module", params=["memory", "engine"])
@@ -384,17 +385,18 @@ def test_the_table_sends_one_page_and_pages_through_every_event(paged, filters):
     ds, memory = paged
     expected = in_order(query.select(memory, filters).events)
     n = len(expected)
-    pages, last = -(-n // 15), (n - 1) // 15 * 15  # how many, and where the last one starts
+    size = PAGE_SIZE
+    pages, last = -(-n // size), (n - 1) // size * size  # how many; where the last starts
     assert pages > 3
-    assert n % 15  # a shorter last page
+    assert n % size  # a shorter last page
     view = EventsTable(filters=filters, dataset=ds)
     layout, root = render(view)
     turn = pager(layout)
-    assert shown_ids(root) == expected[:15]  # the latest first, and only them
+    assert shown_ids(root) == expected[:size]  # the latest first, and only them
     assert page_line(layout) == f"Page 1 of {pages}"
     assert [turn[b].disabled for b in ("First", "Previous", "Next", "Last")] == [1, 1, 0, 0]
     turn["Next"].clicks += 1
-    assert shown_ids(root) == expected[15:30]  # the 16th to the 30th
+    assert shown_ids(root) == expected[size : 2 * size]  # the second page
     assert page_line(layout) == f"Page 2 of {pages}"
     assert [turn[b].disabled for b in ("First", "Previous", "Next", "Last")] == [0, 0, 0, 0]
     turn["Last"].clicks += 1
@@ -402,9 +404,9 @@ def test_the_table_sends_one_page_and_pages_through_every_event(paged, filters):
     assert page_line(layout) == f"Page {pages} of {pages}"
     assert [turn[b].disabled for b in ("First", "Previous", "Next", "Last")] == [0, 0, 1, 1]
     turn["Previous"].clicks += 1
-    assert shown_ids(root) == expected[last - 15 : last]
+    assert shown_ids(root) == expected[last - size : last]
     turn["First"].clicks += 1
-    assert shown_ids(root) == expected[:15]
+    assert shown_ids(root) == expected[:size]
     counts = [p for p in layout.select(pn.pane.HTML) if "al-count" in p.css_classes]
     assert visible_text(counts[0].object) == f"{n:,} events match the filters"
 
@@ -420,12 +422,12 @@ def test_sorting_by_magnitude_shows_the_largest_first(paged, filters):
     sort.value = "magnitude"
     assert view.page == 1  # another order: its first page
     ids = shown_ids(root)
-    assert ids == in_order(events, "magnitude")[:15]
+    assert ids == in_order(events, "magnitude")[:PAGE_SIZE]
     largest = events.loc[events["magnitude"].idxmax()]
     assert ids[0] == largest["event_id"]
     (direction,) = layout.select(pn.widgets.RadioButtonGroup)
     direction.value = False  # ascending: the unknown magnitudes first, then the smallest
-    assert shown_ids(root) == in_order(events, "magnitude")[::-1][:15]
+    assert shown_ids(root) == in_order(events, "magnitude")[::-1][:PAGE_SIZE]
 
 
 def test_a_filter_change_returns_the_table_to_its_first_page(paged, filters):
@@ -433,12 +435,12 @@ def test_a_filter_change_returns_the_table_to_its_first_page(paged, filters):
     view = EventsTable(filters=filters, dataset=ds)
     layout, root = render(view)
     pager(layout)["Last"].clicks += 1
-    assert view.page == 22
+    assert view.page == -(-len(in_order(query.select(memory, filters).events)) // PAGE_SIZE)
     filters.actors = ["PRK"]
     prk = in_order(query.select(memory, filters).events)
     assert view.page == 1
-    assert shown_ids(root) == prk[:15]
-    assert page_line(layout) == f"Page 1 of {-(-len(prk) // 15)}"
+    assert shown_ids(root) == prk[:PAGE_SIZE]
+    assert page_line(layout) == f"Page 1 of {-(-len(prk) // PAGE_SIZE)}"
 
 
 def test_clicking_a_row_on_page_2_opens_that_event(paged, filters):

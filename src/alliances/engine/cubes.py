@@ -3,9 +3,9 @@ dataset), and the filters that read only a few actors' or pairs' rows of them.
 
 Each is sorted so that what a selection asks of it is a few row groups: the copy by actor
 (:func:`by_actor`) by actor, other actor and day; the months by actor and by pair
-(:func:`actor_months`, :func:`pair_months`) and the quarters by pair (:func:`pair_quarters`)
-by actor or pair; the counts and totals by year, type and pair (:func:`year_pair_counts`,
-:func:`unit_pairs`) by year. :mod:`.selection` adds them up.
+(:func:`actor_months`, :func:`pair_months`) and the scores by pair and month
+(:func:`pair_scores`) by actor or pair; the counts and totals by year, type and pair
+(:func:`year_pair_counts`, :func:`unit_pairs`) by year. :mod:`.selection` adds them up.
 """
 
 from __future__ import annotations
@@ -109,20 +109,20 @@ def pair_rows(copies: ir.Table, pairs: Sequence[tuple[int, int]]) -> ir.Table:
     return copies.filter(queries.on_pairs(copies, "key", "other", pairs)).drop("key", "other")
 
 
-def pair_quarters(f: ir.Table) -> ir.Table:
-    """Score sums and counts per pair (actor_1 and actor_2), quarter and type of the events
+def pair_scores(f: ir.Table) -> ir.Table:
+    """Score sums and counts per pair (actor_1 and actor_2), month and type of the events
     that are not running totals (those count once, :func:`counted`): the rollup a pair's
-    temperature adds whole quarters up from. Sorted by pair, so that a few pairs read only
-    their row groups."""
+    temperature adds its whole months up from, by quarter. Sorted by pair, so that a few
+    pairs read only their row groups."""
     base = f.filter(f.a2.notnull() & ~queries.is_running(f))
     cells = base.select(
         lo=ibis.least(base.a1, base.a2), hi=ibis.greatest(base.a1, base.a2),
-        quarter=(base.month // 3).cast("int32"), type=base.type, score=base.score,
+        month=base.month, type=base.type, score=base.score,
     )  # fmt: skip
     return (
-        cells.group_by("lo", "hi", "quarter", "type")
+        cells.group_by("lo", "hi", "month", "type")
         .agg(score=cells.score.sum(), n=cells.count())
-        .order_by(["lo", "hi", "quarter", "type"])
+        .order_by(["lo", "hi", "month", "type"])
     )
 
 

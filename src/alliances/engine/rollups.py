@@ -25,7 +25,8 @@ the user's cache folder: ``$XDG_CACHE_HOME/alliances`` or ``~/.cache/alliances``
   actor's row groups, without testing every list's text nor joining ``listed``;
 - ``by_actor.parquet``: every event under its actor_1 and again under its actor_2, sorted by
   actor, other actor, then day (:func:`.cubes.by_actor`): a choice of actors reads only
-  those actors' row groups, and a pair's temperature only that pair's;
+  those actors' row groups, and a pair's temperature in a link or with a search only that
+  pair's;
 - ``actor_months.parquet`` and ``pair_months.parquet``: events per actor, month and type
   (:func:`.cubes.actor_months`), and per pair of two actors, month and type
   (:func:`.cubes.pair_months`): the timeline's type lanes for any choice of actors add up
@@ -41,9 +42,10 @@ the user's cache folder: ``$XDG_CACHE_HOME/alliances`` or ``~/.cache/alliances``
   edges, for a choice of window and types;
 - ``unit_pairs.parquet``: the totals of the amounts per year, type, pair and unit: the KPIs'
   totals add whole years up from it as the counts do from ``pairs``;
-- ``quarters.parquet``: score sums and counts per pair, quarter and type of the events that
-  are not running totals, sorted by pair (:func:`.cubes.pair_quarters`): a pair's
-  temperature adds up whole quarters from it;
+- ``pair_scores.parquet``: score sums and counts per pair, month and type of the events that
+  are not running totals, sorted by pair (:func:`.cubes.pair_scores`): a pair's temperature
+  adds up its whole months from it, and reads only the partial months at the window's edges
+  from the facts;
 - ``pairs_by_actor.parquet``, ``unit_pairs_by_actor.parquet``, ``links_by_actor.parquet`` and
   ``running_by_actor.parquet``: the rows of ``pairs``, ``unit_pairs``, ``links`` and
   ``running`` under each of their two actors (the links under their events' actor_1 and
@@ -78,7 +80,7 @@ from . import cubes, queries, reports
 from .facts import actor_codes, facts, text
 from .sources import DataSpec, connect, events_table, parse, small_tables
 
-VERSION = 20
+VERSION = 21
 """Bumped when the files' layout changes: older rollups are then rebuilt."""
 CACHE_FOLDER = ".alliances"
 KEEP = 2
@@ -99,7 +101,7 @@ FILES = (
     "pairs",
     "month_pairs",
     "unit_pairs",
-    "quarters",
+    "pair_scores",
     *(f"{name}_by_actor" for name in cubes.BY_ACTOR),
 )
 """The tables of a dataset's rollups (``NAME.parquet``): a folder missing one is built again."""
@@ -231,7 +233,7 @@ def subsets(f) -> dict:
         "pair_months": cubes.pair_months(f),
         "types": f.group_by("month", "type").agg(n=f.count()).order_by(["month", "type"]),
         "days": f.group_by("day", "type").agg(n=f.count()).order_by(["day", "type"]),
-        "quarters": cubes.pair_quarters(f),
+        "pair_scores": cubes.pair_scores(f),
         "pairs": cubes.year_pair_counts(f),
         "month_pairs": cubes.month_pair_counts(f),
         "unit_pairs": cubes.unit_pairs(f),

@@ -3,7 +3,7 @@
 temperatures, timeline bins) a query that returns a few rows, cached on the selection.
 
 The rollups answer the whole years inside the window (counts by type and by pair, totals by
-unit), its whole months or days (the timeline's type lanes) and a few pairs' whole quarters
+unit), its whole months or days (the timeline's type lanes) and a few pairs' whole months
 (temperatures); the facts only the window's edges and the events chosen through their lists.
 The rows themselves (pages, the latest events, every selected row for callers without a query
 of their own) are :class:`~.rows.SelectedRows`'.
@@ -256,16 +256,16 @@ class EngineSelection(SelectedRows):
         pairs = [(c // n, c % n) for c in codes]
         store = self.store
         latest = self._latest
-        rows = store.pair_rows(self.ask, pairs)
-        if rows is None:
-            rows = queries.pairs_among(self.chosen, pairs, n)
         listed = reports.counted(store.chosen(self.ask, "pair_links"), latest)
         parts = [queries.temperature_cells(listed, pairs, first, last)]
-        if self._quarters is None:
+        if self._months is None:
+            rows = store.pair_rows(self.ask, pairs)
+            if rows is None:
+                rows = queries.pairs_among(self.chosen, pairs, n)
             among = reports.counted(rows, latest)
             parts.append(queries.temperature_cells(queries.base_links(among), pairs, first, last))
         else:
-            parts += self._quarter_parts(rows, pairs, first, last)
+            parts += self._month_parts(pairs, first, last)
         got = store.execute_all(parts)
         got = got.groupby(["lo", "hi", "quarter"], as_index=False).agg(
             score=("score", "sum"), n=("n", "sum")
@@ -280,47 +280,44 @@ class EngineSelection(SelectedRows):
         return aggregates.temperature_table(wanted, first, sums, counts)
 
     @cached_property
-    def _quarters(self) -> tuple[int, int] | None:
-        """The whole quarters inside the window (first > last: none) whose pair scores the
-        quarters rollup answers for this selection; ``None`` when it cannot (a link, a search,
-        no rollups)."""
+    def _months(self) -> tuple[int, int] | None:
+        """The whole months inside the window (first > last: none) whose pair scores the
+        rollup of scores by pair and month answers for this selection; ``None`` when it cannot
+        (a link, a search, no rollups)."""
         ask = self.ask
-        if ask.mode != "any" or ask.search or self.store.quarters is None:
+        if ask.mode != "any" or ask.search or self.store.pair_scores is None:
             return None
-        first, last = queries.whole(ask.first, ask.last, "M")
-        return -(-first // 3), (last + 1) // 3 - 1
+        return queries.whole(ask.first, ask.last, "M")
 
-    def _quarter_parts(
-        self, rows: ir.Table, pairs: list[tuple[int, int]], first: int, last: int
-    ) -> list[ir.Table]:
+    def _month_parts(self, pairs: list[tuple[int, int]], first: int, last: int) -> list[ir.Table]:
         """The score sums of ``pairs``' own events (actor_1 and actor_2) per quarter, as
-        queries: whole quarters from the rollup, plus what it does not hold (the quarters at
-        the window's edges, the running totals that count, the events chosen only through
-        their lists); ``rows``: the selected events of the pairs."""
+        queries: whole months from the rollup, plus what it does not hold (the running totals
+        that count, the partial months at the window's edges, the events chosen only through
+        their lists)."""
         store, latest = self.store, self._latest
-        q1, q2 = self._quarters
-
-        def inside(t: ir.Table) -> ir.Table:
-            return t.filter(t.month.between(q1 * 3, q2 * 3 + 2))
+        m1, m2 = self._months
 
         def cells(t: ir.Table) -> ir.Table:
             return queries.temperature_cells(queries.base_links(t), pairs, first, last)
 
-        # the running totals that count are the latest reports (in the window, any month);
-        # the rest: the events at the edges, the whole quarters from the rollup
-        edges = rows.filter((rows.month < q1 * 3) | (rows.month > q2 * 3 + 2))
-        parts = [cells(latest), cells(queries.not_running(edges))]
-        if q1 > q2:
-            return parts
-        cube = cubes.of_pairs(store.quarters, pairs).filter(lambda t: t.quarter.between(q1, q2))
-        cube = self._chosen_cells(cube)
+        # the running totals that count are the latest reports (in the window, any month)
+        parts = [cells(latest)]
+        rows = queries.not_running(store.pair_rows(self.ask, pairs, by_day=True))
+        if m1 > m2:
+            return [*parts, cells(rows)]
+        # the partial months at the edges: from the facts sorted by day, one query (DuckDB
+        # checks the two ranges against the files' statistics; two queries of the same rows,
+        # one per edge, it merges into one scan of the whole window)
+        parts.append(cells(rows.filter((rows.month < m1) | (rows.month > m2))))
+        cube = cubes.of_pairs(store.pair_scores, pairs).filter(lambda t: t.month.between(m1, m2))
+        cube = self._chosen_cells(cube).mutate(quarter=lambda t: t.month // 3)
         parts.append(
             cube.group_by("lo", "hi", "quarter").agg(score=cube.score.sum(), n=cube.n.sum())
         )
         others = self._through_lists()
         if others is not None:
             others = queries.pairs_among(others, pairs, len(store.actor_ids))
-            parts.append(cells(queries.not_running(inside(others))))
+            parts.append(cells(queries.not_running(others.filter(others.month.between(m1, m2)))))
         return parts
 
     def _months_inside(self, start: pd.Timestamp, stop: pd.Timestamp) -> tuple[int, int]:

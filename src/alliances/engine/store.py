@@ -44,8 +44,7 @@ SUBSETS = {
     "amounts": lambda store: queries.amounts(store.facts),
     "links": lambda store: queries.link_facts(store.listed, store.codes),
 }
-"""The parts of the facts that queries read apart (rollups of a folder; derived from the facts
-of an engine without them)."""
+"""The parts of the facts queries read apart (rollups; on an engine without, derivations)."""
 
 
 class EngineError(RuntimeError):
@@ -88,13 +87,12 @@ class EventStore(RowFetching):
         self.meta = meta or {}
         self.has_year = has_year
         rollups = rollups or {}
-        # the few rows the links and the "counted once" rule read, kept apart in the rollups
-        # (without rollups: cached in the engine when first needed)
+        # the rows the links and "counted once" read: rollups, else cached when first needed
         self._subsets = {name: rollups.get(name) for name in SUBSETS}
         self.by_actor = rollups.get("by_actor")  # every event under each of its two actors
         self._pair_links = rollups.get("pair_links")  # the links sorted by pair
         self.members = rollups.get("list_members")  # the actors named in lists, by actor
-        self.quarters = rollups.get("quarters")  # scores per pair, quarter and type
+        self.pair_scores = rollups.get("pair_scores")  # scores per pair, month and type
         self.actor_months = rollups.get("actor_months")  # events per actor, month and type
         self.pair_months = rollups.get("pair_months")  # events per pair, month and type
         self.types = rollups.get("types")  # events per month and type
@@ -401,12 +399,18 @@ class EventStore(RowFetching):
             np.add.at(counts, got["code"].to_numpy("int64"), got["n"].to_numpy("int64"))
         return counts
 
-    def pair_rows(self, ask: Ask, pairs: Sequence[tuple[int, int]]) -> ir.Table | None:
-        """The selected events whose actor_1 and actor_2 form one of ``pairs``, read from the
-        copy sorted by actor, only those pairs' row groups (``None`` without the copy)."""
-        if self.by_actor is None:
+    def pair_rows(
+        self, ask: Ask, pairs: Sequence[tuple[int, int]], *, by_day: bool = False
+    ) -> ir.Table | None:
+        """The selected events whose actor_1 and actor_2 form one of ``pairs``: from the copy
+        sorted by actor, only those pairs' row groups (``None`` without it); ``by_day``, from
+        the facts, sorted by day: a window's edges then read only their days' row groups."""
+        if by_day:
+            rows = queries.pairs_among(self.facts, pairs, len(self.actor_ids))
+        elif self.by_actor is not None:
+            rows = cubes.pair_rows(self.by_actor, pairs)
+        else:
             return None
-        rows = cubes.pair_rows(self.by_actor, pairs)
         return queries.selected(rows, ask, self._matching(ask), self.meta.get("longest"))
 
 
