@@ -225,3 +225,70 @@ def test_layout_of_a_single_relation(tmp_path: Path):
     pos = metrics.layout(ds)
     assert not pos.isna().any().any()
     assert (pos.loc["A"] != pos.loc["B"]).any()
+
+
+# a layout that took long is kept beside the data: the next open reads it
+
+
+@pytest.fixture
+def copied(tmp_path: Path, monkeypatch) -> Path:
+    """The small dataset in a folder of its own, every layout kept (however small)."""
+    monkeypatch.setattr(metrics, "KEEP_NODES", 2)
+    folder = tmp_path / "data"
+    shutil.copytree(SMALL, folder)
+    return folder
+
+
+def kept_layouts(folder: Path) -> list[Path]:
+    return sorted((folder / ".alliances").glob("layout-*.json"))
+
+
+def no_forceatlas(monkeypatch) -> None:
+    def fail(graph):
+        raise AssertionError("the layout was computed again")
+
+    monkeypatch.setattr(metrics, "_positions", fail)
+
+
+def test_a_kept_layout_is_read_back_exactly_on_the_next_open(copied, monkeypatch):
+    first = metrics.layout(load_dataset(copied, cache=False))
+    assert len(kept_layouts(copied)) == 1
+    no_forceatlas(monkeypatch)
+    again = metrics.layout(load_dataset(copied, cache=False))
+    pd.testing.assert_frame_equal(first, again, check_exact=True)
+
+
+def test_other_relations_get_a_layout_of_their_own_and_two_are_kept(copied, monkeypatch):
+    first = metrics.layout(load_dataset(copied, cache=False))
+    relations = pd.read_csv(copied / "relations.csv", dtype=str)
+    for i, (a, b) in enumerate([("CHN", "UKR"), ("USA", "PRK")]):
+        row = relation(f"rel-extra-{i}", a, b, "rivalry", "2001")
+        relations = pd.concat([relations, pd.DataFrame([row])])
+        relations.to_csv(copied / "relations.csv", index=False)
+        changed = metrics.layout(load_dataset(copied, cache=False))
+        assert not changed.equals(first)  # computed for the new graph, not read
+    assert len(kept_layouts(copied)) == 2  # the oldest went
+    no_forceatlas(monkeypatch)
+    pd.testing.assert_frame_equal(metrics.layout(load_dataset(copied, cache=False)), changed)
+
+
+def test_an_unreadable_or_unwritable_layout_is_computed_again(copied, monkeypatch):
+    first = metrics.layout(load_dataset(copied, cache=False))
+    (kept,) = kept_layouts(copied)
+    kept.write_text('{"nodes": ["RUS"], "xy": [[0, 0]', encoding="utf-8")  # cut short
+    pd.testing.assert_frame_equal(metrics.layout(load_dataset(copied, cache=False)), first)
+
+    def full(path, data, encoding="utf-8"):
+        raise OSError(28, "No space left on device")
+
+    kept.unlink()
+    monkeypatch.setattr(metrics, "write_atomic", full)
+    pd.testing.assert_frame_equal(metrics.layout(load_dataset(copied, cache=False)), first)
+    assert kept_layouts(copied) == []
+
+
+def test_a_small_layout_is_not_kept(tmp_path: Path):
+    folder = tmp_path / "data"
+    shutil.copytree(SMALL, folder)
+    metrics.layout(load_dataset(folder, cache=False))
+    assert kept_layouts(folder) == []

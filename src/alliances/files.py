@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
+
+CACHE_FOLDER = ".alliances"
+"""The folder beside a dataset's files that holds what is computed from them once (the
+engine's rollups, the network's layout): ``.gitignore`` it."""
+
+
+def cache_root(folder: Path) -> Path:
+    """Where what is computed from a dataset folder is kept: inside it, or the user's cache if
+    the folder is read-only."""
+    inside = Path(folder) / CACHE_FOLDER
+    if os.access(folder, os.W_OK) or (inside.is_dir() and os.access(inside, os.W_OK)):
+        return inside
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "alliances"
+    key = hashlib.sha256(str(Path(folder).resolve()).encode()).hexdigest()[:16]
+    return base / "rollups" / key
 
 
 def write_atomic(path: Path, data: str | bytes, encoding: str = "utf-8") -> Path:

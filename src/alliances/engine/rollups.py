@@ -74,6 +74,7 @@ from pathlib import Path
 import ibis
 import pandas as pd
 
+from ..files import CACHE_FOLDER, cache_root
 from ..problems import DatasetError, Problem
 from ..reading import fingerprint_files
 from . import cubes, queries, reports
@@ -82,7 +83,6 @@ from .sources import DataSpec, connect, events_table, parse, small_tables
 
 VERSION = 21
 """Bumped when the files' layout changes: older rollups are then rebuilt."""
-CACHE_FOLDER = ".alliances"
 KEEP = 2
 ROW_GROUP = 122_880  # one DuckDB work unit
 FILES = (
@@ -105,22 +105,6 @@ FILES = (
     *(f"{name}_by_actor" for name in cubes.BY_ACTOR),
 )
 """The tables of a dataset's rollups (``NAME.parquet``): a folder missing one is built again."""
-
-
-def cache_root(folder: Path) -> Path:
-    """Where a folder's rollups go: inside it, or the user's cache if it is read-only."""
-    inside = Path(folder) / CACHE_FOLDER
-    if os.access(folder, os.W_OK) or (inside.is_dir() and os.access(inside, os.W_OK)):
-        return inside
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "alliances"
-    key = hashlib_name(str(Path(folder).resolve()))
-    return base / "rollups" / key
-
-
-def hashlib_name(text: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def rollup_folder(folder: Path, fingerprint: str) -> Path:
