@@ -1,4 +1,5 @@
-"""Writing files so that readers never see half of one."""
+"""Writing files so that readers never see half of one, and where what is computed once from a
+dataset folder is kept (:func:`cache_root`)."""
 
 from __future__ import annotations
 
