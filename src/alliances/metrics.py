@@ -125,8 +125,8 @@ def _kept(graph: nx.Graph, folder: Path | None) -> dict:
         xy = np.array([positions[n] for n in graph.nodes])
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            kept = {"nodes": list(graph.nodes), "dtype": xy.dtype.str, "xy": xy.tolist()}
-            write_atomic(path, json.dumps(kept))
+            record = {"nodes": list(graph.nodes), "dtype": xy.dtype.str, "xy": xy.tolist()}
+            write_atomic(path, json.dumps(record))
             kept_files = sorted(
                 path.parent.glob("layout-*.json"), key=lambda p: (p.stat().st_mtime_ns, p == path)
             )
